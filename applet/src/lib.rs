@@ -1,0 +1,14 @@
+//! The tapfido card applet: FIDO2 (CTAP 2.1) and U2F (CTAP1) as pure logic.
+//!
+//! # Layout
+//! - [`iso`]: the contract with the ISO 7816-4 layer — a whole, de-chained
+//!   [`iso::Command`] in, response data plus an [`iso::Status`] out. The bridge
+//!   (crate `tapfido-reader-bridge`) owns chaining, paging and SELECT routing.
+//! - [`env`]: everything non-deterministic — RNG, clock, user presence and
+//!   storage — behind one injected [`env::Env`]; [`env::TestEnv`] is seeded.
+//!
+//! The applet does no I/O of its own: no sockets, no files, no threads.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod env;
+pub mod iso;

@@ -1,0 +1,5 @@
+//! The `tapfido` command line.
+
+fn main() {
+    println!("tapfido {}", env!("CARGO_PKG_VERSION"));
+}

@@ -10,5 +10,10 @@
 //! The applet does no I/O of its own: no sockets, no files, no threads.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod cbor;
 pub mod env;
+pub mod error;
 pub mod iso;
+
+#[cfg(test)]
+mod tests;

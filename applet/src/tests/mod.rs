@@ -1,0 +1,4 @@
+//! Unit tests (deterministic, seeded environment).
+
+mod cbor;
+mod pin_protocol;

@@ -14,6 +14,7 @@ pub mod cbor;
 pub mod env;
 pub mod error;
 pub mod iso;
+pub mod pin;
 
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@
 //! The applet does no I/O of its own: no sockets, no files, no threads.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod attestation;
 pub mod cbor;
 pub mod env;
 pub mod error;

@@ -12,9 +12,12 @@
 
 pub mod attestation;
 pub mod cbor;
+pub mod config;
+pub mod credential;
 pub mod env;
 pub mod error;
 pub mod iso;
+pub mod keys;
 pub mod pin;
 
 #[cfg(test)]

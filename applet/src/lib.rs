@@ -19,6 +19,7 @@ pub mod error;
 pub mod iso;
 pub mod keys;
 pub mod pin;
+pub mod state;
 
 #[cfg(test)]
 mod tests;

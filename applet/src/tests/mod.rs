@@ -3,4 +3,5 @@
 mod cbor;
 mod config;
 mod credential;
+mod state;
 mod pin_protocol;

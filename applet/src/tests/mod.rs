@@ -5,3 +5,7 @@ mod config;
 mod credential;
 mod state;
 mod pin_protocol;
+mod pin_card;
+mod pin_client;
+mod pin_retries;
+mod pin_tokens;

@@ -20,6 +20,7 @@ pub mod iso;
 pub mod keys;
 pub mod pin;
 pub mod state;
+pub mod u2f;
 
 #[cfg(test)]
 mod tests;

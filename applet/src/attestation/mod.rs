@@ -45,7 +45,8 @@ mod cert;
 use std::fmt;
 
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
-use p256::elliptic_curve::zeroize::Zeroizing;
+/// Zeroed-on-drop wrapper of the secret values returned here.
+pub use p256::elliptic_curve::zeroize::Zeroizing;
 use sha2::{Digest, Sha256};
 use signature::Signer;
 use x509_cert::ext::Extension;

@@ -9,3 +9,4 @@ mod pin_card;
 mod pin_client;
 mod pin_retries;
 mod pin_tokens;
+mod client_pin;

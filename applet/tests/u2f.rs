@@ -26,6 +26,8 @@ struct Card {
     state: CardState,
     id_key: IdKey,
     attestation: BatchAttestation,
+    /// Whether the card has batch attestation (else self attestation).
+    batch: bool,
     present: bool,
 }
 
@@ -46,6 +48,7 @@ impl Card {
             state,
             id_key: IdKey::derive(&MASTER),
             attestation,
+            batch: true,
             present: true,
         }
     }
@@ -65,7 +68,7 @@ impl Card {
             env: &mut self.env,
             state: &mut self.state,
             id_key: &self.id_key,
-            attestation: &self.attestation,
+            attestation: self.batch.then_some(&self.attestation),
             user_present: self.present,
         };
         let mut reply = Vec::new();
@@ -140,7 +143,9 @@ fn register(card: &mut Card, challenge: &[u8; 32], application: &[u8; 32]) -> Re
     let cert_start = 67 + kh_len;
     let cert_len = der_len(&resp[cert_start..]);
     let cert_der = &resp[cert_start..cert_start + cert_len];
-    assert_eq!(cert_der, card.attestation.certificate());
+    if card.batch {
+        assert_eq!(cert_der, card.attestation.certificate());
+    }
     let signature = &resp[cert_start + cert_len..];
     assert_eq!(der_len(signature), signature.len(), "signature is the rest");
 
@@ -240,6 +245,47 @@ fn register_layout_and_signatures() {
     // P1 03 (as some clients send) is accepted too.
     let (_, sw) = card.send(0x00, 0x01, 0x03, 0x00, &register_data(&[2; 32], &[3; 32]));
     assert_eq!(sw, 0x9000);
+}
+
+#[test]
+fn register_without_batch_attestation_is_self_attested() {
+    let mut card = Card::new();
+    card.batch = false;
+    let application = app("https://example.com");
+    // `register` verifies the signature with the certificate's key.
+    let reg = register(&mut card, &[0x33; 32], &application);
+    let (resp, _) = card.send(
+        0x00,
+        0x01,
+        0x00,
+        0x00,
+        &register_data(&[0x33; 32], &application),
+    );
+    let kh_len = usize::from(resp[66]);
+    let cert_start = 67 + kh_len;
+    let cert = Certificate::from_der(&resp[cert_start..cert_start + der_len(&resp[cert_start..])])
+        .unwrap();
+    // The certificate is the new credential key's own, self-signed.
+    let spki = cert
+        .tbs_certificate
+        .subject_public_key_info
+        .to_der()
+        .unwrap();
+    let cert_key = VerifyingKey::from_public_key_der(&spki).unwrap();
+    assert_eq!(cert_key.to_encoded_point(false).as_bytes(), &resp[1..66]);
+    assert_eq!(cert.tbs_certificate.issuer, cert.tbs_certificate.subject);
+    let tbs = cert.tbs_certificate.to_der().unwrap();
+    cert_key
+        .verify(
+            &tbs,
+            &Signature::from_der(cert.signature.raw_bytes()).unwrap(),
+        )
+        .unwrap();
+    // The key handle still authenticates.
+    assert_eq!(
+        authenticate_ok(&mut card, 0x03, &reg, &application, 0x01),
+        1
+    );
 }
 
 #[test]

@@ -110,8 +110,9 @@ pub struct U2f<'a> {
     pub state: &'a mut CardState,
     /// The credential-ID sealing key.
     pub id_key: &'a IdKey,
-    /// The batch attestation: its certificate and signature in REGISTER.
-    pub attestation: &'a BatchAttestation,
+    /// The batch attestation: its certificate and signature in REGISTER;
+    /// `None` for self attestation (a self-signed certificate of the new key).
+    pub attestation: Option<&'a BatchAttestation>,
     /// Whether user presence is established now (NFC: within the tap window,
     /// or touched).
     pub user_present: bool,

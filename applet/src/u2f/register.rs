@@ -10,6 +10,7 @@
 //! registration always requires presence.
 
 use super::{two_params, Params, U2f, U2fError, REGISTER_ID};
+use crate::attestation;
 use crate::credential::{CredFlags, Sealed};
 use crate::iso::Command;
 use crate::keys::{Algorithm, PrivateKey};
@@ -46,18 +47,33 @@ pub(super) fn register(
     };
     let key_handle = ctx.id_key.wrap(ctx.env.rng(), application, &sealed);
     let handle_len = u8::try_from(key_handle.len()).map_err(|_| U2fError::Unspecified)?;
-    let signature = ctx
-        .attestation
-        .sign_fido_u2f(application, challenge, &key_handle, &public)
-        .map_err(|_| U2fError::Unspecified)?;
+    let message = attestation::fido_u2f_message(application, challenge, &key_handle, &public);
 
-    let cert = ctx.attestation.certificate();
+    // Batch attestation when the card has it, else self attestation: a
+    // self-signed certificate of the new key, signed with that key.
+    let (cert, signature) = match ctx.attestation {
+        Some(batch) => (
+            batch.certificate().to_vec(),
+            batch
+                .sign_message(&message)
+                .map_err(|_| U2fError::Unspecified)?,
+        ),
+        None => {
+            let PrivateKey::Es256(signing) = &sealed.key else {
+                return Err(U2fError::Unspecified);
+            };
+            let cert =
+                attestation::self_signed_certificate(signing).map_err(|_| U2fError::Unspecified)?;
+            (cert, sealed.key.sign(&message))
+        }
+    };
+
     reply.reserve(1 + 65 + 1 + key_handle.len() + cert.len() + signature.len());
     reply.push(REGISTER_ID);
     reply.extend_from_slice(&public);
     reply.push(handle_len);
     reply.extend_from_slice(&key_handle);
-    reply.extend_from_slice(cert);
+    reply.extend_from_slice(&cert);
     reply.extend_from_slice(&signature);
     Ok(())
 }

@@ -146,8 +146,16 @@ impl<E: Env> FidoApplet<E> {
 
     /// U2F (CTAP1) instruction hook: REGISTER 01, AUTHENTICATE 02, VERSION 03.
     fn u2f(&mut self, cmd: &Command<'_>, reply: &mut Vec<u8>) -> Result<(), Status> {
-        let _ = (cmd, reply);
-        Err(Status::InstructionNotSupportedOrInvalid)
+        let user_present = self.auth.user_present(&self.env);
+        let auth = &mut self.auth;
+        let ctx = crate::u2f::U2f {
+            env: &mut self.env,
+            state: &mut auth.state,
+            id_key: &auth.id_key,
+            attestation: auth.attestation.as_ref(),
+            user_present,
+        };
+        crate::u2f::process(ctx, cmd, reply).map_err(Status::from)
     }
 }
 

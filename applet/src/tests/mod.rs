@@ -10,3 +10,4 @@ mod pin_client;
 mod pin_retries;
 mod pin_tokens;
 mod client_pin;
+mod pin_applet;

@@ -17,7 +17,11 @@
 //!
 //! A crash before step 3 leaves the old file untouched plus a stray temp
 //! file, which the next [`FileStorage::open`] (holding the lock) deletes. A
-//! failure at any step returns an error and leaves the old file in place.
+//! failure in steps 1–3 returns an error and leaves the old file in place.
+//! A failure of step 4 also returns an error (the new bytes are not known to
+//! be durable), although the renamed file already holds them: callers that
+//! persist before they respond then do not respond, and a later reload sees
+//! either state, never a mix.
 //!
 //! The lock is an exclusive `flock` on `<name>.lock` taken by
 //! [`FileStorage::open`] and held for the lifetime of the value, so a second

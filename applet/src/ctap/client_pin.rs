@@ -128,9 +128,10 @@ impl<'a> Request<'a> {
 }
 
 /// The platform key agreement COSE_Key (CTAP 2.1 §6.5.6 getPublicKey
-/// layout). Wrong CBOR types are `CBOR_UNEXPECTED_TYPE`; a missing or wrong
-/// field is an unusable key: `CTAP1_ERR_INVALID_PARAMETER` (decapsulate).
-fn parse_key_agreement(map: &Map<'_>) -> Result<CoseEcdhKey, CtapError> {
+/// layout). Wrong CBOR types are `CBOR_UNEXPECTED_TYPE` at once; a missing
+/// or wrong field makes the key unusable (`Ok(None)`), which the state
+/// machine reports as `CTAP1_ERR_INVALID_PARAMETER` at the decapsulate step.
+fn parse_key_agreement(map: &Map<'_>) -> Result<Option<CoseEcdhKey>, CtapError> {
     let int = |label| opt(map, label, Value::as_i64);
     let bytes = |label| opt(map, label, Value::as_bytes);
     let kty = int(CoseEcdhKey::LABEL_KTY)?;
@@ -138,12 +139,12 @@ fn parse_key_agreement(map: &Map<'_>) -> Result<CoseEcdhKey, CtapError> {
     let crv = int(CoseEcdhKey::LABEL_CRV)?;
     let x = bytes(CoseEcdhKey::LABEL_X)?;
     let y = bytes(CoseEcdhKey::LABEL_Y)?;
-    match (kty, crv, x, y) {
+    Ok(match (kty, crv, x, y) {
         (Some(kty), Some(crv), Some(x), Some(y)) => {
-            CoseEcdhKey::from_parts(kty, alg, crv, x, y).map_err(|_| CtapError::InvalidParameter)
+            CoseEcdhKey::from_parts(kty, alg, crv, x, y).ok()
         }
-        _ => Err(CtapError::InvalidParameter),
-    }
+        _ => None,
+    })
 }
 
 /// `getPublicKey()` as a COSE_Key value.
@@ -253,11 +254,11 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
             } else {
                 None
             };
-            let protocol = check_protocol(request.protocol, enabled)?;
             let key_agreement = parse_key_agreement(&key_agreement)?;
+            let protocol = check_protocol(request.protocol, enabled)?;
             let new_pin = NewPinRequest {
                 protocol,
-                key_agreement: &key_agreement,
+                key_agreement: key_agreement.as_ref(),
                 pin_uv_auth_param,
                 new_pin_enc,
             };
@@ -269,6 +270,7 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
         }
         SubCommand::GetPinToken | SubCommand::GetPinUvAuthTokenUsingPinWithPermissions => {
             let key_agreement = request.key_agreement.ok_or(CtapError::MissingParameter)?;
+            let key_agreement = parse_key_agreement(&key_agreement)?;
             let pin_hash_enc = required(request.pin_hash_enc)?;
             let permissions = if sub_command == SubCommand::GetPinToken {
                 None
@@ -292,13 +294,12 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
                     Some((bits, request.rp_id.map(str::to_owned)))
                 }
             };
-            let key_agreement = parse_key_agreement(&key_agreement)?;
             let token = pin.get_token(
                 env,
                 store,
                 TokenRequest {
                     protocol,
-                    key_agreement: &key_agreement,
+                    key_agreement: key_agreement.as_ref(),
                     pin_hash_enc,
                     permissions,
                     grantable: grantable_permissions(config),

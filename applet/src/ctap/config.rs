@@ -161,6 +161,7 @@ pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<()
             {
                 return Err(CtapError::PinAuthInvalid);
             }
+            tokens.mark_used();
         }
     }
 

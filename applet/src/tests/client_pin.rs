@@ -245,7 +245,8 @@ fn malformed_requests_get_the_right_status() {
                 (3, map(vec![(1, int(2))])),
                 (6, bytes(&[0; 32])),
             ]),
-            CtapError::InvalidParameter,
+            // An unusable key fails at decapsulate, after the PIN checks.
+            CtapError::PinNotSet,
         ),
         (
             map(vec![
@@ -356,16 +357,28 @@ fn bad_key_agreement_keys_are_invalid_parameter_and_cost_nothing() {
             (-2, bytes(&p.public.x)),
         ]),
     ];
-    for key in keys {
+    for key in &keys {
         let request = map(vec![
             (1, int(1)),
             (2, int(5)),
-            (3, key),
+            (3, key.clone()),
             (6, hash_enc.clone()),
         ]);
         assert_eq!(send(&mut card, &request), Err(CtapError::InvalidParameter));
     }
     assert_eq!(card.retries(), 8);
+    // The PIN state is checked before the key (CTAP 2.1 §6.5.5.7.2 steps 5-6).
+    for seed in 10..13 {
+        let p = platform(&mut card, PinUvAuthProtocol::One, seed);
+        assert!(send(&mut card, &token_request(&p, "0000", vec![])).is_err());
+    }
+    let request = map(vec![
+        (1, int(1)),
+        (2, int(5)),
+        (3, keys[0].clone()),
+        (6, hash_enc),
+    ]);
+    assert_eq!(send(&mut card, &request), Err(CtapError::PinAuthBlocked));
 }
 
 #[test]

@@ -11,3 +11,4 @@ mod pin_retries;
 mod pin_tokens;
 mod client_pin;
 mod pin_applet;
+mod pin_uv_flows;

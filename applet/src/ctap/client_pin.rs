@@ -131,7 +131,7 @@ impl<'a> Request<'a> {
 /// layout). Wrong CBOR types are `CBOR_UNEXPECTED_TYPE` at once; a missing
 /// or wrong field makes the key unusable (`Ok(None)`), which the state
 /// machine reports as `CTAP1_ERR_INVALID_PARAMETER` at the decapsulate step.
-fn parse_key_agreement(map: &Map<'_>) -> Result<Option<CoseEcdhKey>, CtapError> {
+pub fn parse_key_agreement(map: &Map<'_>) -> Result<Option<CoseEcdhKey>, CtapError> {
     let int = |label| opt(map, label, Value::as_i64);
     let bytes = |label| opt(map, label, Value::as_bytes);
     let kty = int(CoseEcdhKey::LABEL_KTY)?;

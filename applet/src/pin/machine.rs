@@ -154,6 +154,18 @@ impl PinState {
         self.key_agreement[index(protocol)].public_key()
     }
 
+    /// `decapsulate(keyAgreement)` with the card's key agreement key of
+    /// `protocol`; an unusable key (`None`) or a point off the curve is
+    /// `CTAP1_ERR_INVALID_PARAMETER`. Also what the hmac-secret extension
+    /// uses for its `keyAgreement` (CTAP 2.1 §12.5).
+    pub fn shared_secret(
+        &self,
+        protocol: PinUvAuthProtocol,
+        peer: Option<&CoseEcdhKey>,
+    ) -> Result<SharedSecret, CtapError> {
+        self.decapsulate(protocol, peer)
+    }
+
     /// `decapsulate(keyAgreement)`; a bad key is `CTAP1_ERR_INVALID_PARAMETER`.
     fn decapsulate(
         &self,

@@ -12,3 +12,4 @@ mod pin_tokens;
 mod client_pin;
 mod pin_applet;
 mod pin_uv_flows;
+mod pin_reset;

@@ -35,7 +35,7 @@ use crate::config::Config;
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::machine::{NewPinRequest, TokenRequest};
-use crate::pin::protocol::{CoseEcdhKey, PinUvAuthProtocol};
+use crate::pin::protocol::CoseEcdhKey;
 use crate::pin::token::permission;
 use crate::pin::uv::check_protocol;
 use crate::pin::{PinState, PinStore};
@@ -311,15 +311,6 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
             )])))
         }
     }
-}
-
-/// The protocols a profile enables, as [`PinUvAuthProtocol`]s.
-pub fn enabled_protocols(config: &Config) -> Vec<PinUvAuthProtocol> {
-    config
-        .pin_uv_auth_protocols
-        .iter()
-        .filter_map(|p| PinUvAuthProtocol::from_wire(u64::from(*p)).ok())
-        .collect()
 }
 
 /// The dispatcher's entry point.

@@ -96,6 +96,7 @@ pub fn handle(
         return Err(CtapError::InvalidOption.into());
     }
     let up = req.options.up.unwrap_or(true);
+    extensions::check_get_assertion(auth, req.extensions, up)?;
     if auth.pin_is_set() && auth.state.persistent().always_uv && up && !has_param {
         return Err(CtapError::PuatRequired.into());
     }
@@ -202,7 +203,8 @@ pub(crate) fn assertion(
         .unwrap(rp_hash, id)
         .ok_or(CtapError::NoCredentials)?;
     let uv = flags & FLAG_UV != 0;
-    let ext = extensions::get_assertion(auth, extensions_in, uv, id)?;
+    let credential = extensions::AssertedCredential { id, key: &key };
+    let ext = extensions::get_assertion(auth, env, extensions_in, flags, credential)?;
     let user = auth.resident(id).map(|c| {
         let mut u = vec![(Value::from("id"), Value::from(c.user_id.clone()))];
         if uv && total > 1 {
@@ -229,6 +231,9 @@ pub(crate) fn assertion(
     ];
     if let Some(u) = user {
         response.push((Value::from(4u8), u));
+    }
+    if let Some(key) = ext.large_blob_key {
+        response.push((Value::from(7u8), Value::from(key.to_vec())));
     }
     Ok(Value::Map(response))
 }

@@ -34,8 +34,16 @@ pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "setMinPINLength",
 ];
 
-/// Extensions the code implements.
-pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[];
+/// Extensions the code implements (`ctap::extensions`).
+/// `largeBlobKey` is only useful with the `largeBlobs` option
+/// (authenticatorLargeBlobs), which the default profile claims.
+pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
+    "credBlob",
+    "credProtect",
+    "hmac-secret",
+    "largeBlobKey",
+    "minPinLength",
+];
 
 /// Whether option `name` is claimed by the profile and implemented.
 pub fn option_enabled(config: &Config, name: &str) -> bool {

@@ -183,7 +183,7 @@ pub fn handle(
         return Err(CtapError::CredentialExcluded.into());
     }
     // Step 13: extensions.
-    let ext = extensions::make_credential(auth, req.extensions, uv, rk)?;
+    let ext = extensions::make_credential(auth, env, req.extensions, rk, req.rp_id)?;
     // Step 14: user presence.
     auth.require_presence(env)?;
     if has_param {
@@ -263,6 +263,9 @@ fn create(
         (Value::from(2u8), Value::from(auth_data)),
         (Value::from(3u8), att_stmt),
     ];
+    if let Some(key) = ext.large_blob_key {
+        response.push((Value::from(5u8), Value::from(key.to_vec())));
+    }
     if !ext.unsigned.is_empty() {
         response.push((Value::from(6u8), Value::Map(ext.unsigned)));
     }

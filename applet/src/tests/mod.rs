@@ -13,3 +13,4 @@ mod client_pin;
 mod pin_applet;
 mod pin_uv_flows;
 mod pin_reset;
+mod client_pin_props;

@@ -23,7 +23,8 @@ use crate::pin::PinStore;
 /// Options the code implements. `ep` is implemented as "capable, disabled":
 /// an enterpriseAttestation request is refused. `clientPin` and
 /// `pinUvAuthToken`: `ctap::client_pin`; `authnrCfg` and `setMinPINLength`:
-/// `ctap::config`.
+/// `ctap::config`; `credMgmt` and `credentialMgmtPreview`:
+/// `ctap::cred_mgmt`; `largeBlobs`: `ctap::large_blobs`.
 pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "rk",
     "up",
@@ -32,6 +33,9 @@ pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "pinUvAuthToken",
     "authnrCfg",
     "setMinPINLength",
+    "credMgmt",
+    "credentialMgmtPreview",
+    "largeBlobs",
 ];
 
 /// Extensions the code implements (`ctap::extensions`).

@@ -26,6 +26,12 @@ pub struct Transient {
     /// The pending getNextAssertion sequence, if the previous CTAP command
     /// was a getAssertion or getNextAssertion with credentials left.
     pub assertions: Option<AssertionIterator>,
+    /// The credential-management enumeration in progress, if the previous
+    /// CTAP command began or continued one (`ctap::cred_mgmt`).
+    pub cred_mgmt: Option<crate::ctap::cred_mgmt::Enumeration>,
+    /// The authenticatorLargeBlobs set sequence in progress
+    /// (`ctap::large_blobs`).
+    pub large_blob_write: Option<crate::ctap::large_blobs::PendingWrite>,
 }
 
 impl Transient {
@@ -34,6 +40,8 @@ impl Transient {
         Transient {
             powered_at: now,
             assertions: None,
+            cred_mgmt: None,
+            large_blob_write: None,
         }
     }
 }

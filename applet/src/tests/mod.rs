@@ -14,3 +14,4 @@ mod pin_applet;
 mod pin_uv_flows;
 mod pin_reset;
 mod client_pin_props;
+mod pin_get_info;

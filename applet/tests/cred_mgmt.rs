@@ -1,0 +1,605 @@
+//! authenticatorCredentialManagement (CTAP 2.1 §6.8) and the discoverable
+//! credential capacity, through the CTAP2 entry point, checked by the
+//! independent client (`client`, ciborium) and platform PIN protocol
+//! (`cm_platform`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod client;
+mod cm_platform;
+
+use std::collections::BTreeSet;
+
+use applet::config::Config;
+use ciborium::Value as C;
+use client::*;
+use cm_platform::{set_pin, token, Token, CM, GA as P_GA, MC as P_MC};
+
+const CM_CMD: u8 = 0x0A;
+const CM_PRE: u8 = 0x41;
+const PIN: &str = "4321";
+
+const OK: u8 = 0x00;
+const INVALID_PARAMETER: u8 = 0x02;
+const MISSING_PARAMETER: u8 = 0x14;
+const KEY_STORE_FULL: u8 = 0x28;
+const NO_CREDENTIALS: u8 = 0x2E;
+const NOT_ALLOWED: u8 = 0x30;
+const PIN_AUTH_INVALID: u8 = 0x33;
+const PUAT_REQUIRED: u8 = 0x36;
+const INVALID_SUBCOMMAND: u8 = 0x3E;
+
+fn cdh(n: u8) -> [u8; 32] {
+    [n; 32]
+}
+
+fn register(card: &mut Card, rp: &str, user: &[u8], alg: i64, rk: bool) -> Registered {
+    let aaguid = card.config.aaguid.0;
+    let resp = card
+        .ctap(MC, Some(mc_request(rp, user, &cdh(1), &[alg], rk)))
+        .ok();
+    check_registration(&resp, rp, &cdh(1), &aaguid)
+}
+
+/// Raw public key bytes of a registered key: SEC1 point or Ed25519 bytes.
+fn key_bytes(k: &PublicKey) -> Vec<u8> {
+    match k {
+        PublicKey::Es256(k) => k.to_encoded_point(false).as_bytes().to_vec(),
+        PublicKey::EdDsa(k) => k.to_bytes().to_vec(),
+    }
+}
+
+/// The same from a COSE_Key in a credMgmt response.
+fn cose_key_bytes(cose: &C) -> Vec<u8> {
+    match as_int(get(cose, 3).unwrap()) {
+        -7 => {
+            let mut out = vec![4u8];
+            out.extend(as_bytes(get(cose, -2).unwrap()));
+            out.extend(as_bytes(get(cose, -3).unwrap()));
+            out
+        }
+        -8 => as_bytes(get(cose, -2).unwrap()),
+        other => panic!("unexpected alg {other}"),
+    }
+}
+
+/// A credMgmt request; `token` signs `subCommand || subCommandParams`.
+fn cm_request(sub: u8, params: Option<C>, token: Option<&Token>) -> C {
+    let mut m = vec![(int(1), int(i64::from(sub)))];
+    if let Some(t) = token {
+        let mut msg = vec![sub];
+        if let Some(p) = &params {
+            msg.extend(ser(p));
+        }
+        m.push((int(3), int(i64::from(t.protocol))));
+        m.push((int(4), bytes(&t.param(&msg))));
+    }
+    if let Some(p) = params {
+        m.push((int(2), p));
+    }
+    cmap(m)
+}
+
+fn cm(card: &mut Card, sub: u8, params: Option<C>, token: Option<&Token>) -> Reply {
+    card.ctap(CM_CMD, Some(cm_request(sub, params, token)))
+}
+
+fn rp_params(rp: &str) -> C {
+    cmap(vec![(int(1), bytes(&sha256(rp.as_bytes())))])
+}
+
+fn cred_params(id: &[u8]) -> C {
+    cmap(vec![(
+        int(2),
+        cmap(vec![
+            (text("id"), bytes(id)),
+            (text("type"), text("public-key")),
+        ]),
+    )])
+}
+
+fn user(id: &[u8], name: Option<&str>, display: Option<&str>) -> C {
+    let mut m = vec![(text("id"), bytes(id))];
+    if let Some(n) = name {
+        m.push((text("name"), text(n)));
+    }
+    if let Some(d) = display {
+        m.push((text("displayName"), text(d)));
+    }
+    cmap(m)
+}
+
+/// An error reply that left the stored state untouched.
+fn refused(card: &mut Card, cmd: u8, request: C, status: u8) {
+    let before = card.storage();
+    let r = card.ctap(cmd, Some(request));
+    assert_eq!(r.status, status, "expected {status:#04x}");
+    assert!(r.body.is_none());
+    assert_eq!(card.storage(), before, "an error changed the stored state");
+}
+
+/// Every RP (id, hash) through enumerateRPs, checking totals.
+fn enumerate_rps(card: &mut Card, cmd: u8, t: &Token) -> Vec<(String, Vec<u8>)> {
+    let first = card.ctap(cmd, Some(cm_request(2, None, Some(t)))).ok();
+    let total = usize::try_from(as_int(get(&first, 5).unwrap())).unwrap();
+    let mut out = Vec::new();
+    let mut entry = first;
+    loop {
+        let rp = get(&entry, 3).unwrap();
+        let C::Text(id) = get_text(rp, "id").unwrap() else {
+            panic!()
+        };
+        out.push((id.clone(), as_bytes(get(&entry, 4).unwrap())));
+        if out.len() == total {
+            break;
+        }
+        entry = card.ctap(cmd, Some(cm_request(3, None, None))).ok();
+        assert!(get(&entry, 5).is_none(), "totalRPs only in Begin");
+    }
+    // Exactly `total`, then the iterator is exhausted.
+    assert_eq!(
+        card.ctap(cmd, Some(cm_request(3, None, None))).status,
+        NOT_ALLOWED
+    );
+    out
+}
+
+/// Every credential of `rp` through enumerateCredentials.
+fn enumerate_creds(card: &mut Card, cmd: u8, rp: &str, t: &Token) -> Vec<C> {
+    let first = card
+        .ctap(cmd, Some(cm_request(4, Some(rp_params(rp)), Some(t))))
+        .ok();
+    let total = usize::try_from(as_int(get(&first, 9).unwrap())).unwrap();
+    let mut out = vec![first];
+    while out.len() < total {
+        let next = card.ctap(cmd, Some(cm_request(5, None, None))).ok();
+        assert!(get(&next, 9).is_none(), "totalCredentials only in Begin");
+        out.push(next);
+    }
+    assert_eq!(
+        card.ctap(cmd, Some(cm_request(5, None, None))).status,
+        NOT_ALLOWED
+    );
+    out
+}
+
+/// A discoverable credential: RP ID, user handle, registration.
+type Stored = (&'static str, Vec<u8>, Registered);
+
+/// Three RPs with 1, 2 and 3 discoverable credentials, one
+/// non-discoverable credential, then a PIN.
+fn populated(seed: u64) -> (Card, Vec<Stored>) {
+    let mut card = Card::new(seed, Config::default(), false);
+    let mut creds = Vec::new();
+    for (i, rp) in ["a.example", "b.example", "c.example"].iter().enumerate() {
+        for u in 0..=i {
+            let user_id = vec![u8::try_from(i).unwrap(), u8::try_from(u).unwrap()];
+            let alg = if u % 2 == 0 { -7 } else { -8 };
+            let reg = register(&mut card, rp, &user_id, alg, true);
+            creds.push((*rp, user_id, reg));
+        }
+    }
+    register(&mut card, "a.example", b"not-resident", -7, false);
+    set_pin(&mut card, 2, PIN);
+    (card, creds)
+}
+
+#[test]
+fn get_info_lists_credential_management() {
+    for config in [Config::default(), Config::pocketkey()] {
+        let mut card = Card::new(1, config, false);
+        let info = card.ctap(GET_INFO, None).ok();
+        let options = get(&info, 4).unwrap();
+        assert_eq!(get_text(options, "credMgmt"), Some(&C::Bool(true)));
+        assert_eq!(
+            get_text(options, "credentialMgmtPreview"),
+            Some(&C::Bool(true))
+        );
+    }
+}
+
+#[test]
+fn enumerates_every_rp_and_credential_exactly_once() {
+    for (protocol, cmd) in [(2u8, CM_CMD), (1, CM_PRE)] {
+        let (mut card, creds) = populated(10 + u64::from(protocol));
+        let t = token(&mut card, protocol, PIN, CM, None);
+
+        let meta = card.ctap(cmd, Some(cm_request(1, None, Some(&t)))).ok();
+        assert_eq!(as_int(get(&meta, 1).unwrap()), 6);
+        assert_eq!(as_int(get(&meta, 2).unwrap()), 100 - 6);
+
+        let rps = enumerate_rps(&mut card, cmd, &t);
+        assert_eq!(rps.len(), 3);
+        let ids: BTreeSet<&str> = rps.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, BTreeSet::from(["a.example", "b.example", "c.example"]));
+        for (id, hash) in &rps {
+            assert_eq!(hash, &sha256(id.as_bytes()).to_vec());
+        }
+
+        for rp in ["a.example", "b.example", "c.example"] {
+            let listed = enumerate_creds(&mut card, cmd, rp, &t);
+            let expected: Vec<_> = creds.iter().filter(|(r, _, _)| *r == rp).collect();
+            assert_eq!(listed.len(), expected.len());
+            let mut seen = BTreeSet::new();
+            for entry in &listed {
+                let desc = get(entry, 7).unwrap();
+                assert_eq!(get_text(desc, "type"), Some(&text("public-key")));
+                let id = as_bytes(get_text(desc, "id").unwrap());
+                assert!(seen.insert(id.clone()), "credential listed twice");
+                let (_, user_id, reg) = expected
+                    .iter()
+                    .find(|(_, _, reg)| reg.id == id)
+                    .expect("listed credential was registered for this RP");
+                let u = get(entry, 6).unwrap();
+                assert_eq!(as_bytes(get_text(u, "id").unwrap()), *user_id);
+                assert_eq!(get_text(u, "name"), Some(&text("jo@example.com")));
+                assert_eq!(get_text(u, "displayName"), Some(&text("Jo")));
+                assert_eq!(cose_key_bytes(get(entry, 8).unwrap()), key_bytes(&reg.key));
+                assert_eq!(as_int(get(entry, 0x0A).unwrap()), 1);
+                assert!(get(entry, 0x0B).is_none(), "no largeBlobKey requested");
+            }
+        }
+    }
+}
+
+#[test]
+fn permissions_and_rp_binding() {
+    let (mut card, creds) = populated(20);
+    // No pinUvAuthParam, bad protocol, bad MAC.
+    refused(&mut card, CM_CMD, cm_request(1, None, None), PUAT_REQUIRED);
+    let t = token(&mut card, 2, PIN, CM, None);
+    let mut bad = t.clone();
+    bad.value[0] ^= 1;
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(1, None, Some(&bad)),
+        PIN_AUTH_INVALID,
+    );
+    let no_protocol = cmap(vec![(int(1), int(1)), (int(4), bytes(&t.param(&[1])))]);
+    refused(&mut card, CM_CMD, no_protocol, MISSING_PARAMETER);
+    let wrong_protocol = cmap(vec![
+        (int(1), int(1)),
+        (int(3), int(3)),
+        (int(4), bytes(&t.param(&[1]))),
+    ]);
+    refused(&mut card, CM_CMD, wrong_protocol, INVALID_PARAMETER);
+    // The MAC covers subCommandParams: a token's MAC for another RP's hash
+    // does not verify.
+    let mut req = cm_request(4, Some(rp_params("a.example")), Some(&t));
+    if let C::Map(pairs) = &mut req {
+        for (k, v) in pairs.iter_mut() {
+            if *k == int(2) {
+                *v = rp_params("b.example");
+            }
+        }
+    }
+    refused(&mut card, CM_CMD, req, PIN_AUTH_INVALID);
+    // Unknown subcommand, missing parameters.
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(0x08, None, Some(&t)),
+        INVALID_SUBCOMMAND,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(4, None, Some(&t)),
+        MISSING_PARAMETER,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(6, None, Some(&t)),
+        MISSING_PARAMETER,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(7, Some(cred_params(&creds[0].2.id)), Some(&t)),
+        MISSING_PARAMETER,
+    );
+    // No such RP or credential.
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(4, Some(rp_params("z.example")), Some(&t)),
+        NO_CREDENTIALS,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(6, Some(cred_params(&[7; 63])), Some(&t)),
+        NO_CREDENTIALS,
+    );
+
+    // A token without `cm`.
+    let t = token(&mut card, 2, PIN, P_MC | P_GA, Some("a.example"));
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(1, None, Some(&t)),
+        PIN_AUTH_INVALID,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(4, Some(rp_params("a.example")), Some(&t)),
+        PIN_AUTH_INVALID,
+    );
+
+    // A `cm` token bound to a.example: its own RP only, no store-wide view.
+    let t = token(&mut card, 1, PIN, CM, Some("a.example"));
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(1, None, Some(&t)),
+        PIN_AUTH_INVALID,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(2, None, Some(&t)),
+        PIN_AUTH_INVALID,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(4, Some(rp_params("b.example")), Some(&t)),
+        PIN_AUTH_INVALID,
+    );
+    let b_cred = creds.iter().find(|(rp, _, _)| *rp == "b.example").unwrap();
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(6, Some(cred_params(&b_cred.2.id)), Some(&t)),
+        PIN_AUTH_INVALID,
+    );
+    let listed = enumerate_creds(&mut card, CM_CMD, "a.example", &t);
+    assert_eq!(listed.len(), 1);
+    let a_cred = creds.iter().find(|(rp, _, _)| *rp == "a.example").unwrap();
+    let r = cm(&mut card, 6, Some(cred_params(&a_cred.2.id)), Some(&t));
+    assert_eq!((r.status, r.body), (OK, None));
+}
+
+#[test]
+fn iterators_end_with_power_cycle_and_any_other_command() {
+    let (mut card, _) = populated(30);
+    let t = token(&mut card, 2, PIN, CM, None);
+    // GetNext without Begin.
+    refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
+    refused(&mut card, CM_CMD, cm_request(5, None, None), NOT_ALLOWED);
+
+    // Power cycle.
+    cm(&mut card, 2, None, Some(&t)).ok();
+    card.power_cycle();
+    refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
+
+    // Another CTAP command (getInfo), and the PRE byte sees the same state.
+    let t = token(&mut card, 2, PIN, CM, None);
+    cm(&mut card, 2, None, Some(&t)).ok();
+    card.ctap(GET_INFO, None).ok();
+    refused(&mut card, CM_PRE, cm_request(3, None, None), NOT_ALLOWED);
+
+    // Another credMgmt subcommand, and the wrong GetNext.
+    cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
+    cm(&mut card, 1, None, Some(&t)).ok();
+    refused(&mut card, CM_CMD, cm_request(5, None, None), NOT_ALLOWED);
+    cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
+    refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
+    refused(&mut card, CM_CMD, cm_request(5, None, None), NOT_ALLOWED);
+
+    // Uninterrupted, GetNext continues across 0x0A and 0x41 alike.
+    let first = cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
+    let second = card.ctap(CM_PRE, Some(cm_request(5, None, None))).ok();
+    let third = cm(&mut card, 5, None, None).ok();
+    let ids: BTreeSet<Vec<u8>> = [first, second, third]
+        .iter()
+        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
+        .collect();
+    assert_eq!(ids.len(), 3);
+}
+
+#[test]
+fn delete_and_update_are_persisted() {
+    let (mut card, creds) = populated(40);
+    let t = token(&mut card, 2, PIN, CM, None);
+    let c_creds: Vec<_> = creds
+        .iter()
+        .filter(|(rp, _, _)| *rp == "c.example")
+        .collect();
+    let (_, user_id, victim) = c_creds[1];
+
+    // Delete: persisted before the answer, gone from enumeration and GA.
+    let writes = card.storage().1;
+    let r = cm(&mut card, 6, Some(cred_params(&victim.id)), Some(&t));
+    assert_eq!((r.status, r.body), (OK, None));
+    assert_eq!(card.storage().1, writes + 1);
+    card.restart();
+    let t = token(&mut card, 2, PIN, CM, None);
+    let listed = enumerate_creds(&mut card, CM_CMD, "c.example", &t);
+    assert_eq!(listed.len(), 2);
+    for e in &listed {
+        assert_ne!(
+            as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()),
+            victim.id
+        );
+    }
+    let meta = cm(&mut card, 1, None, Some(&t)).ok();
+    assert_eq!(as_int(get(&meta, 1).unwrap()), 5);
+    assert_eq!(as_int(get(&meta, 2).unwrap()), 95);
+    let info = card.ctap(GET_INFO, None).ok();
+    assert_eq!(as_int(get(&info, 0x14).unwrap()), 95);
+    assert_eq!(
+        card.ctap(GA, Some(ga_request("c.example", &cdh(2), &[&victim.id])))
+            .status,
+        NO_CREDENTIALS
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(6, Some(cred_params(&victim.id)), Some(&t)),
+        NO_CREDENTIALS,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(
+            7,
+            Some(cmap(vec![
+                (int(2), get(&cred_params(&victim.id), 2).unwrap().clone()),
+                (int(3), user(user_id, Some("x"), None)),
+            ])),
+            Some(&t),
+        ),
+        NO_CREDENTIALS,
+    );
+
+    // Update: fields replaced; absent or empty ones removed; another user
+    // handle refused.
+    let (_, user_id, target) = c_creds[0];
+    let update = |u: C| {
+        cmap(vec![
+            (int(2), get(&cred_params(&target.id), 2).unwrap().clone()),
+            (int(3), u),
+        ])
+    };
+    let listed_user = |card: &mut Card, t: &Token| {
+        let all = enumerate_creds(card, CM_CMD, "c.example", t);
+        let e = all
+            .into_iter()
+            .find(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()) == target.id)
+            .unwrap();
+        get(&e, 6).unwrap().clone()
+    };
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(7, Some(update(user(b"other", Some("x"), None))), Some(&t)),
+        INVALID_PARAMETER,
+    );
+    let r = cm(
+        &mut card,
+        7,
+        Some(update(user(user_id, Some("new@example.com"), Some("New")))),
+        Some(&t),
+    );
+    assert_eq!((r.status, r.body), (OK, None));
+    card.restart();
+    let t = token(&mut card, 2, PIN, CM, None);
+    assert_eq!(
+        listed_user(&mut card, &t),
+        user(user_id, Some("new@example.com"), Some("New"))
+    );
+    cm(
+        &mut card,
+        7,
+        Some(update(user(user_id, Some("only"), None))),
+        Some(&t),
+    )
+    .ok();
+    assert_eq!(
+        listed_user(&mut card, &t),
+        user(user_id, Some("only"), None)
+    );
+    cm(
+        &mut card,
+        7,
+        Some(update(user(user_id, Some(""), Some("D")))),
+        Some(&t),
+    )
+    .ok();
+    assert_eq!(listed_user(&mut card, &t), user(user_id, None, Some("D")));
+    // The credential still signs in.
+    let resp = card
+        .ctap(GA, Some(ga_request("c.example", &cdh(3), &[&target.id])))
+        .ok();
+    check_assertion(&resp, "c.example", &cdh(3), target);
+}
+
+#[test]
+fn no_credentials_on_an_empty_card() {
+    let mut card = Card::new(50, Config::default(), false);
+    set_pin(&mut card, 2, PIN);
+    let t = token(&mut card, 2, PIN, CM, None);
+    let meta = cm(&mut card, 1, None, Some(&t)).ok();
+    assert_eq!(as_int(get(&meta, 1).unwrap()), 0);
+    assert_eq!(as_int(get(&meta, 2).unwrap()), 100);
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(2, None, Some(&t)),
+        NO_CREDENTIALS,
+    );
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(4, Some(rp_params("a.example")), Some(&t)),
+        NO_CREDENTIALS,
+    );
+    refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
+}
+
+#[test]
+fn full_store_answers_key_store_full_and_a_delete_frees_a_slot() {
+    let config = Config {
+        max_resident_credentials: 3,
+        ..Config::default()
+    };
+    let mut card = Card::new(60, config, false);
+    let mut creds: Vec<_> = (0..3u8)
+        .map(|i| register(&mut card, "a.example", &[i], -7, true))
+        .collect();
+    // Full: the store and every earlier credential stay intact.
+    let before = card.storage();
+    let r = card.ctap(
+        MC,
+        Some(mc_request("b.example", &[9], &cdh(1), &[-7], true)),
+    );
+    assert_eq!(r.status, KEY_STORE_FULL);
+    assert_eq!(card.storage(), before);
+    for c in &creds {
+        let resp = card
+            .ctap(GA, Some(ga_request("a.example", &cdh(4), &[&c.id])))
+            .ok();
+        check_assertion(&resp, "a.example", &cdh(4), c);
+    }
+    // A non-discoverable credential needs no slot.
+    register(&mut card, "b.example", &[9], -7, false);
+    // Same RP and user handle: replaces the old one without a new slot.
+    let replaced = register(&mut card, "a.example", &[0], -7, true);
+    assert_eq!(
+        card.ctap(GA, Some(ga_request("a.example", &cdh(5), &[&creds[0].id])))
+            .status,
+        NO_CREDENTIALS
+    );
+    creds[0] = replaced;
+    let info = card.ctap(GET_INFO, None).ok();
+    assert_eq!(as_int(get(&info, 0x14).unwrap()), 0);
+
+    // Delete one through credMgmt: one slot free again.
+    set_pin(&mut card, 2, PIN);
+    let t = token(&mut card, 2, PIN, CM, None);
+    let meta = cm(&mut card, 1, None, Some(&t)).ok();
+    assert_eq!(as_int(get(&meta, 1).unwrap()), 3);
+    assert_eq!(as_int(get(&meta, 2).unwrap()), 0);
+    cm(&mut card, 6, Some(cred_params(&creds[1].id)), Some(&t)).ok();
+    let info = card.ctap(GET_INFO, None).ok();
+    assert_eq!(as_int(get(&info, 0x14).unwrap()), 1);
+
+    // A PIN-protected card needs a pinUvAuthParam for a discoverable credential.
+    let mc_token = token(&mut card, 2, PIN, P_MC, Some("b.example"));
+    let C::Map(mut pairs) = mc_request("b.example", &[9], &cdh(6), &[-7], true) else {
+        panic!()
+    };
+    pairs.push((int(8), bytes(&mc_token.param(&cdh(6)))));
+    pairs.push((int(9), int(2)));
+    let resp = card.ctap(MC, Some(cmap(pairs))).ok();
+    let aaguid = card.config.aaguid.0;
+    check_registration(&resp, "b.example", &cdh(6), &aaguid);
+    let info = card.ctap(GET_INFO, None).ok();
+    assert_eq!(as_int(get(&info, 0x14).unwrap()), 0);
+    let t = token(&mut card, 2, PIN, CM, None);
+    let rps = enumerate_rps(&mut card, CM_CMD, &t);
+    assert_eq!(rps.len(), 2);
+}

@@ -514,3 +514,35 @@ fn all_outputs_together() {
     );
     assert_eq!(as_bytes(get(&resp, 5).unwrap()).len(), 32);
 }
+
+#[test]
+fn next_assertion_repeats_the_extensions_for_each_credential() {
+    let mut card = Card::new(14, Config::default(), false);
+    let make = |blob: &[u8]| {
+        Some(ext(vec![
+            ("credBlob", bytes(blob)),
+            ("largeBlobKey", C::Bool(true)),
+        ]))
+    };
+    let (first, _, r1) = register(&mut card, b"a", true, make(b"first"), false);
+    let (second, _, r2) = register(&mut card, b"b", true, make(b"second"), false);
+    let want = Some(ext(vec![
+        ("credBlob", C::Bool(true)),
+        ("largeBlobKey", C::Bool(true)),
+    ]));
+    // Most recent first.
+    let resp = ga(&mut card, &[], want, false).ok();
+    let ad = check_assertion(&resp, RP, &cdh(2), &second);
+    assert_eq!(
+        ad.extensions.unwrap(),
+        cmap(vec![(text("credBlob"), bytes(b"second"))])
+    );
+    assert_eq!(get(&resp, 7), get(&r2, 5));
+    let resp = card.ctap(GNA, None).ok();
+    let ad = check_assertion(&resp, RP, &cdh(2), &first);
+    assert_eq!(
+        ad.extensions.unwrap(),
+        cmap(vec![(text("credBlob"), bytes(b"first"))])
+    );
+    assert_eq!(get(&resp, 7), get(&r1, 5));
+}

@@ -420,3 +420,33 @@ fn discoverable_credential_hmac_secret_by_discovery() {
     let enc = as_bytes(get_text(&ad.extensions.unwrap(), "hmac-secret").unwrap());
     assert_eq!(sess.decrypt(&enc), by_list);
 }
+
+#[test]
+fn next_assertion_gives_each_credential_its_own_output() {
+    let (mut card, first) = setup(Config::pocketkey(), true);
+    let second = register_uv(&mut card, true, b"user-2");
+    let s = salts(0xa5, Some(0x5a));
+    let want_first = hmac_output(&mut card, &first, &s, 2, true);
+    let want_second = hmac_output(&mut card, &second, &s, 2, true);
+    assert_ne!(want_first, want_second);
+    let tok = token(&mut card, 2, PIN, PERM_GA, Some(RP));
+    let mut sess = Session::new(&mut card, 2, 12);
+    let input = sess.hmac_secret_input(&s, false);
+    let req = with(
+        ga_request(RP, &cdh(2), &[]),
+        vec![
+            (int(4), ext(vec![("hmac-secret", input)])),
+            (int(6), bytes(&uv_param(2, &tok, &cdh(2)))),
+            (int(7), int(2)),
+        ],
+    );
+    let resp = card.ctap(GA, Some(req)).ok();
+    let ad = check_assertion(&resp, RP, &cdh(2), &second);
+    let enc = as_bytes(get_text(&ad.extensions.unwrap(), "hmac-secret").unwrap());
+    assert_eq!(sess.decrypt(&enc), want_second);
+    let resp = card.ctap(GNA, None).ok();
+    let ad = check_assertion(&resp, RP, &cdh(2), &first);
+    assert_eq!(ad.flags & 0x04, 0x04);
+    let enc = as_bytes(get_text(&ad.extensions.unwrap(), "hmac-secret").unwrap());
+    assert_eq!(sess.decrypt(&enc), want_first);
+}

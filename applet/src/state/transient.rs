@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::cbor::Value;
+
 /// What authenticatorGetNextAssertion continues (CTAP 2.1 §6.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssertionIterator {
@@ -15,6 +17,9 @@ pub struct AssertionIterator {
     pub flags: u8,
     /// When the last assertion of this sequence was sent (30 s timer).
     pub last_sent: Duration,
+    /// The getAssertion extension inputs, processed again for each
+    /// credential (`ctap::extensions`).
+    pub extensions: Option<Value>,
 }
 
 /// State that lives for one power cycle.

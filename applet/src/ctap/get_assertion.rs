@@ -27,7 +27,6 @@ use super::parse::{self, Options};
 use super::{descriptor, rp_id_hash, Authenticator, Failure};
 use crate::authdata::{self, FLAG_UP, FLAG_UV};
 use crate::cbor::{Map, Value};
-use crate::credential::Sealed;
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::uv::{PinUvAuth, UvFor};
@@ -172,7 +171,7 @@ pub fn handle(
 
 /// Whether `id` is a live credential of ours for this RP, usable with/without UV.
 fn usable(auth: &Authenticator, rp_hash: &[u8; 32], id: &[u8], uv: bool, listed: bool) -> bool {
-    let Some(sealed) = auth.id_key.unwrap(rp_hash, id) else {
+    let Some(sealed) = auth.id_key.open(rp_hash, id) else {
         return false;
     };
     if sealed.flags.discoverable {
@@ -199,13 +198,20 @@ pub(crate) fn assertion(
     total: usize,
     extensions_in: Option<Map<'_>>,
 ) -> Result<Value, Failure> {
-    let Sealed { key, .. } = auth
+    let opened = auth
         .id_key
-        .unwrap(rp_hash, id)
+        .open(rp_hash, id)
         .ok_or(CtapError::NoCredentials)?;
     let uv = flags & FLAG_UV != 0;
-    let credential = extensions::AssertedCredential { id, key: &key };
-    let ext = extensions::get_assertion(auth, env, extensions_in, flags, credential)?;
+    // The key pair is built only when an extension needs it.
+    let ext = match extensions_in {
+        Some(_) => {
+            let key = opened.key().ok_or(CtapError::NoCredentials)?;
+            let credential = extensions::AssertedCredential { id, key: &key };
+            extensions::get_assertion(auth, env, extensions_in, flags, credential)?
+        }
+        None => extensions::GaExtensions::default(),
+    };
     let user = auth.resident(id).map(|c| {
         let mut u = vec![(Value::from("id"), Value::from(c.user_id.clone()))];
         if uv && total > 1 {
@@ -224,7 +230,7 @@ pub(crate) fn assertion(
     let mut message = Vec::with_capacity(auth_data.len() + client_data_hash.len());
     message.extend_from_slice(&auth_data);
     message.extend_from_slice(client_data_hash);
-    let signature = key.sign(&message);
+    let signature = opened.sign(&message).ok_or(CtapError::Other)?;
     let mut response = vec![
         (Value::from(1u8), descriptor(id)),
         (Value::from(2u8), Value::from(auth_data)),

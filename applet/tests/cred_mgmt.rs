@@ -12,155 +12,18 @@ use std::collections::BTreeSet;
 use applet::config::Config;
 use ciborium::Value as C;
 use client::*;
+use cm_platform::cred::*;
 use cm_platform::{set_pin, token, Token, CM, GA as P_GA, MC as P_MC};
 
-const CM_CMD: u8 = 0x0A;
-const CM_PRE: u8 = 0x41;
 const PIN: &str = "4321";
 
 const OK: u8 = 0x00;
 const INVALID_PARAMETER: u8 = 0x02;
 const MISSING_PARAMETER: u8 = 0x14;
-const KEY_STORE_FULL: u8 = 0x28;
 const NO_CREDENTIALS: u8 = 0x2E;
-const NOT_ALLOWED: u8 = 0x30;
 const PIN_AUTH_INVALID: u8 = 0x33;
 const PUAT_REQUIRED: u8 = 0x36;
 const INVALID_SUBCOMMAND: u8 = 0x3E;
-
-fn cdh(n: u8) -> [u8; 32] {
-    [n; 32]
-}
-
-fn register(card: &mut Card, rp: &str, user: &[u8], alg: i64, rk: bool) -> Registered {
-    let aaguid = card.config.aaguid.0;
-    let resp = card
-        .ctap(MC, Some(mc_request(rp, user, &cdh(1), &[alg], rk)))
-        .ok();
-    check_registration(&resp, rp, &cdh(1), &aaguid)
-}
-
-/// Raw public key bytes of a registered key: SEC1 point or Ed25519 bytes.
-fn key_bytes(k: &PublicKey) -> Vec<u8> {
-    match k {
-        PublicKey::Es256(k) => k.to_encoded_point(false).as_bytes().to_vec(),
-        PublicKey::EdDsa(k) => k.to_bytes().to_vec(),
-    }
-}
-
-/// The same from a COSE_Key in a credMgmt response.
-fn cose_key_bytes(cose: &C) -> Vec<u8> {
-    match as_int(get(cose, 3).unwrap()) {
-        -7 => {
-            let mut out = vec![4u8];
-            out.extend(as_bytes(get(cose, -2).unwrap()));
-            out.extend(as_bytes(get(cose, -3).unwrap()));
-            out
-        }
-        -8 => as_bytes(get(cose, -2).unwrap()),
-        other => panic!("unexpected alg {other}"),
-    }
-}
-
-/// A credMgmt request; `token` signs `subCommand || subCommandParams`.
-fn cm_request(sub: u8, params: Option<C>, token: Option<&Token>) -> C {
-    let mut m = vec![(int(1), int(i64::from(sub)))];
-    if let Some(t) = token {
-        let mut msg = vec![sub];
-        if let Some(p) = &params {
-            msg.extend(ser(p));
-        }
-        m.push((int(3), int(i64::from(t.protocol))));
-        m.push((int(4), bytes(&t.param(&msg))));
-    }
-    if let Some(p) = params {
-        m.push((int(2), p));
-    }
-    cmap(m)
-}
-
-fn cm(card: &mut Card, sub: u8, params: Option<C>, token: Option<&Token>) -> Reply {
-    card.ctap(CM_CMD, Some(cm_request(sub, params, token)))
-}
-
-fn rp_params(rp: &str) -> C {
-    cmap(vec![(int(1), bytes(&sha256(rp.as_bytes())))])
-}
-
-fn cred_params(id: &[u8]) -> C {
-    cmap(vec![(
-        int(2),
-        cmap(vec![
-            (text("id"), bytes(id)),
-            (text("type"), text("public-key")),
-        ]),
-    )])
-}
-
-fn user(id: &[u8], name: Option<&str>, display: Option<&str>) -> C {
-    let mut m = vec![(text("id"), bytes(id))];
-    if let Some(n) = name {
-        m.push((text("name"), text(n)));
-    }
-    if let Some(d) = display {
-        m.push((text("displayName"), text(d)));
-    }
-    cmap(m)
-}
-
-/// An error reply that left the stored state untouched.
-fn refused(card: &mut Card, cmd: u8, request: C, status: u8) {
-    let before = card.storage();
-    let r = card.ctap(cmd, Some(request));
-    assert_eq!(r.status, status, "expected {status:#04x}");
-    assert!(r.body.is_none());
-    assert_eq!(card.storage(), before, "an error changed the stored state");
-}
-
-/// Every RP (id, hash) through enumerateRPs, checking totals.
-fn enumerate_rps(card: &mut Card, cmd: u8, t: &Token) -> Vec<(String, Vec<u8>)> {
-    let first = card.ctap(cmd, Some(cm_request(2, None, Some(t)))).ok();
-    let total = usize::try_from(as_int(get(&first, 5).unwrap())).unwrap();
-    let mut out = Vec::new();
-    let mut entry = first;
-    loop {
-        let rp = get(&entry, 3).unwrap();
-        let C::Text(id) = get_text(rp, "id").unwrap() else {
-            panic!()
-        };
-        out.push((id.clone(), as_bytes(get(&entry, 4).unwrap())));
-        if out.len() == total {
-            break;
-        }
-        entry = card.ctap(cmd, Some(cm_request(3, None, None))).ok();
-        assert!(get(&entry, 5).is_none(), "totalRPs only in Begin");
-    }
-    // Exactly `total`, then the iterator is exhausted.
-    assert_eq!(
-        card.ctap(cmd, Some(cm_request(3, None, None))).status,
-        NOT_ALLOWED
-    );
-    out
-}
-
-/// Every credential of `rp` through enumerateCredentials.
-fn enumerate_creds(card: &mut Card, cmd: u8, rp: &str, t: &Token) -> Vec<C> {
-    let first = card
-        .ctap(cmd, Some(cm_request(4, Some(rp_params(rp)), Some(t))))
-        .ok();
-    let total = usize::try_from(as_int(get(&first, 9).unwrap())).unwrap();
-    let mut out = vec![first];
-    while out.len() < total {
-        let next = card.ctap(cmd, Some(cm_request(5, None, None))).ok();
-        assert!(get(&next, 9).is_none(), "totalCredentials only in Begin");
-        out.push(next);
-    }
-    assert_eq!(
-        card.ctap(cmd, Some(cm_request(5, None, None))).status,
-        NOT_ALLOWED
-    );
-    out
-}
 
 /// A discoverable credential: RP ID, user handle, registration.
 type Stored = (&'static str, Vec<u8>, Registered);
@@ -541,65 +404,32 @@ fn no_credentials_on_an_empty_card() {
 }
 
 #[test]
-fn full_store_answers_key_store_full_and_a_delete_frees_a_slot() {
-    let config = Config {
-        max_resident_credentials: 3,
-        ..Config::default()
-    };
-    let mut card = Card::new(60, config, false);
-    let mut creds: Vec<_> = (0..3u8)
-        .map(|i| register(&mut card, "a.example", &[i], -7, true))
-        .collect();
-    // Full: the store and every earlier credential stay intact.
-    let before = card.storage();
-    let r = card.ctap(
-        MC,
-        Some(mc_request("b.example", &[9], &cdh(1), &[-7], true)),
-    );
-    assert_eq!(r.status, KEY_STORE_FULL);
-    assert_eq!(card.storage(), before);
-    for c in &creds {
-        let resp = card
-            .ctap(GA, Some(ga_request("a.example", &cdh(4), &[&c.id])))
-            .ok();
-        check_assertion(&resp, "a.example", &cdh(4), c);
-    }
-    // A non-discoverable credential needs no slot.
-    register(&mut card, "b.example", &[9], -7, false);
-    // Same RP and user handle: replaces the old one without a new slot.
-    let replaced = register(&mut card, "a.example", &[0], -7, true);
-    assert_eq!(
-        card.ctap(GA, Some(ga_request("a.example", &cdh(5), &[&creds[0].id])))
-            .status,
-        NO_CREDENTIALS
-    );
-    creds[0] = replaced;
-    let info = card.ctap(GET_INFO, None).ok();
-    assert_eq!(as_int(get(&info, 0x14).unwrap()), 0);
-
-    // Delete one through credMgmt: one slot free again.
-    set_pin(&mut card, 2, PIN);
-    let t = token(&mut card, 2, PIN, CM, None);
-    let meta = cm(&mut card, 1, None, Some(&t)).ok();
-    assert_eq!(as_int(get(&meta, 1).unwrap()), 3);
-    assert_eq!(as_int(get(&meta, 2).unwrap()), 0);
-    cm(&mut card, 6, Some(cred_params(&creds[1].id)), Some(&t)).ok();
-    let info = card.ctap(GET_INFO, None).ok();
-    assert_eq!(as_int(get(&info, 0x14).unwrap()), 1);
-
-    // A PIN-protected card needs a pinUvAuthParam for a discoverable credential.
-    let mc_token = token(&mut card, 2, PIN, P_MC, Some("b.example"));
-    let C::Map(mut pairs) = mc_request("b.example", &[9], &cdh(6), &[-7], true) else {
+fn enumeration_reports_cred_protect_and_large_blob_key() {
+    let mut card = Card::new(70, Config::default(), false);
+    let C::Map(mut pairs) = mc_request("k.example", b"k", &cdh(1), &[-7], true) else {
         panic!()
     };
-    pairs.push((int(8), bytes(&mc_token.param(&cdh(6)))));
-    pairs.push((int(9), int(2)));
+    pairs.push((
+        int(6),
+        cmap(vec![
+            (text("credProtect"), int(2)),
+            (text("largeBlobKey"), C::Bool(true)),
+        ]),
+    ));
     let resp = card.ctap(MC, Some(cmap(pairs))).ok();
     let aaguid = card.config.aaguid.0;
-    check_registration(&resp, "b.example", &cdh(6), &aaguid);
-    let info = card.ctap(GET_INFO, None).ok();
-    assert_eq!(as_int(get(&info, 0x14).unwrap()), 0);
+    let reg = check_registration(&resp, "k.example", &cdh(1), &aaguid);
+    let large_blob_key = as_bytes(get(&resp, 5).unwrap());
+    assert_eq!(large_blob_key.len(), 32);
+    set_pin(&mut card, 2, PIN);
     let t = token(&mut card, 2, PIN, CM, None);
-    let rps = enumerate_rps(&mut card, CM_CMD, &t);
-    assert_eq!(rps.len(), 2);
+    let listed = enumerate_creds(&mut card, CM_CMD, "k.example", &t);
+    assert_eq!(listed.len(), 1);
+    let e = &listed[0];
+    assert_eq!(
+        as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()),
+        reg.id
+    );
+    assert_eq!(as_int(get(e, 0x0A).unwrap()), 2);
+    assert_eq!(as_bytes(get(e, 0x0B).unwrap()), large_blob_key);
 }

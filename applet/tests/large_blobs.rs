@@ -352,3 +352,31 @@ fn pin_protected_writes_need_an_lbw_token() {
         assert_eq!(read_all(&mut card, 900), array);
     }
 }
+
+#[test]
+fn a_get_assertion_token_keeps_lbw_for_the_write() {
+    // The platform's largeBlob write flow: one token with ga | lbw signs the
+    // getAssertion that reads largeBlobKey, then the fragments.
+    let mut card = Card::new(12, Config::default(), false);
+    let rp = "blob.example";
+    let cdh = [3u8; 32];
+    let C::Map(mut pairs) = mc_request(rp, b"u", &cdh, &[-7], true) else {
+        panic!()
+    };
+    pairs.push((int(6), cmap(vec![(text("largeBlobKey"), C::Bool(true))])));
+    let created = card.ctap(MC, Some(cmap(pairs))).ok();
+    let key = as_bytes(get(&created, 5).unwrap());
+    set_pin(&mut card, 2, PIN);
+    let t = token(&mut card, 2, PIN, P_GA | LBW, Some(rp));
+    let C::Map(mut pairs) = ga_request(rp, &cdh, &[]) else {
+        panic!()
+    };
+    pairs.push((int(4), cmap(vec![(text("largeBlobKey"), C::Bool(true))])));
+    pairs.push((int(6), bytes(&t.param(&cdh))));
+    pairs.push((int(7), int(2)));
+    let asserted = card.ctap(GA, Some(cmap(pairs))).ok();
+    assert_eq!(as_bytes(get(&asserted, 7).unwrap()), key);
+    let array = sample(1200, 0x42);
+    assert_eq!(write_all(&mut card, &array, 500, Some(&t)), OK);
+    assert_eq!(read_all(&mut card, 4096), array);
+}

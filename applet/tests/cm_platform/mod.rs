@@ -4,6 +4,8 @@
 //! HKDF and CBC, no applet code. Used with the `client` module's `Card`.
 #![allow(dead_code)]
 
+pub mod cred;
+
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use aes::Aes256;
 use ciborium::Value as C;

@@ -380,3 +380,43 @@ fn a_get_assertion_token_keeps_lbw_for_the_write() {
     assert_eq!(write_all(&mut card, &array, 500, Some(&t)), OK);
     assert_eq!(read_all(&mut card, 4096), array);
 }
+
+#[test]
+fn a_profile_with_large_blobs_needs_room_for_them() {
+    assert!(Config::default().validate().is_ok());
+    assert!(Config::pocketkey().validate().is_ok());
+    let small = Config {
+        max_serialized_large_blob_array: 1023,
+        ..Config::default()
+    };
+    assert!(small.validate().is_err());
+    let minimal = Config {
+        max_serialized_large_blob_array: 1024,
+        ..Config::default()
+    };
+    assert!(minimal.validate().is_ok());
+    // Without the option the size is not used.
+    let mut off = small.clone();
+    off.options.remove("largeBlobs");
+    assert!(off.validate().is_ok());
+}
+
+#[test]
+fn reset_abandons_a_pending_write_and_restores_the_empty_array() {
+    let mut card = Card::new(13, Config::default(), false);
+    let first = sample(500, 1);
+    assert_eq!(write_all(&mut card, &first, 1000, None), OK);
+    let second = sample(500, 2);
+    let r = card.ctap(
+        LB,
+        Some(set_req(&second[..200], 0, Some(second.len()), None)),
+    );
+    assert_eq!(r.status, OK);
+    assert_eq!(card.ctap(0x07, None).status, OK);
+    assert_eq!(read_all(&mut card, 1000), initial());
+    refused(
+        &mut card,
+        set_req(&second[200..], 200, None, None),
+        INVALID_SEQ,
+    );
+}

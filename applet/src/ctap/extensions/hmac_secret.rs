@@ -37,6 +37,7 @@
 
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
+use p256::elliptic_curve::zeroize::Zeroizing;
 use sha2::Sha256;
 
 use crate::cbor::Value;
@@ -68,12 +69,12 @@ pub fn mc_input(v: &Value) -> Result<bool, CtapError> {
 }
 
 /// Check the getAssertion input and return the shared secret with the
-/// platform and the decrypted salts (32 or 64 bytes).
+/// platform and the decrypted salts (32 or 64 bytes, wiped when dropped).
 pub fn prepare(
     pin: &PinState,
     config: &Config,
     v: &Value,
-) -> Result<(SharedSecret, Vec<u8>), CtapError> {
+) -> Result<(SharedSecret, Zeroizing<Vec<u8>>), CtapError> {
     let m = v.as_map()?;
     let key_agreement = m.get(KEY_KEY_AGREEMENT).map(Value::as_map).transpose()?;
     let salt_enc = m.get(KEY_SALT_ENC).map(Value::as_bytes).transpose()?;
@@ -98,9 +99,11 @@ pub fn prepare(
     secret
         .verify(salt_enc, salt_auth)
         .map_err(|_| CtapError::PinAuthInvalid)?;
-    let salts = secret
-        .decrypt(salt_enc)
-        .map_err(|_| CtapError::InvalidParameter)?;
+    let salts = Zeroizing::new(
+        secret
+            .decrypt(salt_enc)
+            .map_err(|_| CtapError::InvalidParameter)?,
+    );
     if salts.len() != SALT_LEN && salts.len() != 2 * SALT_LEN {
         return Err(CtapError::InvalidParameter);
     }
@@ -108,16 +111,15 @@ pub fn prepare(
 }
 
 /// CredRandomWithUV (`uv`) or CredRandomWithoutUV of a credential.
-pub fn cred_random(master_key: &[u8; 32], key: &PrivateKey, uv: bool) -> [u8; 32] {
-    let mut ikm = [0u8; 64];
+pub fn cred_random(master_key: &[u8; 32], key: &PrivateKey, uv: bool) -> Zeroizing<[u8; 32]> {
+    let mut ikm = Zeroizing::new([0u8; 64]);
     ikm[..32].copy_from_slice(master_key);
-    ikm[32..].copy_from_slice(&key.to_bytes());
-    let hk = Hkdf::<Sha256>::new(Some(CRED_RANDOM_SALT), &ikm);
-    ikm.fill(0);
+    ikm[32..].copy_from_slice(Zeroizing::new(key.to_bytes()).as_slice());
+    let hk = Hkdf::<Sha256>::new(Some(CRED_RANDOM_SALT), ikm.as_slice());
     let info = if uv { INFO_WITH_UV } else { INFO_WITHOUT_UV };
-    let mut out = [0u8; 32];
+    let mut out = Zeroizing::new([0u8; 32]);
     // 32 bytes is far below HKDF-SHA256's limit: cannot fail.
-    let _ = hk.expand(info, &mut out);
+    let _ = hk.expand(info, out.as_mut_slice());
     out
 }
 
@@ -128,14 +130,14 @@ pub fn output(
     cred_random: &[u8; 32],
     salts: &[u8],
 ) -> Result<Vec<u8>, CtapError> {
-    let mut outputs = Vec::with_capacity(salts.len());
+    let mut outputs = Zeroizing::new(Vec::with_capacity(salts.len()));
     for salt in salts.chunks(SALT_LEN) {
         let mut mac =
             <Hmac<Sha256> as Mac>::new_from_slice(cred_random).map_err(|_| CtapError::Other)?;
         mac.update(salt);
         outputs.extend_from_slice(&mac.finalize().into_bytes());
     }
-    let encrypted = secret.encrypt(env.rng(), &outputs);
-    outputs.fill(0);
-    encrypted.map_err(|_| CtapError::Other)
+    secret
+        .encrypt(env.rng(), &outputs)
+        .map_err(|_| CtapError::Other)
 }

@@ -87,7 +87,7 @@ fn input<'a>(auth: &Authenticator, extensions: Option<&Map<'a>>, name: &str) -> 
 /// Errors: `CBOR_UNEXPECTED_TYPE` for an input of the wrong type;
 /// `INVALID_OPTION` for `largeBlobKey` other than `true`, or without `rk`.
 pub fn make_credential(
-    auth: &mut Authenticator,
+    auth: &Authenticator,
     env: &mut dyn Env,
     extensions: Option<Map<'_>>,
     rk: bool,
@@ -174,7 +174,7 @@ pub fn check_get_assertion(
 /// (CTAP 2.1 §6.2.2 step 8). `flags` is the authenticator-data flags byte
 /// (UP/UV) of this assertion.
 pub fn get_assertion(
-    auth: &mut Authenticator,
+    auth: &Authenticator,
     env: &mut dyn Env,
     extensions: Option<Map<'_>>,
     flags: u8,
@@ -198,8 +198,8 @@ pub fn get_assertion(
             return Err(CtapError::UnsupportedOption);
         }
         let (secret, salts) = hmac_secret::prepare(&auth.pin, &auth.config, v)?;
-        let master_key = auth.state.identity().master_key;
-        let cred_random = hmac_secret::cred_random(&master_key, credential.key, uv);
+        let master_key = &auth.state.identity().master_key;
+        let cred_random = hmac_secret::cred_random(master_key, credential.key, uv);
         let output = hmac_secret::output(env, &secret, &cred_random, &salts)?;
         out.outputs
             .push((Value::from(hmac_secret::NAME), Value::from(output)));

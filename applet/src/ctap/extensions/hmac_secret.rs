@@ -21,7 +21,10 @@
 //! master key and the credential's private key (which the credential ID
 //! carries), so non-discoverable credentials need no storage and the
 //! outputs stay the same across power cycles and restarts; a reset (new
-//! master key, old IDs rejected) ends them.
+//! master key, old IDs rejected) ends them. Since every credential has
+//! them, a credential made without `hmac-secret: true` answers too.
+//! hmac-secret needs user presence: with `up: false` getAssertion fails
+//! with `CTAP2_ERR_UNSUPPORTED_OPTION`.
 //!
 //! ```text
 //!  PRK        = HKDF-Extract(salt "tapfido credRandom v1",

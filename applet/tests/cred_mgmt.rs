@@ -252,6 +252,11 @@ fn iterators_end_with_power_cycle_and_any_other_command() {
     refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
     refused(&mut card, CM_CMD, cm_request(5, None, None), NOT_ALLOWED);
 
+    // A malformed credMgmt request ends it too.
+    cm(&mut card, 2, None, Some(&t)).ok();
+    assert_eq!(card.raw(&[CM_CMD, 0xa1, 0x01]).status, 0x12);
+    refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
+
     // Uninterrupted, GetNext continues across 0x0A and 0x41 alike.
     let first = cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
     let second = card.ctap(CM_PRE, Some(cm_request(5, None, None))).ok();
@@ -432,4 +437,70 @@ fn enumeration_reports_cred_protect_and_large_blob_key() {
     );
     assert_eq!(as_int(get(e, 0x0A).unwrap()), 2);
     assert_eq!(as_bytes(get(e, 0x0B).unwrap()), large_blob_key);
+}
+
+#[test]
+fn paging_and_session_apdus_do_not_end_an_enumeration() {
+    use applet::iso::{Applet, Command};
+    let (mut card, _) = populated(80);
+    let t = token(&mut card, 2, PIN, CM, None);
+    let first = cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
+    // GET RESPONSE is answered by the bridge; should one reach the applet,
+    // with either class byte, it is refused without touching the iterator.
+    for cla in [0x00, 0x80] {
+        let get_response = Command {
+            cla,
+            ins: 0xC0,
+            p1: 0,
+            p2: 0,
+            data: &[],
+            ne: 256,
+            extended: false,
+        };
+        assert!(card
+            .applet()
+            .process(&get_response, &mut Vec::new())
+            .is_err());
+    }
+    let second = cm(&mut card, 5, None, None).ok();
+    let third = cm(&mut card, 5, None, None).ok();
+    let ids: BTreeSet<Vec<u8>> = [first, second, third]
+        .iter()
+        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
+        .collect();
+    assert_eq!(ids.len(), 3);
+}
+
+#[test]
+fn a_full_store_enumerates_each_credential_exactly_once() {
+    // Reliability checklist item 59: the maximum number of RPs and
+    // credentials, each returned once, with correct totals.
+    let mut card = Card::new(90, Config::default(), false);
+    let max = card.config.max_resident_credentials;
+    let rps: Vec<String> = (0..max / 2).map(|i| format!("rp{i}.example")).collect();
+    let mut expected = BTreeSet::new();
+    for rp in &rps {
+        for u in 0..2u8 {
+            let reg = register(&mut card, rp, &[u, 0xAA], -8, true);
+            expected.insert(reg.id);
+        }
+    }
+    assert_eq!(expected.len(), max);
+    set_pin(&mut card, 1, PIN);
+    let t = token(&mut card, 1, PIN, CM, None);
+    let meta = cm(&mut card, 1, None, Some(&t)).ok();
+    assert_eq!(as_int(get(&meta, 1).unwrap()), i128::try_from(max).unwrap());
+    assert_eq!(as_int(get(&meta, 2).unwrap()), 0);
+    let listed_rps = enumerate_rps(&mut card, CM_PRE, &t);
+    assert_eq!(listed_rps.len(), rps.len());
+    let distinct: BTreeSet<&String> = listed_rps.iter().map(|(id, _)| id).collect();
+    assert_eq!(distinct.len(), rps.len());
+    let mut seen = BTreeSet::new();
+    for (rp, _) in &listed_rps {
+        for e in enumerate_creds(&mut card, CM_CMD, rp, &t) {
+            let id = as_bytes(get_text(get(&e, 7).unwrap(), "id").unwrap());
+            assert!(seen.insert(id), "credential listed twice");
+        }
+    }
+    assert_eq!(seen, expected);
 }

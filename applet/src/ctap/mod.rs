@@ -161,7 +161,9 @@ impl Authenticator {
             CREDENTIAL_MANAGEMENT | CREDENTIAL_MANAGEMENT_PRE
                 if cred_mgmt::supported(self, command) =>
             {
-                let response = cred_mgmt::handle(self, env, &params(body)?)?;
+                // Taken first: even a malformed request ends an enumeration.
+                let enumeration = self.transient.cred_mgmt.take();
+                let response = cred_mgmt::handle(self, env, enumeration, &params(body)?)?;
                 return Ok(client_pin::status_ok(response));
             }
             LARGE_BLOBS if large_blobs::supported(self) => {

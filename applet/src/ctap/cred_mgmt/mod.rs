@@ -218,13 +218,15 @@ pub fn supported(auth: &Authenticator, command: u8) -> bool {
 
 /// The dispatcher's entry point: the response map, or `None` for a bare
 /// success status (deleteCredential, updateUserInformation).
+///
+/// `enumeration` is the one in progress, already taken out of
+/// [`crate::state::Transient`]: only the matching GetNext puts the rest back.
 pub fn handle(
     auth: &mut Authenticator,
     env: &mut dyn Env,
+    enumeration: Option<Enumeration>,
     params: &Value,
 ) -> Result<Option<Value>, Failure> {
-    // Only the matching GetNext continues an enumeration.
-    let enumeration = auth.transient.cred_mgmt.take();
     let req = decode(params)?;
     let response = match req.sub_command {
         GET_CREDS_METADATA => {

@@ -373,13 +373,16 @@ fn wrong_types_and_bad_keys() {
 }
 
 #[test]
-fn missing_parameter_comes_before_no_credentials_and_presence() {
-    let (mut card, _cred) = setup(Config::pocketkey(), false);
+fn extension_errors_come_after_no_credentials_and_before_presence() {
+    let (mut card, cred) = setup(Config::pocketkey(), false);
     let before = card.storage();
-    let req = with(
-        ga_request("other.example", &cdh(2), &[]),
-        vec![(int(4), ext(vec![("hmac-secret", cmap(vec![]))]))],
-    );
+    let empty = || vec![(int(4), ext(vec![("hmac-secret", cmap(vec![]))]))];
+    // No credential for this RP: NO_CREDENTIALS first (§6.2.2 order).
+    let req = with(ga_request("other.example", &cdh(2), &[]), empty());
+    assert_eq!(card.ctap(GA, Some(req)).status, NO_CREDENTIALS);
+    // A credential, no presence: the extension error, not a presence wait.
+    card.env().presence = applet::env::Presence::Withheld;
+    let req = with(ga_request(RP, &cdh(2), &[&cred.id]), empty());
     assert_eq!(card.ctap(GA, Some(req)).status, MISSING_PARAMETER);
     assert_eq!(card.storage(), before);
 }

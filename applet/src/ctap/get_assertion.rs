@@ -20,7 +20,8 @@
 //! Status order: CBOR/parameter errors; pinUvAuthParam probe/protocol;
 //! `rk` option → INVALID_OPTION; `uv: true` without pinUvAuthParam →
 //! INVALID_OPTION; PUAT_REQUIRED (alwaysUv); PIN_AUTH_INVALID;
-//! NO_CREDENTIALS; user presence; storage failure (CTAP1_ERR_OTHER).
+//! NO_CREDENTIALS; extension inputs (`extensions::check_get_assertion`);
+//! user presence; storage failure (CTAP1_ERR_OTHER).
 
 use super::extensions;
 use super::parse::{self, Options};
@@ -95,7 +96,6 @@ pub fn handle(
         return Err(CtapError::InvalidOption.into());
     }
     let up = req.options.up.unwrap_or(true);
-    extensions::check_get_assertion(auth, req.extensions, up)?;
     if auth.pin_is_set() && auth.state.persistent().always_uv && up && !has_param {
         return Err(CtapError::PuatRequired.into());
     }
@@ -129,6 +129,9 @@ pub fn handle(
     let Some(first) = ids.first().cloned() else {
         return Err(CtapError::NoCredentials.into());
     };
+    // Extension inputs (CTAP 2.1 §6.2.2: after locating credentials,
+    // before user presence).
+    extensions::check_get_assertion(auth, req.extensions, up)?;
     if up {
         auth.require_presence(env)?;
         if has_param {

@@ -453,3 +453,49 @@ fn next_assertion_gives_each_credential_its_own_output() {
     let enc = as_bytes(get_text(&ad.extensions.unwrap(), "hmac-secret").unwrap());
     assert_eq!(sess.decrypt(&enc), want_first);
 }
+
+#[test]
+fn arbitrary_salt_fields_fail_cleanly() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config as RunnerConfig, TestRunner};
+    let (mut card, cred) = setup(Config::pocketkey(), false);
+    let before = card.storage();
+    let key = Session::new(&mut card, 2, 13).platform_key;
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases: 64,
+        ..RunnerConfig::default()
+    });
+    let cell = std::cell::RefCell::new(card);
+    let strategy = (
+        proptest::collection::vec(any::<u8>(), 0..130),
+        proptest::collection::vec(any::<u8>(), 0..40),
+        0u8..4,
+    );
+    runner
+        .run(&strategy, |(salt_enc, salt_auth, protocol)| {
+            let mut m = vec![
+                (int(1), key.clone()),
+                (int(2), bytes(&salt_enc)),
+                (int(3), bytes(&salt_auth)),
+            ];
+            if protocol != 0 {
+                m.push((int(4), int(protocol.into())));
+            }
+            let mut card = cell.borrow_mut();
+            let req = ga_hmac(&mut card, &cred, cmap(m), false);
+            let status = card.ctap(GA, Some(req)).status;
+            prop_assert!(
+                status == PIN_AUTH_INVALID || status == INVALID_PARAMETER,
+                "status {status:#04x}"
+            );
+            Ok(())
+        })
+        .unwrap();
+    let mut card = cell.into_inner();
+    assert_eq!(card.storage(), before);
+    // A correct request still works afterwards.
+    assert_eq!(
+        hmac_output(&mut card, &cred, &salts(1, None), 2, false).len(),
+        32
+    );
+}

@@ -504,3 +504,39 @@ fn a_full_store_enumerates_each_credential_exactly_once() {
     }
     assert_eq!(seen, expected);
 }
+
+#[test]
+fn a_failed_write_deletes_and_updates_nothing() {
+    let (mut card, creds) = populated(100);
+    let t = token(&mut card, 2, PIN, CM, None);
+    let (_, user_id, target) = &creds[0];
+    card.env().storage.fail_after = Some(0);
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(6, Some(cred_params(&target.id)), Some(&t)),
+        0x7F,
+    );
+    let update = cmap(vec![
+        (int(2), get(&cred_params(&target.id), 2).unwrap().clone()),
+        (int(3), user(user_id, Some("changed"), None)),
+    ]);
+    refused(
+        &mut card,
+        CM_CMD,
+        cm_request(7, Some(update), Some(&t)),
+        0x7F,
+    );
+    card.env().storage.fail_after = None;
+    // In memory too: the credential is listed unchanged and still signs in.
+    let listed = enumerate_creds(&mut card, CM_CMD, "a.example", &t);
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        get(&listed[0], 6).unwrap(),
+        &user(user_id, Some("jo@example.com"), Some("Jo"))
+    );
+    let resp = card
+        .ctap(GA, Some(ga_request("a.example", &cdh(9), &[&target.id])))
+        .ok();
+    check_assertion(&resp, "a.example", &cdh(9), target);
+}

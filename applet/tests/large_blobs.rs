@@ -420,3 +420,20 @@ fn reset_abandons_a_pending_write_and_restores_the_empty_array() {
         INVALID_SEQ,
     );
 }
+
+#[test]
+fn a_failed_commit_keeps_the_old_array_and_the_last_fragment_can_be_resent() {
+    let mut card = Card::new(14, Config::default(), false);
+    let old = sample(300, 5);
+    assert_eq!(write_all(&mut card, &old, 1000, None), OK);
+    let new = sample(700, 6);
+    let r = card.ctap(LB, Some(set_req(&new[..400], 0, Some(new.len()), None)));
+    assert_eq!(r.status, OK);
+    card.env().storage.fail_after = Some(0);
+    refused(&mut card, set_req(&new[400..], 400, None, None), 0x7F);
+    card.env().storage.fail_after = None;
+    assert_eq!(read_all(&mut card, 1000), old);
+    let r = card.ctap(LB, Some(set_req(&new[400..], 400, None, None)));
+    assert_eq!(r.status, OK);
+    assert_eq!(read_all(&mut card, 1000), new);
+}

@@ -38,7 +38,6 @@ use crate::authdata::FLAG_UP;
 use crate::cbor::{Map, Value};
 use crate::env::Env;
 use crate::error::CtapError;
-use crate::keys::PrivateKey;
 
 /// What the makeCredential extensions decided.
 #[derive(Clone, Debug, Default)]
@@ -70,8 +69,9 @@ pub struct GaExtensions {
 pub struct AssertedCredential<'a> {
     /// The credential ID.
     pub id: &'a [u8],
-    /// Its private key (the seed of the hmac-secret CredRandom values).
-    pub key: &'a PrivateKey,
+    /// The 32 secret bytes of its private key (`PrivateKey::to_bytes`),
+    /// the seed of the hmac-secret CredRandom values.
+    pub secret: &'a [u8; 32],
 }
 
 /// The input of extension `name` when the card processes it.
@@ -199,7 +199,7 @@ pub fn get_assertion(
         }
         let (secret, salts) = hmac_secret::prepare(&auth.pin, &auth.config, v)?;
         let master_key = &auth.state.identity().master_key;
-        let cred_random = hmac_secret::cred_random(master_key, credential.key, uv);
+        let cred_random = hmac_secret::cred_random(master_key, credential.secret, uv);
         let output = hmac_secret::output(env, &secret, &cred_random, &salts)?;
         out.outputs
             .push((Value::from(hmac_secret::NAME), Value::from(output)));

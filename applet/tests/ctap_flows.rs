@@ -547,3 +547,53 @@ fn ids_and_keys_distinct_across_restarts() {
         card.restart();
     }
 }
+
+#[test]
+fn iso_process_refuses_other_classes_and_instructions() {
+    use applet::iso::{Command, Status};
+    let cmd = |cla: u8, ins: u8| Command {
+        cla,
+        ins,
+        p1: 0,
+        p2: 0,
+        data: &[],
+        ne: 256,
+        extended: false,
+    };
+    let mut card = Card::new(20, Config::default(), false);
+    let mut reply = Vec::new();
+    assert_eq!(
+        card.applet().process(&cmd(0x80, 0x01), &mut reply),
+        Err(Status::ClassNotSupported)
+    );
+    assert_eq!(
+        card.applet().process(&cmd(0x00, 0x04), &mut reply),
+        Err(Status::InstructionNotSupportedOrInvalid)
+    );
+    assert!(reply.is_empty());
+    // U2F off: the U2F instructions are unknown.
+    let config = Config {
+        u2f: false,
+        ..Config::default()
+    };
+    let mut card = Card::new(20, config, false);
+    for ins in [0x01, 0x02, 0x03] {
+        assert_eq!(
+            card.applet().process(&cmd(0x00, ins), &mut reply),
+            Err(Status::InstructionNotSupportedOrInvalid)
+        );
+    }
+}
+
+#[test]
+fn end_of_session_ends_next_assertion_sequence() {
+    let mut card = Card::new(21, Config::default(), false);
+    register(&mut card, RP, b"a", -7, true);
+    register(&mut card, RP, b"b", -7, true);
+    card.ctap(GA, Some(ga_request(RP, &cdh(1), &[]))).ok();
+    card.applet().end_session();
+    assert_eq!(card.ctap(GNA, None).status, 0x30);
+    card.ctap(GA, Some(ga_request(RP, &cdh(1), &[]))).ok();
+    card.applet().deselect();
+    assert_eq!(card.ctap(GNA, None).status, 0x30);
+}

@@ -106,6 +106,13 @@ impl Opened {
         PrivateKey::from_bytes(self.alg, &self.secret)
     }
 
+    /// The 32 secret bytes of the key (P-256 scalar or Ed25519 seed), as
+    /// [`PrivateKey::to_bytes`] gives them: the seed of the hmac-secret
+    /// CredRandom values (`ctap::extensions::hmac_secret`).
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
     /// Sign `message` as [`PrivateKey::sign`] would, without deriving the
     /// public key for ES256.
     pub fn sign(&self, message: &[u8]) -> Option<Vec<u8>> {

@@ -20,6 +20,7 @@ const CBOR_UNEXPECTED_TYPE: u8 = 0x11;
 const CREDENTIAL_EXCLUDED: u8 = 0x19;
 const INVALID_OPTION: u8 = 0x2C;
 const NO_CREDENTIALS: u8 = 0x2E;
+const USER_ACTION_TIMEOUT: u8 = 0x2F;
 
 fn cdh(n: u8) -> [u8; 32] {
     [n; 32]
@@ -226,10 +227,14 @@ fn exclude_list_honours_cred_protect() {
         )
     };
     let before = card.storage();
+    // Only after user presence: without it the answer is a timeout.
+    card.env().presence = applet::env::Presence::Withheld;
     let req = with(
         mc_request(RP, b"c", &cdh(1), &[-7], false),
         vec![exclude(&level2.id)],
     );
+    assert_eq!(card.ctap(MC, Some(req.clone())).status, USER_ACTION_TIMEOUT);
+    card.env().presence = applet::env::Presence::Field;
     assert_eq!(card.ctap(MC, Some(req)).status, CREDENTIAL_EXCLUDED);
     assert_eq!(card.storage(), before, "nothing created");
     // A level-3 credential without UV is treated as absent.

@@ -206,15 +206,11 @@ pub(crate) fn assertion(
         .open(rp_hash, id)
         .ok_or(CtapError::NoCredentials)?;
     let uv = flags & FLAG_UV != 0;
-    // The key pair is built only when an extension needs it.
-    let ext = match extensions_in {
-        Some(_) => {
-            let key = opened.key().ok_or(CtapError::NoCredentials)?;
-            let credential = extensions::AssertedCredential { id, key: &key };
-            extensions::get_assertion(auth, env, extensions_in, flags, credential)?
-        }
-        None => extensions::GaExtensions::default(),
+    let credential = extensions::AssertedCredential {
+        id,
+        secret: opened.secret(),
     };
+    let ext = extensions::get_assertion(auth, env, extensions_in, flags, credential)?;
     let user = auth.resident(id).map(|c| {
         let mut u = vec![(Value::from("id"), Value::from(c.user_id.clone()))];
         if uv && total > 1 {

@@ -24,7 +24,9 @@ use crate::pin::PinStore;
 /// an enterpriseAttestation request is refused. `clientPin` and
 /// `pinUvAuthToken`: `ctap::client_pin`; `authnrCfg` and `setMinPINLength`:
 /// `ctap::config`; `credMgmt` and `credentialMgmtPreview`:
-/// `ctap::cred_mgmt`; `largeBlobs`: `ctap::large_blobs`.
+/// `ctap::cred_mgmt`; `largeBlobs`: `ctap::large_blobs`; `makeCredUvNotRqd`:
+/// `ctap::make_credential` (a PIN-protected card makes non-discoverable
+/// credentials without a pinUvAuthParam).
 pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "rk",
     "up",
@@ -36,6 +38,7 @@ pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "credMgmt",
     "credentialMgmtPreview",
     "largeBlobs",
+    "makeCredUvNotRqd",
 ];
 
 /// Extensions the code implements (`ctap::extensions`).

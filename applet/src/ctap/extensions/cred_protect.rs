@@ -14,7 +14,7 @@
 //!   absent; level 2 without UV → not found by discovery (no allowList),
 //!   found through the allowList;
 //! - makeCredential excludeList: level 3 without UV is treated as absent
-//!   (§6.1.2 step 11);
+//!   (CTAP 2.1 §6.1.2, excludeList);
 //! - U2F authenticate: a level-3 credential is refused.
 
 use crate::cbor::Value;

@@ -48,7 +48,6 @@ use crate::config::Config;
 use crate::ctap::client_pin::parse_key_agreement;
 use crate::env::Env;
 use crate::error::CtapError;
-use crate::keys::PrivateKey;
 use crate::pin::protocol::{PinUvAuthProtocol, SharedSecret};
 use crate::pin::PinState;
 
@@ -114,10 +113,10 @@ pub fn prepare(
 }
 
 /// CredRandomWithUV (`uv`) or CredRandomWithoutUV of a credential.
-pub fn cred_random(master_key: &[u8; 32], key: &PrivateKey, uv: bool) -> Zeroizing<[u8; 32]> {
+pub fn cred_random(master_key: &[u8; 32], secret: &[u8; 32], uv: bool) -> Zeroizing<[u8; 32]> {
     let mut ikm = Zeroizing::new([0u8; 64]);
     ikm[..32].copy_from_slice(master_key);
-    ikm[32..].copy_from_slice(Zeroizing::new(key.to_bytes()).as_slice());
+    ikm[32..].copy_from_slice(secret);
     let hk = Hkdf::<Sha256>::new(Some(CRED_RANDOM_SALT), ikm.as_slice());
     let info = if uv { INFO_WITH_UV } else { INFO_WITHOUT_UV };
     let mut out = Zeroizing::new([0u8; 32]);

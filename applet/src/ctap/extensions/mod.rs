@@ -18,7 +18,7 @@
 //!
 //! Only extensions listed by getInfo (`get_info::IMPLEMENTED_EXTENSIONS` ∩
 //! the profile's claims) are processed; for the others, and for unknown
-//! names, the input is ignored and no output is produced (§6.1.2 step 12).
+//! names, the input is ignored and no output is produced (§6.1.2, §6.2.2).
 //! Inputs of a processed extension are type-checked
 //! (`CBOR_UNEXPECTED_TYPE`).
 //!
@@ -38,7 +38,6 @@ use crate::authdata::FLAG_UP;
 use crate::cbor::{Map, Value};
 use crate::env::Env;
 use crate::error::CtapError;
-use crate::keys::PrivateKey;
 
 /// What the makeCredential extensions decided.
 #[derive(Clone, Debug, Default)]
@@ -70,8 +69,9 @@ pub struct GaExtensions {
 pub struct AssertedCredential<'a> {
     /// The credential ID.
     pub id: &'a [u8],
-    /// Its private key (the seed of the hmac-secret CredRandom values).
-    pub key: &'a PrivateKey,
+    /// The 32 secret bytes of its private key (`PrivateKey::to_bytes`),
+    /// the seed of the hmac-secret CredRandom values.
+    pub secret: &'a [u8; 32],
 }
 
 /// The input of extension `name` when the card processes it.
@@ -139,15 +139,16 @@ pub fn make_credential(
     Ok(out)
 }
 
-/// Check getAssertion extension inputs once, before credentials are looked
-/// up and user presence is asked for, so that a malformed input fails the
-/// command with nothing changed.
+/// Check getAssertion extension inputs once, after the credentials are
+/// located and before user presence is asked for (CTAP 2.1 §6.2.2 order),
+/// so that a malformed input fails the command with nothing changed (no
+/// presence wait, no counter step).
 ///
 /// Errors: those of [`hmac_secret::prepare`] (`MISSING_PARAMETER`,
 /// `CBOR_UNEXPECTED_TYPE`, `INVALID_PARAMETER`, `PIN_AUTH_INVALID`),
-/// `UNSUPPORTED_OPTION` for
-/// hmac-secret with `up: false` (the extension needs user presence),
-/// `CBOR_UNEXPECTED_TYPE` / `INVALID_OPTION` for credBlob / largeBlobKey.
+/// `UNSUPPORTED_OPTION` for hmac-secret with `up: false` (the extension
+/// needs user presence), `CBOR_UNEXPECTED_TYPE` / `INVALID_OPTION` for
+/// credBlob / largeBlobKey.
 pub fn check_get_assertion(
     auth: &Authenticator,
     extensions: Option<Map<'_>>,
@@ -170,9 +171,9 @@ pub fn check_get_assertion(
     Ok(())
 }
 
-/// Process getAssertion extension inputs for the selected credential
-/// (CTAP 2.1 §6.2.2 step 8). `flags` is the authenticator-data flags byte
-/// (UP/UV) of this assertion.
+/// Process getAssertion extension inputs for one credential (getAssertion
+/// and each getNextAssertion, CTAP 2.1 §6.2.2, §6.3). `flags` is the
+/// authenticator-data flags byte (UP/UV) of this assertion.
 pub fn get_assertion(
     auth: &Authenticator,
     env: &mut dyn Env,
@@ -199,7 +200,7 @@ pub fn get_assertion(
         }
         let (secret, salts) = hmac_secret::prepare(&auth.pin, &auth.config, v)?;
         let master_key = &auth.state.identity().master_key;
-        let cred_random = hmac_secret::cred_random(master_key, credential.key, uv);
+        let cred_random = hmac_secret::cred_random(master_key, credential.secret, uv);
         let output = hmac_secret::output(env, &secret, &cred_random, &salts)?;
         out.outputs
             .push((Value::from(hmac_secret::NAME), Value::from(output)));

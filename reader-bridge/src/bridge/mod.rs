@@ -14,8 +14,8 @@
 //!
 //! State by lifetime: the chain, the pending response and a request waiting
 //! for user presence are transient; any command other than GET RESPONSE
-//! drops a pending response, and any command other than NFCCTAP_GETRESPONSE
-//! drops a waiting request. Power off, reset and disconnect clear all of it,
+//! drops a pending response, any command other than NFCCTAP_GETRESPONSE
+//! drops a waiting request, and a malformed command drops all three. Power off, reset and disconnect clear all of it,
 //! forget the selection and call [`Applet::power_off`] on every applet.
 
 mod chaining;
@@ -133,12 +133,14 @@ impl Bridge {
         let apdu = match Apdu::parse(raw) {
             Ok(a) => a,
             Err(e) => {
-                self.chain.clear();
-                self.outgoing.clear();
+                self.clear_transient();
                 return Err(e.into());
             }
         };
         let chained = apdu.cla != CLA_INVALID && cla_is_chained(apdu.cla);
+        if chained || apdu.cla != CLA_NFCCTAP || apdu.ins != INS_NFCCTAP_GETRESPONSE {
+            self.waiting = None;
+        }
         if apdu.ins == INS_GET_RESPONSE && !chained {
             self.chain.clear();
             return self.outgoing.get_response(&apdu);
@@ -183,9 +185,6 @@ impl Bridge {
     }
 
     fn dispatch(&mut self, cmd: &Command<'_>) -> Result<Reply, BridgeError> {
-        if !(cmd.cla == CLA_NFCCTAP && cmd.ins == INS_NFCCTAP_GETRESPONSE) {
-            self.waiting = None;
-        }
         if select::is_select(cmd) {
             return self.select(cmd);
         }

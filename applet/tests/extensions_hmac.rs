@@ -1,15 +1,14 @@
 //! hmac-secret (CTAP 2.1 §12.5) through the CTAP2 entry point, checked by
-//! an independent platform (tests/platform: ECDH, KDF, AES-CBC, HMAC of
+//! an independent platform (`client::pin`: ECDH, KDF, AES-CBC, HMAC of
 //! PIN/UV auth protocols one and two). Reliability checklist item 40.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod client;
-mod ext_platform;
 
 use applet::config::Config;
 use ciborium::Value as C;
+use client::pin::*;
 use client::*;
-use ext_platform::*;
 
 const RP: &str = "example.com";
 const PIN: &str = "123456";
@@ -21,21 +20,6 @@ const MISSING_PARAMETER: u8 = 0x14;
 const UNSUPPORTED_OPTION: u8 = 0x2B;
 const NO_CREDENTIALS: u8 = 0x2E;
 const PIN_AUTH_INVALID: u8 = 0x33;
-
-fn cdh(n: u8) -> [u8; 32] {
-    [n; 32]
-}
-
-/// `req` with `extra` pairs added, keys in canonical order.
-fn with(req: C, extra: Vec<(C, C)>) -> C {
-    let C::Map(mut pairs) = req else { panic!() };
-    pairs.extend(extra);
-    cmap(pairs)
-}
-
-fn ext(pairs: Vec<(&str, C)>) -> C {
-    cmap(pairs.into_iter().map(|(k, v)| (text(k), v)).collect())
-}
 
 /// makeCredential with `hmac-secret: true`; returns the credential and the
 /// authData extension outputs.
@@ -58,7 +42,7 @@ fn ga_hmac(card: &mut Card, cred: &Registered, hmac: C, uv: bool) -> C {
     let mut extra = vec![(int(4), ext(vec![("hmac-secret", hmac)]))];
     if uv {
         let tok = token(card, 2, PIN, PERM_GA, Some(RP));
-        extra.push((int(6), bytes(&uv_param(2, &tok, &cdh(2)))));
+        extra.push((int(6), bytes(&&tok.param(&cdh(2)))));
         extra.push((int(7), int(2)));
     }
     with(ga_request(RP, &cdh(2), &[&cred.id]), extra)
@@ -105,7 +89,7 @@ fn register_uv(card: &mut Card, rk: bool, user: &[u8]) -> Registered {
         mc_request(RP, user, &cdh(1), &[-7], rk),
         vec![
             (int(6), ext(vec![("hmac-secret", C::Bool(true))])),
-            (int(8), bytes(&uv_param(2, &tok, &cdh(1)))),
+            (int(8), bytes(&&tok.param(&cdh(1)))),
             (int(9), int(2)),
         ],
     );
@@ -414,7 +398,7 @@ fn discoverable_credential_hmac_secret_by_discovery() {
         ga_request(RP, &cdh(2), &[]),
         vec![
             (int(4), ext(vec![("hmac-secret", input)])),
-            (int(6), bytes(&uv_param(2, &tok, &cdh(2)))),
+            (int(6), bytes(&&tok.param(&cdh(2)))),
             (int(7), int(2)),
         ],
     );
@@ -439,7 +423,7 @@ fn next_assertion_gives_each_credential_its_own_output() {
         ga_request(RP, &cdh(2), &[]),
         vec![
             (int(4), ext(vec![("hmac-secret", input)])),
-            (int(6), bytes(&uv_param(2, &tok, &cdh(2)))),
+            (int(6), bytes(&&tok.param(&cdh(2)))),
             (int(7), int(2)),
         ],
     );

@@ -3,18 +3,14 @@
 
 use ciborium::Value as C;
 
-use super::Token;
-use crate::client::*;
+use super::pin::Token;
+use super::*;
 
 /// authenticatorCredentialManagement and its FIDO_2_1_PRE command byte.
 pub const CM_CMD: u8 = 0x0A;
 pub const CM_PRE: u8 = 0x41;
 
 pub const NOT_ALLOWED: u8 = 0x30;
-
-pub fn cdh(n: u8) -> [u8; 32] {
-    [n; 32]
-}
 
 pub fn register(card: &mut Card, rp: &str, user: &[u8], alg: i64, rk: bool) -> Registered {
     let aaguid = card.config.aaguid.0;

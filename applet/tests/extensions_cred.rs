@@ -59,7 +59,7 @@ fn ga(card: &mut Card, allow: &[&[u8]], exts: Option<C>, uv: bool) -> Reply {
     }
     if uv {
         let tok = token(card, 2, PIN, PERM_GA, Some(RP));
-        extra.push((int(6), bytes(&&tok.param(&cdh(2)))));
+        extra.push((int(6), bytes(&tok.param(&cdh(2)))));
         extra.push((int(7), int(2)));
     }
     card.ctap(GA, Some(with(ga_request(RP, &cdh(2), allow), extra)))

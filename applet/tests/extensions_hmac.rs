@@ -42,7 +42,7 @@ fn ga_hmac(card: &mut Card, cred: &Registered, hmac: C, uv: bool) -> C {
     let mut extra = vec![(int(4), ext(vec![("hmac-secret", hmac)]))];
     if uv {
         let tok = token(card, 2, PIN, PERM_GA, Some(RP));
-        extra.push((int(6), bytes(&&tok.param(&cdh(2)))));
+        extra.push((int(6), bytes(&tok.param(&cdh(2)))));
         extra.push((int(7), int(2)));
     }
     with(ga_request(RP, &cdh(2), &[&cred.id]), extra)
@@ -89,7 +89,7 @@ fn register_uv(card: &mut Card, rk: bool, user: &[u8]) -> Registered {
         mc_request(RP, user, &cdh(1), &[-7], rk),
         vec![
             (int(6), ext(vec![("hmac-secret", C::Bool(true))])),
-            (int(8), bytes(&&tok.param(&cdh(1)))),
+            (int(8), bytes(&tok.param(&cdh(1)))),
             (int(9), int(2)),
         ],
     );
@@ -398,7 +398,7 @@ fn discoverable_credential_hmac_secret_by_discovery() {
         ga_request(RP, &cdh(2), &[]),
         vec![
             (int(4), ext(vec![("hmac-secret", input)])),
-            (int(6), bytes(&&tok.param(&cdh(2)))),
+            (int(6), bytes(&tok.param(&cdh(2)))),
             (int(7), int(2)),
         ],
     );
@@ -423,7 +423,7 @@ fn next_assertion_gives_each_credential_its_own_output() {
         ga_request(RP, &cdh(2), &[]),
         vec![
             (int(4), ext(vec![("hmac-secret", input)])),
-            (int(6), bytes(&&tok.param(&cdh(2)))),
+            (int(6), bytes(&tok.param(&cdh(2)))),
             (int(7), int(2)),
         ],
     );

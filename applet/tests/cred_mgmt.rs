@@ -137,86 +137,31 @@ fn permissions_and_rp_binding() {
     }
     refused(&mut card, CM_CMD, req, PIN_AUTH_INVALID);
     // Unknown subcommand, missing parameters.
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(0x08, None, Some(&t)),
-        INVALID_SUBCOMMAND,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, None, Some(&t)),
-        MISSING_PARAMETER,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, None, Some(&t)),
-        MISSING_PARAMETER,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(7, Some(cred_params(&creds[0].2.id)), Some(&t)),
-        MISSING_PARAMETER,
-    );
+    refused_with(&mut card, &t, vec![(0x08, None)], INVALID_SUBCOMMAND);
+    let missing = vec![(4, None), (6, None), (7, Some(cred_params(&creds[0].2.id)))];
+    refused_with(&mut card, &t, missing, MISSING_PARAMETER);
     // No such RP or credential.
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("z.example")), Some(&t)),
-        NO_CREDENTIALS,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, Some(cred_params(&[7; 63])), Some(&t)),
-        NO_CREDENTIALS,
-    );
+    let absent = vec![
+        (4, Some(rp_params("z.example"))),
+        (6, Some(cred_params(&[7; 63]))),
+    ];
+    refused_with(&mut card, &t, absent, NO_CREDENTIALS);
 
     // A token without `cm`.
     let t = token(&mut card, 2, PIN, PERM_MC | PERM_GA, Some("a.example"));
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(1, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("a.example")), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
+    let cases = vec![(1, None), (4, Some(rp_params("a.example")))];
+    refused_with(&mut card, &t, cases, PIN_AUTH_INVALID);
 
     // A `cm` token bound to a.example: its own RP only, no store-wide view.
     let t = token(&mut card, 1, PIN, PERM_CM, Some("a.example"));
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(1, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(2, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("b.example")), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
     let b_cred = creds.iter().find(|(rp, _, _)| *rp == "b.example").unwrap();
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, Some(cred_params(&b_cred.2.id)), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
+    let cases = vec![
+        (1, None),
+        (2, None),
+        (4, Some(rp_params("b.example"))),
+        (6, Some(cred_params(&b_cred.2.id))),
+    ];
+    refused_with(&mut card, &t, cases, PIN_AUTH_INVALID);
     let listed = enumerate_creds(&mut card, CM_CMD, "a.example", &t);
     assert_eq!(listed.len(), 1);
     let a_cred = creds.iter().find(|(rp, _, _)| *rp == "a.example").unwrap();

@@ -39,13 +39,18 @@ fn register_hmac(card: &mut Card, rk: bool) -> (Registered, C) {
 /// A getAssertion request for `cred` carrying `hmac` as the hmac-secret
 /// input, with UV through a token when `uv`.
 fn ga_hmac(card: &mut Card, cred: &Registered, hmac: C, uv: bool) -> C {
+    ga_hmac_allow(card, &[&cred.id], hmac, uv)
+}
+
+/// The same for an allowList (empty: discovery).
+fn ga_hmac_allow(card: &mut Card, allow: &[&[u8]], hmac: C, uv: bool) -> C {
     let mut extra = vec![(int(4), ext(vec![("hmac-secret", hmac)]))];
     if uv {
         let tok = token(card, 2, PIN, PERM_GA, Some(RP));
         extra.push((int(6), bytes(&tok.param(&cdh(2)))));
         extra.push((int(7), int(2)));
     }
-    with(ga_request(RP, &cdh(2), &[&cred.id]), extra)
+    with(ga_request(RP, &cdh(2), allow), extra)
 }
 
 /// Run hmac-secret for `salts` over protocol `protocol` and return the
@@ -391,17 +396,9 @@ fn discoverable_credential_hmac_secret_by_discovery() {
     let s = salts(0x99, None);
     let by_list = hmac_output(&mut card, &cred, &s, 2, true);
     // The same credential found without an allowList gives the same output.
-    let tok = token(&mut card, 2, PIN, PERM_GA, Some(RP));
     let mut sess = Session::new(&mut card, 2, 11);
     let input = sess.hmac_secret_input(&s, false);
-    let req = with(
-        ga_request(RP, &cdh(2), &[]),
-        vec![
-            (int(4), ext(vec![("hmac-secret", input)])),
-            (int(6), bytes(&tok.param(&cdh(2)))),
-            (int(7), int(2)),
-        ],
-    );
+    let req = ga_hmac_allow(&mut card, &[], input, true);
     let resp = card.ctap(GA, Some(req)).ok();
     let ad = check_assertion(&resp, RP, &cdh(2), &cred);
     let enc = as_bytes(get_text(&ad.extensions.unwrap(), "hmac-secret").unwrap());
@@ -416,17 +413,9 @@ fn next_assertion_gives_each_credential_its_own_output() {
     let want_first = hmac_output(&mut card, &first, &s, 2, true);
     let want_second = hmac_output(&mut card, &second, &s, 2, true);
     assert_ne!(want_first, want_second);
-    let tok = token(&mut card, 2, PIN, PERM_GA, Some(RP));
     let mut sess = Session::new(&mut card, 2, 12);
     let input = sess.hmac_secret_input(&s, false);
-    let req = with(
-        ga_request(RP, &cdh(2), &[]),
-        vec![
-            (int(4), ext(vec![("hmac-secret", input)])),
-            (int(6), bytes(&tok.param(&cdh(2)))),
-            (int(7), int(2)),
-        ],
-    );
+    let req = ga_hmac_allow(&mut card, &[], input, true);
     let resp = card.ctap(GA, Some(req)).ok();
     let ad = check_assertion(&resp, RP, &cdh(2), &second);
     let enc = as_bytes(get_text(&ad.extensions.unwrap(), "hmac-secret").unwrap());

@@ -97,6 +97,14 @@ pub fn refused(card: &mut Card, cmd: u8, request: C, status: u8) {
     assert_eq!(card.storage(), before, "an error changed the stored state");
 }
 
+/// Each `(subCommand, subCommandParams)` signed with `token` is refused
+/// with `status` and changes nothing.
+pub fn refused_with(card: &mut Card, token: &Token, cases: Vec<(u8, Option<C>)>, status: u8) {
+    for (sub, params) in cases {
+        refused(card, CM_CMD, cm_request(sub, params, Some(token)), status);
+    }
+}
+
 /// Every RP (id, hash) through enumerateRPs, checking totals.
 pub fn enumerate_rps(card: &mut Card, cmd: u8, t: &Token) -> Vec<(String, Vec<u8>)> {
     let first = card.ctap(cmd, Some(cm_request(2, None, Some(t)))).ok();

@@ -205,11 +205,7 @@ fn iterators_end_with_power_cycle_and_any_other_command() {
     let first = cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
     let second = card.ctap(CM_PRE, Some(cm_request(5, None, None))).ok();
     let third = cm(&mut card, 5, None, None).ok();
-    let ids: BTreeSet<Vec<u8>> = [first, second, third]
-        .iter()
-        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
-        .collect();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(credential_ids(&[first, second, third]).len(), 3);
 }
 
 #[test]
@@ -408,11 +404,7 @@ fn paging_and_session_apdus_do_not_end_an_enumeration() {
     }
     let second = cm(&mut card, 5, None, None).ok();
     let third = cm(&mut card, 5, None, None).ok();
-    let ids: BTreeSet<Vec<u8>> = [first, second, third]
-        .iter()
-        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
-        .collect();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(credential_ids(&[first, second, third]).len(), 3);
 }
 
 #[test]

@@ -137,6 +137,14 @@ pub fn enumerate_rp_entries(card: &mut Card, cmd: u8, t: &Token) -> Vec<C> {
     out
 }
 
+/// The distinct credential IDs of enumerateCredentials responses.
+pub fn credential_ids(entries: &[C]) -> std::collections::BTreeSet<Vec<u8>> {
+    entries
+        .iter()
+        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
+        .collect()
+}
+
 /// Every credential of `rp` through enumerateCredentials.
 pub fn enumerate_creds(card: &mut Card, cmd: u8, rp: &str, t: &Token) -> Vec<C> {
     let first = card

@@ -24,6 +24,7 @@ const INVALID_COMMAND: u8 = 0x01;
 const UNSUPPORTED_OPTION: u8 = 0x2B;
 const USER_ACTION_TIMEOUT: u8 = 0x2F;
 const PIN_AUTH_INVALID: u8 = 0x33;
+const INVALID_SUBCOMMAND: u8 = 0x3E;
 const PUAT_REQUIRED: u8 = 0x36;
 const UNAUTHORIZED_PERMISSION: u8 = 0x40;
 
@@ -238,4 +239,46 @@ fn selection_without_presence_times_out_or_polls() {
     assert_eq!(card.storage(), before);
     card.env().presence = Presence::Touched;
     assert_eq!(card.ctap(SELECTION, None).status, OK);
+}
+
+#[test]
+fn set_min_pin_length_false_refuses_the_subcommand() {
+    let profile = with_option(Config::default(), "setMinPINLength", false);
+    let mut card = Card::new(10, profile, false);
+    let info = card.ctap(GET_INFO, None).ok();
+    assert!(get(&info, 0x10).is_none(), "no maxRPIDsForSetMinPINLength");
+    let params = cmap(vec![(int(1), int(6))]);
+    let r = config_status(&mut card, 0x03, params);
+    assert_eq!(r, INVALID_SUBCOMMAND);
+    // toggleAlwaysUv still works.
+    assert_eq!(config(&mut card, 0x02, None, None).status, OK);
+}
+
+fn config_status(card: &mut Card, sub: u8, params: C) -> u8 {
+    config(card, sub, Some(params), None).status
+}
+
+#[test]
+fn pin_uv_auth_token_false_leaves_only_get_pin_token() {
+    let profile = with_option(Config::default(), "pinUvAuthToken", false);
+    let mut card = Card::new(11, profile, false);
+    set_pin(&mut card, 2, PIN);
+    assert_eq!(token_status(&mut card, PERM_CM), INVALID_SUBCOMMAND);
+    // getPinToken (0x05) still issues a token.
+    let mut s = Session::new(&mut card, 2, 0x52);
+    let pin_hash_enc = s.encrypt(&sha256(PIN.as_bytes())[..16]);
+    let req = cmap(vec![
+        (int(1), int(2)),
+        (int(2), int(5)),
+        (int(3), s.platform_key.clone()),
+        (int(6), bytes(&pin_hash_enc)),
+    ]);
+    let resp = card.ctap(CLIENT_PIN, Some(req)).ok();
+    assert_eq!(s.decrypt(&as_bytes(get(&resp, 2).unwrap())).len(), 32);
+}
+
+#[test]
+fn ep_is_listed_as_disabled_whatever_the_profile_says() {
+    let mut card = Card::new(12, with_option(Config::default(), "ep", true), false);
+    assert_eq!(get_text(&options(&mut card), "ep"), Some(&C::Bool(false)));
 }

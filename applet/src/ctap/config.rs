@@ -27,6 +27,7 @@
 
 use std::fmt;
 
+use super::get_info::option_enabled;
 use super::{Authenticator, Failure};
 use crate::cbor::{self, Map, Value};
 use crate::config::Config;
@@ -174,7 +175,7 @@ pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<()
 
     let sub_command = match sub_command {
         0x02 => SubCommand::ToggleAlwaysUv,
-        0x03 => SubCommand::SetMinPinLength,
+        0x03 if option_enabled(config, "setMinPINLength") => SubCommand::SetMinPinLength,
         _ => return Err(CtapError::InvalidSubcommand),
     };
     match sub_command {

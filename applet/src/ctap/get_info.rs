@@ -107,6 +107,8 @@ pub fn handle(auth: &Authenticator) -> Value {
         }
         let value = match name.as_str() {
             "clientPin" => auth.pin_is_set(),
+            // Capable, never enabled: enterpriseAttestation is refused.
+            "ep" => false,
             _ => *value,
         };
         options.push((Value::from(name.as_str()), Value::from(value)));

@@ -33,7 +33,9 @@ use crate::pin::PinStore;
 /// `ctap::config`; `credMgmt` and `credentialMgmtPreview`:
 /// `ctap::cred_mgmt`; `largeBlobs`: `ctap::large_blobs`; `makeCredUvNotRqd`:
 /// `ctap::make_credential` (a PIN-protected card makes non-discoverable
-/// credentials without a pinUvAuthParam).
+/// credentials without a pinUvAuthParam); `alwaysUv`: toggleAlwaysUv in
+/// `ctap::config`, enforced by makeCredential, getAssertion, largeBlobs and
+/// authenticatorConfig.
 pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "rk",
     "up",

@@ -1,19 +1,18 @@
 //! authenticatorCredentialManagement (CTAP 2.1 §6.8) and the discoverable
 //! credential capacity, through the CTAP2 entry point, checked by the
-//! independent client (`client`, ciborium) and platform PIN protocol
-//! (`cm_platform`).
+//! independent client (`client`, ciborium) and its platform PIN
+//! protocol (`client::pin`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod client;
-mod cm_platform;
 
 use std::collections::BTreeSet;
 
 use applet::config::Config;
 use ciborium::Value as C;
+use client::cred::*;
+use client::pin::*;
 use client::*;
-use cm_platform::cred::*;
-use cm_platform::{set_pin, token, Token, CM, GA as P_GA, MC as P_MC};
 
 const PIN: &str = "4321";
 
@@ -64,7 +63,7 @@ fn get_info_lists_credential_management() {
 fn enumerates_every_rp_and_credential_exactly_once() {
     for (protocol, cmd) in [(2u8, CM_CMD), (1, CM_PRE)] {
         let (mut card, creds) = populated(10 + u64::from(protocol));
-        let t = token(&mut card, protocol, PIN, CM, None);
+        let t = token(&mut card, protocol, PIN, PERM_CM, None);
 
         let meta = card.ctap(cmd, Some(cm_request(1, None, Some(&t)))).ok();
         assert_eq!(as_int(get(&meta, 1).unwrap()), 6);
@@ -109,7 +108,7 @@ fn permissions_and_rp_binding() {
     let (mut card, creds) = populated(20);
     // No pinUvAuthParam, bad protocol, bad MAC.
     refused(&mut card, CM_CMD, cm_request(1, None, None), PUAT_REQUIRED);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let mut bad = t.clone();
     bad.value[0] ^= 1;
     refused(
@@ -138,86 +137,31 @@ fn permissions_and_rp_binding() {
     }
     refused(&mut card, CM_CMD, req, PIN_AUTH_INVALID);
     // Unknown subcommand, missing parameters.
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(0x08, None, Some(&t)),
-        INVALID_SUBCOMMAND,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, None, Some(&t)),
-        MISSING_PARAMETER,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, None, Some(&t)),
-        MISSING_PARAMETER,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(7, Some(cred_params(&creds[0].2.id)), Some(&t)),
-        MISSING_PARAMETER,
-    );
+    refused_with(&mut card, &t, vec![(0x08, None)], INVALID_SUBCOMMAND);
+    let missing = vec![(4, None), (6, None), (7, Some(cred_params(&creds[0].2.id)))];
+    refused_with(&mut card, &t, missing, MISSING_PARAMETER);
     // No such RP or credential.
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("z.example")), Some(&t)),
-        NO_CREDENTIALS,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, Some(cred_params(&[7; 63])), Some(&t)),
-        NO_CREDENTIALS,
-    );
+    let absent = vec![
+        (4, Some(rp_params("z.example"))),
+        (6, Some(cred_params(&[7; 63]))),
+    ];
+    refused_with(&mut card, &t, absent, NO_CREDENTIALS);
 
     // A token without `cm`.
-    let t = token(&mut card, 2, PIN, P_MC | P_GA, Some("a.example"));
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(1, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("a.example")), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
+    let t = token(&mut card, 2, PIN, PERM_MC | PERM_GA, Some("a.example"));
+    let cases = vec![(1, None), (4, Some(rp_params("a.example")))];
+    refused_with(&mut card, &t, cases, PIN_AUTH_INVALID);
 
     // A `cm` token bound to a.example: its own RP only, no store-wide view.
-    let t = token(&mut card, 1, PIN, CM, Some("a.example"));
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(1, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(2, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("b.example")), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
+    let t = token(&mut card, 1, PIN, PERM_CM, Some("a.example"));
     let b_cred = creds.iter().find(|(rp, _, _)| *rp == "b.example").unwrap();
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, Some(cred_params(&b_cred.2.id)), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
+    let cases = vec![
+        (1, None),
+        (2, None),
+        (4, Some(rp_params("b.example"))),
+        (6, Some(cred_params(&b_cred.2.id))),
+    ];
+    refused_with(&mut card, &t, cases, PIN_AUTH_INVALID);
     let listed = enumerate_creds(&mut card, CM_CMD, "a.example", &t);
     assert_eq!(listed.len(), 1);
     let a_cred = creds.iter().find(|(rp, _, _)| *rp == "a.example").unwrap();
@@ -228,7 +172,7 @@ fn permissions_and_rp_binding() {
 #[test]
 fn iterators_end_with_power_cycle_and_any_other_command() {
     let (mut card, _) = populated(30);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     // GetNext without Begin.
     refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
     refused(&mut card, CM_CMD, cm_request(5, None, None), NOT_ALLOWED);
@@ -239,7 +183,7 @@ fn iterators_end_with_power_cycle_and_any_other_command() {
     refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
 
     // Another CTAP command (getInfo), and the PRE byte sees the same state.
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     cm(&mut card, 2, None, Some(&t)).ok();
     card.ctap(GET_INFO, None).ok();
     refused(&mut card, CM_PRE, cm_request(3, None, None), NOT_ALLOWED);
@@ -261,17 +205,13 @@ fn iterators_end_with_power_cycle_and_any_other_command() {
     let first = cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
     let second = card.ctap(CM_PRE, Some(cm_request(5, None, None))).ok();
     let third = cm(&mut card, 5, None, None).ok();
-    let ids: BTreeSet<Vec<u8>> = [first, second, third]
-        .iter()
-        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
-        .collect();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(credential_ids(&[first, second, third]).len(), 3);
 }
 
 #[test]
 fn delete_and_update_are_persisted() {
     let (mut card, creds) = populated(40);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let c_creds: Vec<_> = creds
         .iter()
         .filter(|(rp, _, _)| *rp == "c.example")
@@ -284,7 +224,7 @@ fn delete_and_update_are_persisted() {
     assert_eq!((r.status, r.body), (OK, None));
     assert_eq!(card.storage().1, writes + 1);
     card.restart();
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let listed = enumerate_creds(&mut card, CM_CMD, "c.example", &t);
     assert_eq!(listed.len(), 2);
     for e in &listed {
@@ -354,7 +294,7 @@ fn delete_and_update_are_persisted() {
     );
     assert_eq!((r.status, r.body), (OK, None));
     card.restart();
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     assert_eq!(
         listed_user(&mut card, &t),
         user(user_id, Some("new@example.com"), Some("New"))
@@ -389,7 +329,7 @@ fn delete_and_update_are_persisted() {
 fn no_credentials_on_an_empty_card() {
     let mut card = Card::new(50, Config::default(), false);
     set_pin(&mut card, 2, PIN);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let meta = cm(&mut card, 1, None, Some(&t)).ok();
     assert_eq!(as_int(get(&meta, 1).unwrap()), 0);
     assert_eq!(as_int(get(&meta, 2).unwrap()), 100);
@@ -427,7 +367,7 @@ fn enumeration_reports_cred_protect_and_large_blob_key() {
     let large_blob_key = as_bytes(get(&resp, 5).unwrap());
     assert_eq!(large_blob_key.len(), 32);
     set_pin(&mut card, 2, PIN);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let listed = enumerate_creds(&mut card, CM_CMD, "k.example", &t);
     assert_eq!(listed.len(), 1);
     let e = &listed[0];
@@ -443,7 +383,7 @@ fn enumeration_reports_cred_protect_and_large_blob_key() {
 fn paging_and_session_apdus_do_not_end_an_enumeration() {
     use applet::iso::{Applet, Command};
     let (mut card, _) = populated(80);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let first = cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
     // GET RESPONSE is answered by the bridge; should one reach the applet,
     // with either class byte, it is refused without touching the iterator.
@@ -464,11 +404,7 @@ fn paging_and_session_apdus_do_not_end_an_enumeration() {
     }
     let second = cm(&mut card, 5, None, None).ok();
     let third = cm(&mut card, 5, None, None).ok();
-    let ids: BTreeSet<Vec<u8>> = [first, second, third]
-        .iter()
-        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
-        .collect();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(credential_ids(&[first, second, third]).len(), 3);
 }
 
 #[test]
@@ -487,7 +423,7 @@ fn a_full_store_enumerates_each_credential_exactly_once() {
     }
     assert_eq!(expected.len(), max);
     set_pin(&mut card, 1, PIN);
-    let t = token(&mut card, 1, PIN, CM, None);
+    let t = token(&mut card, 1, PIN, PERM_CM, None);
     let meta = cm(&mut card, 1, None, Some(&t)).ok();
     assert_eq!(as_int(get(&meta, 1).unwrap()), i128::try_from(max).unwrap());
     assert_eq!(as_int(get(&meta, 2).unwrap()), 0);
@@ -508,7 +444,7 @@ fn a_full_store_enumerates_each_credential_exactly_once() {
 #[test]
 fn a_failed_write_deletes_and_updates_nothing() {
     let (mut card, creds) = populated(100);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let (_, user_id, target) = &creds[0];
     card.env().storage.fail_after = Some(0);
     refused(
@@ -539,4 +475,73 @@ fn a_failed_write_deletes_and_updates_nothing() {
         .ctap(GA, Some(ga_request("a.example", &cdh(9), &[&target.id])))
         .ok();
     check_assertion(&resp, "a.example", &cdh(9), target);
+}
+
+/// A makeCredential request for a discoverable credential with `rp_name`
+/// (or none) as `rp.name`.
+fn mc_with_rp_name(rp: &str, user: &[u8], rp_name: Option<&str>) -> C {
+    let C::Map(pairs) = mc_request(rp, user, &cdh(1), &[-7], true) else {
+        panic!()
+    };
+    let mut rp_entity = vec![(text("id"), text(rp))];
+    if let Some(name) = rp_name {
+        rp_entity.push((text("name"), text(name)));
+    }
+    let pairs = pairs
+        .into_iter()
+        .map(|(k, v)| {
+            if k == int(2) {
+                (k, cmap(rp_entity.clone()))
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    cmap(pairs)
+}
+
+#[test]
+fn enumerate_rps_returns_the_rp_name_truncated_on_a_character_boundary() {
+    let mut card = Card::new(60, Config::default(), false);
+    // 1 + 2 × 40 bytes: 64 bytes would split an "é"; 63 is the boundary.
+    let long = format!("a{}", "é".repeat(40));
+    let mut expected_long = long.clone();
+    while expected_long.len() > 64 {
+        expected_long.pop();
+    }
+    assert_eq!(expected_long.len(), 63);
+    let requests = [
+        ("a.example", Some("Example A")),
+        ("b.example", Some(long.as_str())),
+        ("c.example", None),
+    ];
+    for (rp, name) in requests {
+        let r = card.ctap(MC, Some(mc_with_rp_name(rp, b"u", name)));
+        assert_eq!(r.status, OK);
+    }
+    set_pin(&mut card, 2, PIN);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
+    let entries = enumerate_rp_entries(&mut card, CM_CMD, &t);
+    let names: Vec<(String, Option<String>)> = entries
+        .iter()
+        .map(|e| {
+            let rp = get(e, 3).unwrap();
+            let id = get_text(rp, "id").unwrap().as_text().unwrap().to_owned();
+            let name = get_text(rp, "name").map(|n| n.as_text().unwrap().to_owned());
+            (id, name)
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("a.example".to_owned(), Some("Example A".to_owned())),
+            ("b.example".to_owned(), Some(expected_long)),
+            ("c.example".to_owned(), None),
+        ]
+    );
+    // Kept across a restart (stored with the credential).
+    card.restart();
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
+    let again = enumerate_rp_entries(&mut card, CM_CMD, &t);
+    assert_eq!(again, entries);
 }

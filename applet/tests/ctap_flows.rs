@@ -52,12 +52,7 @@ fn get_info_default_and_pocketkey() {
     let info = card.ctap(GET_INFO, None).ok();
     assert_eq!(
         get(&info, 1).unwrap(),
-        &C::Array(vec![
-            text("U2F_V2"),
-            text("FIDO_2_0"),
-            text("FIDO_2_1"),
-            text("FIDO_2_1_PRE")
-        ])
+        &texts(&["U2F_V2", "FIDO_2_0", "FIDO_2_1", "FIDO_2_1_PRE"])
     );
     assert_eq!(
         as_bytes(get(&info, 3).unwrap()),
@@ -89,6 +84,8 @@ fn get_info_default_and_pocketkey() {
             (text("setMinPINLength"), C::Bool(true)),
             (text("makeCredUvNotRqd"), C::Bool(true)),
             (text("ep"), C::Bool(false)),
+            // toggleAlwaysUv works (authnrCfg): listed with its value.
+            (text("alwaysUv"), C::Bool(false)),
         ])
     );
     let Some(C::Array(exts)) = get(&info, 2) else {

@@ -226,6 +226,12 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
     } = ctx;
     let request = Request::decode(params)?;
     let sub_command = SubCommand::from_wire(request.sub_command)?;
+    // Subcommand 0x09 is the `pinUvAuthToken` feature (CTAP 2.1 §6.4).
+    if sub_command == SubCommand::GetPinUvAuthTokenUsingPinWithPermissions
+        && !option_enabled(config, "pinUvAuthToken")
+    {
+        return Err(CtapError::InvalidSubcommand);
+    }
     let enabled = config.pin_uv_auth_protocols.as_slice();
     match sub_command {
         SubCommand::GetPinRetries => Ok(Some(Value::map(vec![

@@ -40,6 +40,8 @@ pub struct Request<'a> {
     pub client_data_hash: &'a [u8],
     /// rp.id.
     pub rp_id: &'a str,
+    /// rp.name.
+    pub rp_name: Option<&'a str>,
     /// user.id.
     pub user_id: &'a [u8],
     /// user.name.
@@ -68,7 +70,7 @@ pub fn parse<'a>(auth: &Authenticator, params: &'a Value) -> Result<Request<'a>,
     let client_data_hash = m.required(0x01)?.as_bytes()?;
     let rp = m.required(0x02)?.as_map()?;
     let rp_id = rp.required_text("id")?.as_text()?;
-    parse::opt_text(&rp, "name")?;
+    let rp_name = parse::opt_text(&rp, "name")?;
     if rp_id.is_empty() {
         return Err(CtapError::MissingParameter);
     }
@@ -109,6 +111,7 @@ pub fn parse<'a>(auth: &Authenticator, params: &'a Value) -> Result<Request<'a>,
     Ok(Request {
         client_data_hash,
         rp_id,
+        rp_name,
         user_id,
         user_name,
         user_display_name,
@@ -140,7 +143,10 @@ pub fn handle(
         return Err(CtapError::InvalidOption.into());
     }
     let rk = req.options.rk.unwrap_or(false);
-    if req.options.rk.is_some() && !auth.config.claims_option("rk") {
+    // A profile without `rk` refuses the option; one with `rk = false`
+    // refuses a discoverable credential.
+    let rk_on = super::get_info::option_enabled(&auth.config, "rk");
+    if (req.options.rk.is_some() && !auth.config.claims_option("rk")) || (rk && !rk_on) {
         return Err(CtapError::UnsupportedOption.into());
     }
     if req.options.up == Some(false) {
@@ -149,8 +155,7 @@ pub fn handle(
     // Steps 6-7: a card protected by a PIN needs a pinUvAuthParam unless
     // makeCredUvNotRqd allows a non-discoverable credential without it.
     if auth.pin_is_set() && !has_param {
-        let uv_not_rqd = super::get_info::option_enabled(&auth.config, "makeCredUvNotRqd")
-            && auth.config.options.get("makeCredUvNotRqd") == Some(&true);
+        let uv_not_rqd = super::get_info::option_enabled(&auth.config, "makeCredUvNotRqd");
         if rk || !uv_not_rqd || auth.state.persistent().always_uv {
             return Err(CtapError::PuatRequired.into());
         }
@@ -227,6 +232,7 @@ fn create(
                 id: id.clone(),
                 rp_id_hash: rp_hash,
                 rp_id: truncate_utf8(req.rp_id, max_len),
+                rp_name: req.rp_name.map(|s| truncate_utf8(s, max_len)),
                 user_id: req.user_id.to_vec(),
                 user_name: req.user_name.map(|s| truncate_utf8(s, max_len)),
                 user_display_name: req.user_display_name.map(|s| truncate_utf8(s, max_len)),

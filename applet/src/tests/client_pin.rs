@@ -63,14 +63,19 @@ fn get(resp: &[(i64, CValue)], key: i64) -> &CValue {
     &resp.iter().find(|(k, _)| *k == key).unwrap().1
 }
 
+/// A COSE_Key map: kty (1), alg (3), crv (-1), x (-2) and, when given,
+/// y (-3).
+fn cose_key(kty: i64, alg: i64, crv: i64, x: &[u8], y: Option<&[u8]>) -> CValue {
+    let mut pairs = vec![(1, int(kty)), (3, int(alg)), (-1, int(crv)), (-2, bytes(x))];
+    if let Some(y) = y {
+        pairs.push((-3, bytes(y)));
+    }
+    map(pairs)
+}
+
+/// The platform key as a P-256 ECDH COSE_Key (EC2, ECDH-ES+HKDF-256).
 fn cose(key: &CoseEcdhKey) -> CValue {
-    map(vec![
-        (1, int(2)),
-        (3, int(-25)),
-        (-1, int(1)),
-        (-2, bytes(&key.x)),
-        (-3, bytes(&key.y)),
-    ])
+    cose_key(2, -25, 1, &key.x, Some(&key.y))
 }
 
 /// getKeyAgreement through CBOR, checked with an independent P-256 parser.
@@ -202,6 +207,12 @@ fn malformed_requests_get_the_right_status() {
     let p = platform(&mut card, PinUvAuthProtocol::Two, 1);
     let good_key = cose(&p.public);
     let text = |s: &str| CValue::Text(s.into());
+    // A protocol-two request for subcommand `sub` with `rest`.
+    let v2 = |sub: i64, rest: Vec<(i64, CValue)>| {
+        let mut pairs = vec![(1, int(2)), (2, int(sub))];
+        pairs.extend(rest);
+        map(pairs)
+    };
     let cases: Vec<(CValue, CtapError)> = vec![
         (CValue::Array(vec![]), CtapError::CborUnexpectedType),
         (map(vec![]), CtapError::MissingParameter),
@@ -220,82 +231,61 @@ fn malformed_requests_get_the_right_status() {
             CtapError::CborUnexpectedType,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(3)),
-                (3, good_key.clone()),
-                (4, bytes(&[0; 32])),
-            ]),
+            v2(3, vec![(3, good_key.clone()), (4, bytes(&[0; 32]))]),
             CtapError::MissingParameter,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(3)),
-                (3, bytes(&[0; 64])),
-                (4, bytes(&[0; 32])),
-                (5, bytes(&[0; 80])),
-            ]),
+            v2(
+                3,
+                vec![
+                    (3, bytes(&[0; 64])),
+                    (4, bytes(&[0; 32])),
+                    (5, bytes(&[0; 80])),
+                ],
+            ),
             CtapError::CborUnexpectedType,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(5)),
-                (3, map(vec![(1, int(2))])),
-                (6, bytes(&[0; 32])),
-            ]),
+            v2(5, vec![(3, map(vec![(1, int(2))])), (6, bytes(&[0; 32]))]),
             // An unusable key fails at decapsulate, after the PIN checks.
             CtapError::PinNotSet,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(5)),
-                (3, good_key.clone()),
-                (6, bytes(&[0; 32])),
-                (9, int(1)),
-            ]),
+            v2(
+                5,
+                vec![(3, good_key.clone()), (6, bytes(&[0; 32])), (9, int(1))],
+            ),
             CtapError::InvalidParameter,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(5)),
-                (3, good_key.clone()),
-                (6, bytes(&[0; 32])),
-                (10, text("a.example")),
-            ]),
+            v2(
+                5,
+                vec![
+                    (3, good_key.clone()),
+                    (6, bytes(&[0; 32])),
+                    (10, text("a.example")),
+                ],
+            ),
             CtapError::InvalidParameter,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(9)),
-                (3, good_key.clone()),
-                (6, bytes(&[0; 32])),
-            ]),
+            v2(9, vec![(3, good_key.clone()), (6, bytes(&[0; 32]))]),
             CtapError::MissingParameter,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(9)),
-                (3, good_key.clone()),
-                (6, bytes(&[0; 32])),
-                (9, int(3)),
-                (10, bytes(b"a.example")),
-            ]),
+            v2(
+                9,
+                vec![
+                    (3, good_key.clone()),
+                    (6, bytes(&[0; 32])),
+                    (9, int(3)),
+                    (10, bytes(b"a.example")),
+                ],
+            ),
             CtapError::CborUnexpectedType,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(9)),
-                (3, good_key),
-                (6, bytes(&[0; 32])),
-                (9, int(0)),
-            ]),
+            v2(9, vec![(3, good_key), (6, bytes(&[0; 32])), (9, int(0))]),
             CtapError::InvalidParameter,
         ),
     ];
@@ -320,51 +310,29 @@ fn bad_key_agreement_keys_are_invalid_parameter_and_cost_nothing() {
     let hash_enc = bytes(&p.encrypt([0; 16], &pin_hash16(b"1234")));
     let mut off_curve = p.public;
     off_curve.y[5] ^= 4;
+    let (x, y) = (&p.public.x, Some(p.public.y.as_slice()));
     let keys = vec![
         cose(&off_curve),
-        map(vec![
-            (1, int(1)),
-            (3, int(-25)),
-            (-1, int(1)),
-            (-2, bytes(&p.public.x)),
-            (-3, bytes(&p.public.y)),
-        ]),
-        map(vec![
-            (1, int(2)),
-            (3, int(-25)),
-            (-1, int(2)),
-            (-2, bytes(&p.public.x)),
-            (-3, bytes(&p.public.y)),
-        ]),
-        map(vec![
-            (1, int(2)),
-            (3, int(-8)),
-            (-1, int(1)),
-            (-2, bytes(&p.public.x)),
-            (-3, bytes(&p.public.y)),
-        ]),
-        map(vec![
-            (1, int(2)),
-            (3, int(-25)),
-            (-1, int(1)),
-            (-2, bytes(&p.public.x[1..])),
-            (-3, bytes(&p.public.y)),
-        ]),
-        map(vec![
-            (1, int(2)),
-            (3, int(-25)),
-            (-1, int(1)),
-            (-2, bytes(&p.public.x)),
-        ]),
+        cose_key(1, -25, 1, x, y),
+        cose_key(2, -25, 2, x, y),
+        cose_key(2, -8, 1, x, y),
+        cose_key(2, -25, 1, &x[1..], y),
+        cose_key(2, -25, 1, x, None),
     ];
-    for key in &keys {
-        let request = map(vec![
+    // getPinToken (0x05) over protocol one with `key`.
+    let get_pin_token = |key: &CValue| {
+        map(vec![
             (1, int(1)),
             (2, int(5)),
             (3, key.clone()),
             (6, hash_enc.clone()),
-        ]);
-        assert_eq!(send(&mut card, &request), Err(CtapError::InvalidParameter));
+        ])
+    };
+    for key in &keys {
+        assert_eq!(
+            send(&mut card, &get_pin_token(key)),
+            Err(CtapError::InvalidParameter)
+        );
     }
     assert_eq!(card.retries(), 8);
     // The PIN state is checked before the key (CTAP 2.1 §6.5.5.7.2 steps 5-6).
@@ -372,13 +340,10 @@ fn bad_key_agreement_keys_are_invalid_parameter_and_cost_nothing() {
         let p = platform(&mut card, PinUvAuthProtocol::One, seed);
         assert!(send(&mut card, &token_request(&p, "0000", vec![])).is_err());
     }
-    let request = map(vec![
-        (1, int(1)),
-        (2, int(5)),
-        (3, keys[0].clone()),
-        (6, hash_enc),
-    ]);
-    assert_eq!(send(&mut card, &request), Err(CtapError::PinAuthBlocked));
+    assert_eq!(
+        send(&mut card, &get_pin_token(&keys[0])),
+        Err(CtapError::PinAuthBlocked)
+    );
 }
 
 #[test]

@@ -86,6 +86,20 @@ impl Tap {
         (reply[0], body)
     }
 
+    /// Without presence `command` (no parameters) asks a client that may
+    /// wait to poll, and answers CTAP2_ERR_USER_ACTION_TIMEOUT (0x2F) to one
+    /// that cannot (CTAP 2.1 §6.9, §11.3).
+    pub(crate) fn waits_for_presence(&mut self, command: u8) {
+        assert_eq!(
+            self.outcome(command, None, true).0,
+            CtapOutcome::UserPresenceNeeded
+        );
+        assert_eq!(
+            self.outcome(command, None, false),
+            (CtapOutcome::Done, vec![0x2F])
+        );
+    }
+
     pub(crate) fn status(&mut self, command: u8, body: Option<&CValue>) -> u8 {
         self.send(command, body).0
     }
@@ -341,14 +355,7 @@ fn reset_is_refused_after_10_s_and_waits_for_presence() {
     let writes = tap.env().storage.writes;
 
     tap.env().presence = Presence::Withheld;
-    assert_eq!(
-        tap.outcome(0x07, None, true).0,
-        CtapOutcome::UserPresenceNeeded
-    );
-    assert_eq!(
-        tap.outcome(0x07, None, false),
-        (CtapOutcome::Done, vec![0x2F])
-    );
+    tap.waits_for_presence(0x07);
     tap.env().presence = Presence::Field;
 
     tap.env().advance(Duration::from_millis(10_001));
@@ -389,14 +396,7 @@ fn selection_needs_presence_and_nothing_else() {
     let mut tap = Tap::new(66);
     assert_eq!(tap.outcome(0x0B, None, true), (CtapOutcome::Done, vec![0]));
     tap.env().presence = Presence::Withheld;
-    assert_eq!(
-        tap.outcome(0x0B, None, true).0,
-        CtapOutcome::UserPresenceNeeded
-    );
-    assert_eq!(
-        tap.outcome(0x0B, None, false),
-        (CtapOutcome::Done, vec![0x2F])
-    );
+    tap.waits_for_presence(0x0B);
 }
 
 // ---- authenticatorConfig ---------------------------------------------------------------
@@ -482,42 +482,22 @@ fn set_min_pin_length_rules() {
     let mut tap = Tap::new(68);
     let persistent = |tap: &Tap| tap.applet.authenticator().state.persistent().clone();
     let params = |pairs: Vec<(i64, CValue)>| Some(map(pairs));
+    // setMinPINLength (0x03) with `pairs` and, when given, a token.
+    let set_min = |tap: &mut Tap, token: Option<&[u8]>, pairs: Vec<(i64, CValue)>| {
+        tap.status(
+            0x0D,
+            Some(&config_request(protocol, token, 3, params(pairs))),
+        )
+    };
     // No PIN yet: forceChangePin is PIN_NOT_SET; raising the minimum works.
-    assert_eq!(
-        tap.status(
-            0x0D,
-            Some(&config_request(
-                protocol,
-                None,
-                3,
-                params(vec![(3, CValue::Bool(true))])
-            ))
-        ),
-        0x35
-    );
-    assert_eq!(
-        tap.status(
-            0x0D,
-            Some(&config_request(
-                protocol,
-                None,
-                3,
-                params(vec![(1, int(5))])
-            ))
-        ),
-        0
-    );
+    assert_eq!(set_min(&mut tap, None, vec![(3, CValue::Bool(true))]), 0x35);
+    assert_eq!(set_min(&mut tap, None, vec![(1, int(5))]), 0);
     assert_eq!(persistent(&tap).min_pin_length, 5);
     assert_eq!(tap.set_pin(protocol, PIN), 0x37);
     assert_eq!(tap.set_pin(protocol, "12345"), 0);
 
     let acfg = tap.token(protocol, "12345", 0x20, None).unwrap();
-    let send = |tap: &mut Tap, pairs: Vec<(i64, CValue)>| {
-        tap.status(
-            0x0D,
-            Some(&config_request(protocol, Some(&acfg), 3, params(pairs))),
-        )
-    };
+    let send = |tap: &mut Tap, pairs| set_min(tap, Some(&acfg), pairs);
     // Never lower; too many RP IDs; then a minimum above the PIN forces a change.
     assert_eq!(send(&mut tap, vec![(1, int(4))]), 0x37);
     let ids = CValue::Array((0..4).map(|i| text(&format!("rp{i}.example"))).collect());

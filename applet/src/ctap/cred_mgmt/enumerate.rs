@@ -3,16 +3,17 @@
 //!
 //! ```text
 //!  getCredsMetadata          { 0x01 existing, 0x02 maxPossibleRemaining }
-//!  enumerateRPsBegin         { 0x03 rp {id}, 0x04 rpIDHash, 0x05 totalRPs }
-//!  enumerateRPsGetNextRP     { 0x03 rp {id}, 0x04 rpIDHash }
+//!  enumerateRPsBegin         { 0x03 rp {id, ?name}, 0x04 rpIDHash, 0x05 totalRPs }
+//!  enumerateRPsGetNextRP     { 0x03 rp {id, ?name}, 0x04 rpIDHash }
 //!  enumerateCredentialsBegin { 0x06 user, 0x07 credentialID, 0x08 publicKey,
 //!                              0x09 totalCredentials, 0x0A credProtect,
 //!                              ?0x0B largeBlobKey }
 //!  ...GetNextCredential      the same without 0x09
 //! ```
 //! RPs come in the order of their oldest credential, credentials in creation
-//! order; each is returned exactly once. The card does not keep `rp.name`,
-//! so `rp` carries only `id`.
+//! order; each is returned exactly once. `rp` carries `id` and, when one
+//! was given at registration, `name` (as stored: truncated like the other
+//! strings, CTAP 2.1 §6.1.2).
 
 use std::collections::BTreeSet;
 
@@ -56,19 +57,24 @@ fn rp_response(
     hash: &[u8; 32],
     total: Option<usize>,
 ) -> Result<Value, CtapError> {
-    let rp_id = auth
-        .state
-        .persistent()
-        .credentials
+    let credentials = &auth.state.persistent().credentials;
+    let rp_id = credentials
         .iter()
         .find(|c| c.rp_id_hash == *hash)
-        .map(|c| c.rp_id.clone())
+        .map(|c| c.rp_id.as_str())
         .ok_or(CtapError::NoCredentials)?;
+    // The name given with the RP's most recent registration that had one.
+    let rp_name = credentials
+        .iter()
+        .rev()
+        .filter(|c| c.rp_id_hash == *hash)
+        .find_map(|c| c.rp_name.as_deref());
+    let mut rp = vec![(Value::from("id"), Value::from(rp_id))];
+    if let Some(name) = rp_name {
+        rp.push((Value::from("name"), Value::from(name)));
+    }
     let mut m = vec![
-        pair(
-            resp::RP,
-            Value::Map(vec![(Value::from("id"), Value::from(rp_id))]),
-        ),
+        pair(resp::RP, Value::Map(rp)),
         pair(resp::RP_ID_HASH, Value::from(hash.to_vec())),
     ];
     if let Some(total) = total {
@@ -77,17 +83,46 @@ fn rp_response(
     Ok(Value::Map(m))
 }
 
-/// enumerateRPsBegin: the first RP; the rest wait for GetNextRP.
-pub(super) fn rps_begin(auth: &mut Authenticator) -> Result<Value, CtapError> {
-    let mut rest = rp_hashes(auth);
-    rest.reverse();
-    let total = rest.len();
-    let first = rest.pop().ok_or(CtapError::NoCredentials)?;
-    let response = rp_response(auth, &first, Some(total))?;
-    if !rest.is_empty() {
-        auth.transient.cred_mgmt = Some(Enumeration::Rps(rest));
+/// A Begin subcommand: answer the first of `items` with the total; keep
+/// the rest (reversed, popped from the end) for the GetNext subcommand.
+/// `respond` answers one item; `total` only in the Begin response.
+fn begin<T>(
+    auth: &mut Authenticator,
+    mut items: Vec<T>,
+    respond: impl Fn(&Authenticator, &T, Option<usize>) -> Result<Value, CtapError>,
+    keep: fn(Vec<T>) -> Enumeration,
+) -> Result<Value, CtapError> {
+    items.reverse();
+    let total = items.len();
+    let first = items.pop().ok_or(CtapError::NoCredentials)?;
+    let response = respond(auth, &first, Some(total))?;
+    if !items.is_empty() {
+        auth.transient.cred_mgmt = Some(keep(items));
     }
     Ok(response)
+}
+
+/// A GetNext subcommand on the rest kept by [`begin`] (`None`: not in an
+/// enumeration of this kind, `CTAP2_ERR_NOT_ALLOWED`).
+fn next<T>(
+    auth: &mut Authenticator,
+    rest: Option<Vec<T>>,
+    respond: impl Fn(&Authenticator, &T, Option<usize>) -> Result<Value, CtapError>,
+    keep: fn(Vec<T>) -> Enumeration,
+) -> Result<Value, CtapError> {
+    let mut rest = rest.ok_or(CtapError::NotAllowed)?;
+    let item = rest.pop().ok_or(CtapError::NotAllowed)?;
+    let response = respond(auth, &item, None)?;
+    if !rest.is_empty() {
+        auth.transient.cred_mgmt = Some(keep(rest));
+    }
+    Ok(response)
+}
+
+/// enumerateRPsBegin: the first RP; the rest wait for GetNextRP.
+pub(super) fn rps_begin(auth: &mut Authenticator) -> Result<Value, CtapError> {
+    let hashes = rp_hashes(auth);
+    begin(auth, hashes, rp_response, Enumeration::Rps)
 }
 
 /// enumerateRPsGetNextRP.
@@ -95,15 +130,11 @@ pub(super) fn rps_next(
     auth: &mut Authenticator,
     enumeration: Option<Enumeration>,
 ) -> Result<Value, CtapError> {
-    let Some(Enumeration::Rps(mut rest)) = enumeration else {
-        return Err(CtapError::NotAllowed);
+    let rest = match enumeration {
+        Some(Enumeration::Rps(rest)) => Some(rest),
+        _ => None,
     };
-    let next = rest.pop().ok_or(CtapError::NotAllowed)?;
-    let response = rp_response(auth, &next, None)?;
-    if !rest.is_empty() {
-        auth.transient.cred_mgmt = Some(Enumeration::Rps(rest));
-    }
-    Ok(response)
+    next(auth, rest, rp_response, Enumeration::Rps)
 }
 
 /// The user entity as stored.
@@ -150,7 +181,7 @@ pub(super) fn credentials_begin(
     auth: &mut Authenticator,
     hash: &[u8; 32],
 ) -> Result<Value, CtapError> {
-    let mut rest: Vec<Vec<u8>> = auth
+    let ids: Vec<Vec<u8>> = auth
         .state
         .persistent()
         .credentials
@@ -158,14 +189,12 @@ pub(super) fn credentials_begin(
         .filter(|c| c.rp_id_hash == *hash)
         .map(|c| c.id.clone())
         .collect();
-    rest.reverse();
-    let total = rest.len();
-    let first = rest.pop().ok_or(CtapError::NoCredentials)?;
-    let response = credential_response(auth, &first, Some(total))?;
-    if !rest.is_empty() {
-        auth.transient.cred_mgmt = Some(Enumeration::Credentials(rest));
-    }
-    Ok(response)
+    begin(
+        auth,
+        ids,
+        |a, id: &Vec<u8>, t| credential_response(a, id, t),
+        Enumeration::Credentials,
+    )
 }
 
 /// enumerateCredentialsGetNextCredential.
@@ -173,13 +202,14 @@ pub(super) fn credentials_next(
     auth: &mut Authenticator,
     enumeration: Option<Enumeration>,
 ) -> Result<Value, CtapError> {
-    let Some(Enumeration::Credentials(mut rest)) = enumeration else {
-        return Err(CtapError::NotAllowed);
+    let rest = match enumeration {
+        Some(Enumeration::Credentials(rest)) => Some(rest),
+        _ => None,
     };
-    let next = rest.pop().ok_or(CtapError::NotAllowed)?;
-    let response = credential_response(auth, &next, None)?;
-    if !rest.is_empty() {
-        auth.transient.cred_mgmt = Some(Enumeration::Credentials(rest));
-    }
-    Ok(response)
+    next(
+        auth,
+        rest,
+        |a, id: &Vec<u8>, t| credential_response(a, id, t),
+        Enumeration::Credentials,
+    )
 }

@@ -7,3 +7,5 @@
 //!                                                  paging, SELECT, NFC CTAP)
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod rp;

@@ -8,5 +8,6 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod host;
 pub mod rp;
 pub mod storage;

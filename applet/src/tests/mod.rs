@@ -3,9 +3,11 @@
 mod cbor;
 mod config;
 mod credential;
+mod state;
+mod pin_protocol;
 mod pin_card;
 mod pin_client;
-mod pin_protocol;
 mod pin_retries;
 mod pin_tokens;
-mod state;
+mod client_pin;
+mod pin_applet;

@@ -8,6 +8,7 @@
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod demo;
 pub mod host;
 pub mod rp;
 pub mod storage;

@@ -48,6 +48,26 @@ pub enum Trust {
     NoChain,
 }
 
+impl std::fmt::Display for AttestationType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::None => "no attestation",
+            Self::SelfAttestation => "self attestation",
+            Self::Basic => "basic attestation",
+        })
+    }
+}
+
+impl std::fmt::Display for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Anchored { anchor } => write!(f, "chain to trust anchor {anchor}"),
+            Self::Unanchored => f.write_str("chain not checked against a trust anchor"),
+            Self::NoChain => f.write_str("no certificate chain"),
+        }
+    }
+}
+
 /// A registration that passed every rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct VerifiedRegistration {

@@ -11,6 +11,7 @@
 //! (an embedded default modelled on Entra: attestation enforced against the
 //! demo's CA, the card's AAGUID allowed, device-bound, UV required).
 
+pub mod embedded;
 mod flow;
 mod report;
 
@@ -21,6 +22,8 @@ use x509_cert::Certificate;
 pub use flow::{run_flow, FlowParams};
 pub use report::{DemoReport, DemoStep, StepResult};
 
+use crate::host::pcsc::{PcscTransport, ReaderSelector};
+use crate::host::transport::DynCard;
 use crate::host::{CardSession, HostError, InProcess};
 use crate::rp::policy::{Behavior, KeyRestrictions};
 use crate::rp::{Policy, PolicyError};
@@ -39,6 +42,10 @@ pub struct DemoOptions {
     pub pin: String,
     /// A policy TOML file instead of the embedded default.
     pub policy: Option<PathBuf>,
+    /// Run the flow on the card already in this PC/SC reader (name or
+    /// index) instead of an embedded card: a physical card, or one that
+    /// `tapfido card` serves.
+    pub reader: Option<String>,
 }
 
 impl Default for DemoOptions {
@@ -49,6 +56,7 @@ impl Default for DemoOptions {
             user: "alice@tapfido.test".to_owned(),
             pin: "123456".to_owned(),
             policy: None,
+            reader: None,
         }
     }
 }
@@ -67,18 +75,19 @@ pub enum DemoError {
     Host(#[from] HostError),
 }
 
-/// The embedded default policy: attestation enforced against `anchors`, the
-/// `aaguid` allowed, device-bound credentials only, UV required.
-pub fn default_policy(anchors: Vec<Certificate>, aaguid: [u8; 16]) -> Policy {
+/// The embedded default policy: attestation enforced against `anchors`
+/// (when any), the `aaguid` allowed (when known), device-bound credentials
+/// only, UV required.
+pub fn default_policy(anchors: Vec<Certificate>, aaguid: Option<[u8; 16]>) -> Policy {
     Policy {
         name: "tapfido demo (Entra-style)".to_owned(),
         enforce_attestation: !anchors.is_empty(),
         trust_anchors: anchors,
         device_bound_only: true,
         require_uv: true,
-        key_restrictions: Some(KeyRestrictions {
+        key_restrictions: aaguid.map(|a| KeyRestrictions {
             behavior: Behavior::Allow,
-            aaguids: vec![aaguid],
+            aaguids: vec![a],
         }),
     }
 }
@@ -86,7 +95,7 @@ pub fn default_policy(anchors: Vec<Certificate>, aaguid: [u8; 16]) -> Policy {
 fn params(
     options: &DemoOptions,
     anchors: Vec<Certificate>,
-    aaguid: [u8; 16],
+    aaguid: Option<[u8; 16]>,
 ) -> Result<FlowParams, DemoError> {
     let policy = match &options.policy {
         Some(path) => Policy::load(path)?,
@@ -114,8 +123,35 @@ pub fn run_demo_with_card<C: VirtualCard>(
     aaguid: [u8; 16],
     options: &DemoOptions,
 ) -> Result<DemoReport, DemoError> {
-    let params = params(options, anchors, aaguid)?;
+    let params = params(options, anchors, Some(aaguid))?;
     let mut session = CardSession::new(InProcess::new(card));
     let transport = crate::host::Transport::describe(session.transport());
     Ok(run_flow(&mut session, &params, transport))
+}
+
+/// Run the flow on the card in a PC/SC reader. Without `--policy`, the
+/// default policy cannot know the card's CA or AAGUID: attestation and key
+/// restrictions are then not enforced.
+pub fn run_demo_pcsc(
+    selector: &ReaderSelector,
+    options: &DemoOptions,
+) -> Result<DemoReport, DemoError> {
+    let params = params(options, Vec::new(), None)?;
+    let mut session = CardSession::new(PcscTransport::open(selector)?);
+    let transport = crate::host::Transport::describe(session.transport());
+    Ok(run_flow(&mut session, &params, transport))
+}
+
+/// `tapfido demo`: with `--reader`, the card in that reader; otherwise the
+/// embedded card in this process.
+///
+/// Serving the embedded card on vpcd (so the flow goes through pcscd) is
+/// done by the caller with the serve API and then [`run_demo_pcsc`].
+pub fn run_demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
+    if let Some(reader) = &options.reader {
+        return run_demo_pcsc(&ReaderSelector::parse(Some(reader)), options);
+    }
+    let card = embedded::EmbeddedCard::build()?;
+    let (anchors, aaguid) = (card.anchors.clone(), card.aaguid);
+    run_demo_with_card(DynCard(card.card), anchors, aaguid, options)
 }

@@ -92,3 +92,33 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
         (**self).describe()
     }
 }
+
+/// A boxed [`VirtualCard`] usable where a sized card type is needed.
+pub struct DynCard(pub Box<dyn VirtualCard>);
+
+impl std::fmt::Debug for DynCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynCard").finish_non_exhaustive()
+    }
+}
+
+impl VirtualCard for DynCard {
+    fn atr(&self) -> Vec<u8> {
+        self.0.atr()
+    }
+    fn power_on(&mut self) {
+        self.0.power_on();
+    }
+    fn power_off(&mut self) {
+        self.0.power_off();
+    }
+    fn reset(&mut self) {
+        self.0.reset();
+    }
+    fn transmit(&mut self, command: &[u8]) -> Vec<u8> {
+        self.0.transmit(command)
+    }
+    fn disconnected(&mut self) {
+        self.0.disconnected();
+    }
+}

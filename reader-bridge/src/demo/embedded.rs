@@ -29,10 +29,21 @@ impl std::fmt::Debug for EmbeddedCard {
     }
 }
 
+/// The applet of the embedded card and what the relying party needs.
+#[derive(Debug)]
+pub struct EmbeddedApplet {
+    /// The FIDO applet.
+    pub applet: FidoApplet<TestEnv>,
+    /// The test CA certificate.
+    pub anchors: Vec<Certificate>,
+    /// The profile's AAGUID.
+    pub aaguid: [u8; 16],
+}
+
 /// The FIDO applet on the default profile with a fresh test CA; the
 /// environment is in memory and seeded from the OS (its clock stands still,
 /// so the tap's presence window never closes during the demo).
-pub fn fido_applet() -> Result<(FidoApplet<TestEnv>, Vec<Certificate>, [u8; 16]), DemoError> {
+pub fn fido_applet() -> Result<EmbeddedApplet, DemoError> {
     let ca =
         AttestationCa::generate_test_ca(&mut OsRng).map_err(|e| DemoError::Card(e.to_string()))?;
     let anchor = crate::rp::cert::parse_cert(ca.cert_der(), 0)
@@ -41,13 +52,17 @@ pub fn fido_applet() -> Result<(FidoApplet<TestEnv>, Vec<Certificate>, [u8; 16])
     let aaguid = config.aaguid.0;
     let applet = FidoApplet::new(TestEnv::seeded(OsRng.next_u64()), config, Some(&ca))
         .map_err(|e| DemoError::Card(e.to_string()))?;
-    Ok((applet, vec![anchor], aaguid))
+    Ok(EmbeddedApplet {
+        applet,
+        anchors: vec![anchor],
+        aaguid,
+    })
 }
 
 impl EmbeddedCard {
     /// Build the card.
     pub fn build() -> Result<Self, DemoError> {
-        let (_applet, _anchors, _aaguid) = fido_applet()?;
+        let _parts = fido_applet()?;
         Err(DemoError::Card(
             "the reader bridge (ISO 7816-4 framing) is not in this build yet".to_owned(),
         ))

@@ -16,6 +16,7 @@ pub mod apdu;
 pub mod atr;
 pub mod client_pin;
 pub mod cred_mgmt;
+pub mod doctor;
 mod error;
 pub(crate) mod fields;
 pub mod get_assertion;

@@ -39,6 +39,9 @@ pub enum HostError {
     /// A request would exceed the largest APDU this session can send.
     #[error("request of {0} bytes is too long")]
     RequestTooLong(usize),
+    /// User verification was asked for but no PIN was given.
+    #[error("user verification needs the PIN (prompt or --pin-file)")]
+    PinRequired,
     /// The PIN is outside 4..=63 UTF-8 bytes (CTAP 2.1 §6.5.5.5).
     #[error("PIN must be 4 to 63 bytes")]
     PinLength,

@@ -22,6 +22,7 @@ pub(crate) mod fields;
 pub mod get_assertion;
 pub mod info;
 pub mod make_credential;
+pub mod ops;
 pub mod pcsc;
 pub mod pin_protocol;
 pub mod session;

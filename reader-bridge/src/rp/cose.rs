@@ -119,6 +119,36 @@ impl CoseKey {
         Self::from_value(&value)
     }
 
+    /// Encode as COSE_Key CBOR (canonical key order: 1, 3, -1, -2, -3).
+    pub fn to_cbor(&self) -> Vec<u8> {
+        let int = |i: i64| Value::Integer(i.into());
+        let map = match self {
+            Self::Es256 { sec1 } => Value::Map(vec![
+                (int(1), int(2)),
+                (int(3), int(ALG_ES256)),
+                (int(-1), int(1)),
+                (
+                    int(-2),
+                    Value::Bytes(sec1.get(1..33).unwrap_or_default().to_vec()),
+                ),
+                (
+                    int(-3),
+                    Value::Bytes(sec1.get(33..65).unwrap_or_default().to_vec()),
+                ),
+            ]),
+            Self::EdDsa { public } => Value::Map(vec![
+                (int(1), int(1)),
+                (int(3), int(ALG_EDDSA)),
+                (int(-1), int(6)),
+                (int(-2), Value::Bytes(public.clone())),
+            ]),
+        };
+        let mut out = Vec::new();
+        // Writing to a Vec cannot fail.
+        let _ = ciborium::ser::into_writer(&map, &mut out);
+        out
+    }
+
     /// The COSE algorithm identifier.
     pub fn alg(&self) -> i64 {
         match self {

@@ -20,6 +20,7 @@ pub mod cose;
 mod error;
 pub mod policy;
 pub mod registration;
+pub mod store;
 
 pub use assertion::{verify_assertion, verify_assertion_hash, StoredCredential, VerifiedAssertion};
 pub use authdata::AuthData;

@@ -83,12 +83,15 @@ impl<T: Transport> CardSession<T> {
 
     /// Every discoverable credential (token with permission `cm`).
     pub fn list_credentials(&mut self, token: &PinToken) -> Result<CredentialList, HostError> {
-        let cmd = match self.cred_mgmt(CMD_CRED_MGMT, 0x01, None, Some(token)) {
-            Ok(_) => CMD_CRED_MGMT,
-            Err(HostError::Ctap(CtapStatus::InvalidCommand)) => CMD_CRED_MGMT_PREVIEW,
+        let (cmd, meta) = match self.cred_mgmt(CMD_CRED_MGMT, 0x01, None, Some(token)) {
+            Ok(v) => (CMD_CRED_MGMT, v),
+            Err(HostError::Ctap(CtapStatus::InvalidCommand)) => (
+                CMD_CRED_MGMT_PREVIEW,
+                self.cred_mgmt(CMD_CRED_MGMT_PREVIEW, 0x01, None, Some(token))?,
+            ),
             Err(e) => return Err(e),
         };
-        let meta = fields::map(&self.cred_mgmt(cmd, 0x01, None, Some(token))?, "metadata")?;
+        let meta = fields::map(&meta, "metadata")?;
         let existing = fields::uint(get(&meta, 1), "existingResidentCredentialsCount")?;
         let remaining = fields::uint(
             get(&meta, 2),

@@ -18,11 +18,14 @@ use vsmartcard::VirtualCard;
 const TOKEN: [u8; 32] = [0x77; 32];
 const PIN: &str = "1234";
 
+type Log = Arc<Mutex<Vec<(u8, u64)>>>;
+type Deleted = Arc<Mutex<Vec<Vec<u8>>>>;
+
 struct CmCard {
     key: KeyAgreementKey,
     rng: rand_chacha::ChaCha20Rng,
-    log: Arc<Mutex<Vec<(u8, u64)>>>,
-    deleted: Arc<Mutex<Vec<Vec<u8>>>>,
+    log: Log,
+    deleted: Deleted,
 }
 
 fn t(s: &str) -> Value {
@@ -200,7 +203,7 @@ impl VirtualCard for CmCard {
     }
 }
 
-fn card() -> (CmCard, Arc<Mutex<Vec<(u8, u64)>>>, Arc<Mutex<Vec<Vec<u8>>>>) {
+fn card() -> (CmCard, Log, Deleted) {
     let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(51);
     let key = KeyAgreementKey::generate(&mut rng);
     let log = Arc::new(Mutex::new(Vec::new()));

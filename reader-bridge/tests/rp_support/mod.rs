@@ -108,10 +108,16 @@ pub fn sign_over(key: &SigningKey, auth: &[u8], cdj: &[u8]) -> Vec<u8> {
 }
 
 pub fn client_data(kind: &str, challenge: &[u8], origin: &str) -> Vec<u8> {
-    // base64url without padding, written here independently of the crate.
+    let enc = b64url(challenge);
+    format!(r#"{{"type":"{kind}","challenge":"{enc}","origin":"{origin}","crossOrigin":false}}"#)
+        .into_bytes()
+}
+
+/// base64url without padding, written here independently of the crate.
+pub fn b64url(data: &[u8]) -> String {
     let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut bits = String::new();
-    for b in challenge {
+    for b in data {
         bits.push_str(&format!("{b:08b}"));
     }
     while bits.len() % 6 != 0 {
@@ -125,8 +131,7 @@ pub fn client_data(kind: &str, challenge: &[u8], origin: &str) -> Vec<u8> {
             char::from(alphabet[i])
         })
         .collect();
-    format!(r#"{{"type":"{kind}","challenge":"{enc}","origin":"{origin}","crossOrigin":false}}"#)
-        .into_bytes()
+    enc
 }
 
 fn spki(key: &SigningKey) -> SubjectPublicKeyInfoOwned {

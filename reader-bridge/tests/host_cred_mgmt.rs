@@ -188,7 +188,10 @@ impl VirtualCard for CmCard {
     fn power_off(&mut self) {}
     fn reset(&mut self) {}
     fn transmit(&mut self, c: &[u8]) -> Vec<u8> {
-        let payload = &c[5..5 + usize::from(c[4])];
+        // Extended APDUs (the ATR advertises them): 80 10 00 00 00 Lc(2) data 00 00.
+        assert_eq!(c[4], 0x00, "extended length expected");
+        let lc = usize::from(u16::from_be_bytes([c[5], c[6]]));
+        let payload = &c[7..7 + lc];
         let mut r = match self.ctap(payload) {
             Ok(Value::Map(m)) if m.is_empty() => vec![0x00],
             Ok(v) => {

@@ -129,3 +129,42 @@ fn missing_features_are_skipped_not_faked() {
         Outcome::Fail
     );
 }
+
+/// `tapfido demo` itself: the embedded card behind the reader bridge, on
+/// both built-in profiles (default advertises extended length; pocketkey's
+/// ACS ATR does not, so long requests are chained).
+#[test]
+fn run_demo_on_both_builtin_profiles() {
+    for profile in ["default", "pocketkey"] {
+        let options = DemoOptions {
+            in_process: true,
+            profile: profile.into(),
+            ..DemoOptions::default()
+        };
+        let report = reader_bridge::demo::run_demo(&options).unwrap();
+        println!("{report}");
+        assert!(report.transport.contains(profile));
+        for name in [
+            "tap",
+            "read card info",
+            "set PIN",
+            "register",
+            "verify attestation",
+            "remove card",
+            "tap again",
+            "sign in with PIN",
+            "verify assertion",
+            "policy",
+        ] {
+            let step = report
+                .step(name)
+                .unwrap_or_else(|| panic!("{profile}: no step {name}"));
+            assert!(
+                matches!(step.result, StepResult::Pass { .. }),
+                "{profile}: {name}: {:?}",
+                step.result
+            );
+        }
+        assert!(report.passed, "{profile}");
+    }
+}

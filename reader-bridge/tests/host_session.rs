@@ -331,3 +331,14 @@ fn pin_length_is_checked_before_sending() {
     ));
     assert!(log.lock().unwrap().is_empty());
 }
+
+#[test]
+fn extended_mode_asks_for_the_whole_response_at_once() {
+    let (mut s, log) = session(extended_atr(), Box::new(|_| ok(&[0x00])));
+    s.ctap_raw(&[0x04]).unwrap();
+    // Case 4E: 00, Lc = 00 01, data 04, Le = 00 00 (65 536).
+    assert_eq!(
+        log.lock().unwrap()[0],
+        [0x80, 0x10, 0x00, 0x00, 0x00, 0x00, 0x01, 0x04, 0x00, 0x00]
+    );
+}

@@ -23,7 +23,6 @@ pub use flow::{run_flow, FlowParams};
 pub use report::{DemoReport, DemoStep, StepResult};
 
 use crate::host::pcsc::{PcscTransport, ReaderSelector};
-use crate::host::transport::DynCard;
 use crate::host::{CardSession, HostError, InProcess};
 use crate::rp::policy::{Behavior, KeyRestrictions};
 use crate::rp::{Policy, PolicyError};
@@ -34,6 +33,8 @@ use vsmartcard::VirtualCard;
 pub struct DemoOptions {
     /// Run the card in this process even when pcscd is available.
     pub in_process: bool,
+    /// Built-in card profile of the embedded card (`default`, `pocketkey`).
+    pub profile: String,
     /// RP ID.
     pub rp_id: String,
     /// User name.
@@ -52,6 +53,7 @@ impl Default for DemoOptions {
     fn default() -> Self {
         Self {
             in_process: false,
+            profile: "default".to_owned(),
             rp_id: "login.tapfido.test".to_owned(),
             user: "alice@tapfido.test".to_owned(),
             pin: "123456".to_owned(),
@@ -151,7 +153,8 @@ pub fn run_demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
     if let Some(reader) = &options.reader {
         return run_demo_pcsc(&ReaderSelector::parse(Some(reader)), options);
     }
-    let card = embedded::EmbeddedCard::build()?;
-    let (anchors, aaguid) = (card.anchors.clone(), card.aaguid);
-    run_demo_with_card(DynCard(card.card), anchors, aaguid, options)
+    let card = embedded::EmbeddedCard::build(&options.profile)?;
+    let mut report = run_demo_with_card(card.card, card.anchors, card.aaguid, options)?;
+    report.transport = format!("{} ({} profile)", report.transport, card.profile);
+    Ok(report)
 }

@@ -26,52 +26,22 @@ pub struct AtrInfo {
     pub historical_text: Option<String>,
 }
 
-/// Parse an ATR; malformed input yields what could be read.
+/// Parse an ATR with the crate's checker ([`crate::atr::validate`]); an
+/// ATR that does not validate yields no capabilities.
 pub fn parse_atr(atr: &[u8]) -> AtrInfo {
     let mut info = AtrInfo::default();
-    let Some(&t0) = atr.get(1) else {
-        return info;
-    };
-    let k = usize::from(t0 & 0x0f);
-    let mut y = t0 >> 4;
-    let mut pos = 2;
-    loop {
-        for bit in [0x1u8, 0x2, 0x4] {
-            if y & bit != 0 {
-                pos += 1;
-            }
-        }
-        if y & 0x8 != 0 {
-            let Some(&td) = atr.get(pos) else {
-                return info;
-            };
-            pos += 1;
-            y = td >> 4;
-        } else {
-            break;
-        }
-    }
-    let Some(hist) = atr.get(pos..pos + k) else {
+    let Ok(hist) = crate::atr::validate(atr) else {
         return info;
     };
     info.historical = hist.to_vec();
-    if hist.first() == Some(&0x80) {
-        let mut i = 1;
-        while i < hist.len() {
-            let tag = hist[i] >> 4;
-            let len = usize::from(hist[i] & 0x0f);
-            let Some(value) = hist.get(i + 1..i + 1 + len) else {
-                break;
-            };
-            if tag == 0x7 {
-                if let Some(&b3) = value.get(2) {
-                    info.chaining = b3 & 0x80 != 0;
-                    info.extended_length = b3 & 0x40 != 0;
-                }
-            }
-            i += 1 + len;
-        }
-    } else if !hist.is_empty() && hist.iter().all(|b| (0x20..0x7f).contains(b)) {
+    if let Some(&b3) = crate::atr::card_capabilities(hist).and_then(|caps| caps.get(2)) {
+        info.chaining = b3 & 0x80 != 0;
+        info.extended_length = b3 & 0x40 != 0;
+    }
+    if hist.first() != Some(&0x80)
+        && !hist.is_empty()
+        && hist.iter().all(|b| (0x20..0x7f).contains(b))
+    {
         info.historical_text = String::from_utf8(hist.to_vec()).ok();
     }
     info

@@ -198,8 +198,10 @@ impl<T: Transport> CardSession<T> {
         }
     }
 
-    /// Send a command with any amount of data: one short APDU, one extended
-    /// APDU, or a command chain, then page the response.
+    /// Send a command with any amount of data, then page the response:
+    /// with [`LengthMode::Extended`] one extended APDU with Le `00 00` (the
+    /// card may answer everything at once); otherwise one short APDU or a
+    /// command chain.
     pub fn command(
         &mut self,
         cla: u8,
@@ -208,6 +210,11 @@ impl<T: Transport> CardSession<T> {
         p2: u8,
         data: &[u8],
     ) -> Result<Vec<u8>, HostError> {
+        if self.mode == LengthMode::Extended {
+            // Extended Le = 00 00: the whole response in one frame.
+            let apdu = apdu::encode(cla, ins, p1, p2, data, 65_536, true)?;
+            return self.exchange(&apdu, cla);
+        }
         if data.len() <= 255 {
             let apdu = apdu::encode(cla, ins, p1, p2, data, 256, false)?;
             return self.exchange(&apdu, cla);

@@ -1,3 +1,77 @@
 //! Shared harness for the end-to-end tests: a real pcscd with the vpcd
 //! driver, the `tapfido` binary as the card, and helpers to wait for readers.
+//!
+//! ```text
+//!  test (pcsc crate / python-fido2) ─▶ pcscd ─▶ vpcd driver ══TCP 3596x══▶ tapfido card
+//!                                                                              │
+//!  test ──────────── HTTP GET /usb{N}/power/off|on (control API) ─────────────┘
+//! ```
+//!
+//! # Layout
+//! - [`prereq`]: what the stack needs, and the skip-or-fail policy (`CI` set = fail).
+//! - [`pcscd`]: use the running pcscd, or start `pcscd --foreground`; restart it.
+//! - [`lock`]: cross-process locks (`flock`) on vpcd slots and on pcscd.
+//! - [`binary`]: find or build the `tapfido` binary once per process.
+//! - [`card`]: one `tapfido card` process on a vpcd slot, killed on drop.
+//! - [`reader`]: waiting on readers with `SCardGetStatusChange`, transmit with hex on failure.
+//! - [`control`]: the card's loopback HTTP control API.
+//! - [`apdu`]: an independent client model of ISO 7816-4 framing (short, extended,
+//!   command chaining, GET RESPONSE paging) that checks every frame it receives.
+//! - [`python`]: run the python-fido2 scripts of `tests/python/` against a card.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod apdu;
+pub mod binary;
+pub mod card;
+pub mod control;
+pub mod lock;
+pub mod pcscd;
+pub mod prereq;
+pub mod python;
+pub mod reader;
+
+pub use card::{Card, CardOptions, PcscdLock};
+pub use prereq::{in_ci, stack};
+pub use reader::{Conn, Reader};
+
+/// The FIDO applet identifier (CTAP 2.1 §11.3.1 / U2F NFC §5).
+pub const FIDO_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01];
+
+/// The ATR of the ACS PocketKey NFC card (pcsc-tools smartcard list).
+pub const POCKETKEY_ATR: [u8; 14] = [
+    0x3B, 0x89, 0x80, 0x01, 0x41, 0x43, 0x53, 0x20, 0x41, 0x46, 0x44, 0x30, 0x32, 0x38,
+];
+
+/// Skips the calling test (or fails it when `CI` is set) unless the stack can run:
+/// evaluates to `&'static e2e::prereq::Stack`.
+#[macro_export]
+macro_rules! require_stack {
+    () => {
+        match $crate::stack() {
+            Ok(stack) => stack,
+            Err(reason) => {
+                if $crate::in_ci() {
+                    panic!("end-to-end prerequisites missing (CI is set, so this fails): {reason}");
+                }
+                eprintln!("SKIPPED (set CI=1 to make this a failure): {reason}");
+                return;
+            }
+        }
+    };
+}
+
+/// Like [`require_stack!`], and also needs python3 with `fido2` and `smartcard` (pyscard).
+#[macro_export]
+macro_rules! require_python {
+    () => {{
+        let stack = $crate::require_stack!();
+        if let Err(reason) = $crate::python::available() {
+            if $crate::in_ci() {
+                panic!("python-fido2 prerequisites missing (CI is set, so this fails): {reason}");
+            }
+            eprintln!("SKIPPED (set CI=1 to make this a failure): {reason}");
+            return;
+        }
+        stack
+    }};
+}

@@ -17,10 +17,12 @@
 //! - [`control`]: the card's loopback HTTP control API.
 //! - [`apdu`]: an independent client model of ISO 7816-4 framing (short, extended,
 //!   command chaining, GET RESPONSE paging) that checks every frame it receives.
+//! - [`bare`]: a card that answers `90 00` to everything, on the same transport (the floor).
 //! - [`python`]: run the python-fido2 scripts of `tests/python/` against a card.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod apdu;
+pub mod bare;
 pub mod binary;
 pub mod card;
 pub mod control;

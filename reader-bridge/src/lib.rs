@@ -7,3 +7,8 @@
 //!                                                  paging, SELECT, NFC CTAP)
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod cli;
+pub mod control;
+pub mod env;
+pub mod serve;

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  Card::start ─ lock pcscd (shared) ─ ensure pcscd ─ lock a slot ─ wait slot empty
-//!             ─ spawn `tapfido card --vpcd 127.0.0.1:3596N --control 127.0.0.1:P --state DIR/state`
+//!             ─ spawn `tapfido card --vpcd 127.0.0.1:35963 --slot N --control 127.0.0.1:P --state DIR/state`
 //!             ─ wait control API listening ─ SCardGetStatusChange until the card is present
 //! ```
 
@@ -39,6 +39,8 @@ pub struct CardOptions {
     pub slot: Option<u8>,
     /// Print every APDU in the card's log (`--trace`).
     pub trace: bool,
+    /// Install the test echo applet (`--echo`).
+    pub echo: bool,
     /// The pcscd lock to take.
     pub pcscd_lock: PcscdLock,
     /// More arguments for `tapfido card`.
@@ -129,7 +131,9 @@ impl Card {
         let mut cmd = Command::new(&self.tapfido);
         cmd.arg("card")
             .arg("--vpcd")
-            .arg(format!("127.0.0.1:{}", self.reader.vpcd_port()))
+            .arg("127.0.0.1:35963")
+            .arg("--slot")
+            .arg(self.reader.slot.to_string())
             .arg("--control")
             .arg(self.control.to_string())
             .arg("--state")
@@ -139,6 +143,9 @@ impl Card {
         }
         if self.options.trace {
             cmd.arg("--trace");
+        }
+        if self.options.echo {
+            cmd.arg("--echo");
         }
         cmd.args(&self.options.extra_args)
             .stdin(Stdio::null())
@@ -183,6 +190,17 @@ impl Card {
             let log = self.log();
             panic!("{e}\n--- card log ---\n{log}")
         })
+    }
+
+    /// `GET /usb{N}/power/on|off` for this card's slot: the card enters or leaves the
+    /// reader (its connection to vpcd opens or closes).
+    pub fn power(&self, on: bool) {
+        let path = format!(
+            "/usb{}/power/{}",
+            self.reader.slot,
+            if on { "on" } else { "off" }
+        );
+        let _ = self.control(&path);
     }
 
     /// `GET path` on the control API; asserts `200`.

@@ -39,6 +39,23 @@ pub use reader::{Conn, Reader};
 /// The FIDO applet identifier (CTAP 2.1 §11.3.1 / U2F NFC §5).
 pub const FIDO_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01];
 
+/// The test echo applet's AID (`F0` || "tapfidoE"), installed by `tapfido card --echo`:
+/// `xx EE 00 00 <data>` echoes, `xx E8 00 00 02 N1 N2` returns N bytes `0, 1, .., 250, 0, ..`,
+/// `xx EA 00 00 ..` reports Ne (4 bytes) and whether the command was extended.
+pub const ECHO_AID: [u8; 9] = [0xF0, 0x74, 0x61, 0x70, 0x66, 0x69, 0x64, 0x6F, 0x45];
+/// Echo applet: echo the command data.
+pub const INS_ECHO: u8 = 0xEE;
+/// Echo applet: generate N bytes.
+pub const INS_GENERATE: u8 = 0xE8;
+/// Echo applet: report Ne.
+pub const INS_REPORT_NE: u8 = 0xEA;
+
+/// `SELECT` by DF name (ISO/IEC 7816-4 §11.2.2), case 4S with `Le = 00`.
+#[must_use]
+pub fn select(aid: &[u8]) -> Vec<u8> {
+    apdu::short(0x00, 0xA4, 0x04, 0x00, aid, Some(256))
+}
+
 /// The ATR of the ACS PocketKey NFC card (pcsc-tools smartcard list).
 pub const POCKETKEY_ATR: [u8; 14] = [
     0x3B, 0x89, 0x80, 0x01, 0x41, 0x43, 0x53, 0x20, 0x41, 0x46, 0x44, 0x30, 0x32, 0x38,

@@ -30,7 +30,7 @@ use std::fmt::Write as _;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,6 +38,7 @@ use applet::env::Presence;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
+use vsmartcard::{LinkState, Stats};
 
 /// Where the control API listens unless `--control` says otherwise.
 pub const DEFAULT_CONTROL_ADDR: &str = "127.0.0.1:35980";
@@ -122,29 +123,15 @@ pub fn presence_name(presence: Presence) -> &'static str {
     }
 }
 
-/// The state of a card's connection to vpcd, as shown in the status.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Link {
-    /// Not connected, trying (vpcd absent or restarting).
-    #[default]
-    Connecting,
-    /// Connected: the card is in the reader.
-    Connected,
-    /// Deliberately not connected (power off through the API).
-    Removed,
-    /// The card has stopped (shutdown).
-    Stopped,
-}
-
-impl Link {
-    /// Lower-case name for the status JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Connecting => "connecting",
-            Self::Connected => "connected",
-            Self::Removed => "removed",
-            Self::Stopped => "stopped",
-        }
+/// The name of a link state in the status JSON.
+pub fn link_name(link: &LinkState) -> &'static str {
+    match link {
+        LinkState::Idle => "idle",
+        LinkState::Connecting => "connecting",
+        LinkState::Connected => "connected",
+        LinkState::Retrying { .. } => "retrying",
+        LinkState::Removed => "removed",
+        LinkState::Stopped => "stopped",
     }
 }
 
@@ -159,12 +146,12 @@ pub struct CardHandle {
     pub profile: String,
     /// Whether the card is in the reader (true = keep a vpcd connection).
     pub inserted: watch::Sender<bool>,
-    /// Connection state reported by the vpcd connection task.
-    pub link: watch::Sender<Link>,
+    /// Connection state, published by the vpcd connection task.
+    pub link: watch::Sender<LinkState>,
     /// Presence reported to the applet.
     pub presence: PresenceSwitch,
-    /// Command APDUs answered since start.
-    pub apdus: Arc<AtomicU64>,
+    /// Connection, message and APDU counters of the vpcd link.
+    pub stats: Arc<Stats>,
 }
 
 impl CardHandle {
@@ -175,9 +162,9 @@ impl CardHandle {
             vpcd: vpcd.into(),
             profile: profile.into(),
             inserted: watch::Sender::new(true),
-            link: watch::Sender::new(Link::default()),
+            link: watch::Sender::new(LinkState::default()),
             presence: PresenceSwitch::default(),
-            apdus: Arc::new(AtomicU64::new(0)),
+            stats: Arc::new(Stats::default()),
         }
     }
 
@@ -185,14 +172,16 @@ impl CardHandle {
         let _ = write!(
             out,
             "{{\"usb\":{slot},\"slot\":{slot},\"vpcd\":{vpcd},\"profile\":{profile},\
-             \"inserted\":{inserted},\"link\":\"{link}\",\"touch\":\"{touch}\",\"apdus\":{apdus}}}",
+             \"inserted\":{inserted},\"link\":\"{link}\",\"touch\":\"{touch}\",\
+             \"connections\":{connections},\"apdus\":{apdus}}}",
             slot = self.slot,
             vpcd = json_string(&self.vpcd),
             profile = json_string(&self.profile),
             inserted = *self.inserted.borrow(),
-            link = self.link.borrow().name(),
+            link = link_name(&self.link.borrow()),
             touch = presence_name(self.presence.get()),
-            apdus = self.apdus.load(Ordering::Relaxed),
+            connections = self.stats.connections(),
+            apdus = self.stats.apdus(),
         );
     }
 }
@@ -224,7 +213,7 @@ impl Switchboard {
     /// ```text
     /// {"version":"0.1.0","cards":[{"usb":0,"slot":0,"vpcd":"127.0.0.1:35963",
     ///   "profile":"default","inserted":true,"link":"connected","touch":"field",
-    ///   "apdus":12}]}
+    ///   "connections":1,"apdus":12}]}
     /// ```
     pub fn status_json(&self) -> String {
         let mut out = format!(

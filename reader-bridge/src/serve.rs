@@ -14,12 +14,14 @@ use std::future::Future;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use vsmartcard::VirtualCard;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use vsmartcard::{Backoff, Options, VirtualCard};
 
-use crate::control::{self, ControlError};
+use crate::control::{self, CardHandle, ControlError, Switchboard};
 
 /// One card to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,27 +61,38 @@ pub enum ServeError {
     /// The control API could not start.
     #[error(transparent)]
     Control(#[from] ControlError),
+    /// A card's vpcd connection could not run (bad address).
+    #[error("slot {slot}: {source}")]
+    Vpcd {
+        /// The card's slot.
+        slot: u16,
+        /// What went wrong.
+        source: vsmartcard::Error,
+    },
+    /// A serving task ended unexpectedly (a panic).
+    #[error("a serving task failed: {0}")]
+    Task(String),
 }
 
-/// A [`VirtualCard`] wrapper that counts command APDUs and, with `--trace`,
-/// prints every exchange to stdout.
+/// A [`VirtualCard`] wrapper that logs power events and, with `--trace`,
+/// prints every exchange to stdout:
+///
+/// ```text
+/// [slot 0] power on
+/// [slot 0] > 00A4040008A0000006472F0001 ...
+/// [slot 0] < 4649444F5F325F30 9000 ...
+/// ```
 #[derive(Debug)]
 pub struct TracedCard<C> {
     inner: C,
     slot: u16,
-    apdus: Arc<AtomicU64>,
     trace: bool,
 }
 
 impl<C: VirtualCard> TracedCard<C> {
-    /// Wrap `inner`; `apdus` is incremented for every command APDU.
-    pub fn new(inner: C, slot: u16, apdus: Arc<AtomicU64>, trace: bool) -> Self {
-        Self {
-            inner,
-            slot,
-            apdus,
-            trace,
-        }
+    /// Wrap `inner`, the card on `slot`.
+    pub fn new(inner: C, slot: u16, trace: bool) -> Self {
+        Self { inner, slot, trace }
     }
 
     fn print(&self, line: &str) {
@@ -116,7 +129,6 @@ impl<C: VirtualCard> VirtualCard for TracedCard<C> {
 
     fn transmit(&mut self, command: &[u8]) -> Vec<u8> {
         let response = self.inner.transmit(command);
-        self.apdus.fetch_add(1, Ordering::Relaxed);
         if self.trace {
             self.print(&format!(
                 "> {}\n[slot {}] < {}",
@@ -167,15 +179,104 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// A card ready to be served: its switches and the card itself.
+pub struct ReadyCard {
+    /// The card's control handle (slot, vpcd address, switches, counters).
+    pub handle: Arc<CardHandle>,
+    /// The card, shared with its vpcd connection task.
+    pub card: Arc<Mutex<dyn VirtualCard>>,
+}
+
+impl std::fmt::Debug for ReadyCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadyCard")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serve `cards` (one vpcd connection each) and, when given, the control API
+/// on `control`, until `shutdown` completes; then close every vpcd
+/// connection (the cards leave their readers) and return.
+pub async fn serve_cards(
+    cards: Vec<ReadyCard>,
+    control: Option<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    for ready in &cards {
+        vsmartcard::check_addr(&ready.handle.vpcd).map_err(|source| ServeError::Vpcd {
+            slot: ready.handle.slot,
+            source,
+        })?;
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let board = Arc::new(Switchboard::new(
+        cards.iter().map(|c| Arc::clone(&c.handle)).collect(),
+    ));
+    let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
+    for ReadyCard { handle, card } in cards {
+        let options = Options {
+            addr: handle.vpcd.clone(),
+            backoff: Backoff::default(),
+            stats: Arc::clone(&handle.stats),
+        };
+        let slot = handle.slot;
+        let inserted = handle.inserted.subscribe();
+        let link = handle.link.clone();
+        let stop = stopped(stop_rx.clone());
+        tasks.spawn(async move {
+            vsmartcard::serve(card, options, inserted, Some(link), stop)
+                .await
+                .map_err(|source| ServeError::Vpcd { slot, source })
+        });
+    }
+    if let Some(listener) = control {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!("control API on http://{addr}/");
+        }
+        let stop = stopped(stop_rx.clone());
+        let board = Arc::clone(&board);
+        tasks.spawn(async move {
+            control::serve(listener, board, stop).await;
+            Ok(())
+        });
+    }
+
+    tokio::pin!(shutdown);
+    let outcome = tokio::select! {
+        () = &mut shutdown => {
+            tracing::info!("shutting down: removing the cards from their readers");
+            Ok(())
+        }
+        Some(done) = tasks.join_next() => match done {
+            Ok(Ok(())) => Err(ServeError::Task("a task stopped early".into())),
+            Ok(Err(err)) => Err(err),
+            Err(join) => Err(ServeError::Task(join.to_string())),
+        },
+    };
+    let _ = stop_tx.send(true);
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(%err, "while stopping"),
+            Err(join) => tracing::warn!(%join, "while stopping"),
+        }
+    }
+    let _ = std::io::stdout().lock().flush();
+    outcome
+}
+
 /// Serve the configured cards until `shutdown` completes.
 pub async fn run(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    if let Some(addr) = config.control {
-        let listener = control::bind(addr).await?;
-        let board = Arc::new(control::Switchboard::default());
-        control::serve(listener, board, shutdown).await;
-    }
-    Ok(())
+    let listener = match config.control {
+        Some(addr) => Some(control::bind(addr).await?),
+        None => None,
+    };
+    serve_cards(Vec::new(), listener, shutdown).await
 }

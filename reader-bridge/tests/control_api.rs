@@ -2,7 +2,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use applet::env::Presence;
@@ -75,12 +74,6 @@ fn body(answer: &str) -> &str {
 #[tokio::test]
 async fn status_lists_every_card() {
     let server = Server::start(&[0, 1]).await;
-    server
-        .board
-        .card(1)
-        .unwrap()
-        .apdus
-        .store(7, Ordering::Relaxed);
     let answer = raw(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert_eq!(status_line(&answer), "HTTP/1.1 200 OK");
     assert!(answer.contains("\r\nContent-Type: application/json\r\n"));
@@ -93,8 +86,9 @@ async fn status_lists_every_card() {
     assert_eq!(cards[1]["profile"], "default");
     assert_eq!(cards[1]["inserted"], true);
     assert_eq!(cards[1]["touch"], "field");
-    assert_eq!(cards[1]["link"], "connecting");
-    assert_eq!(cards[1]["apdus"], 7);
+    assert_eq!(cards[1]["link"], "idle");
+    assert_eq!(cards[1]["connections"], 0);
+    assert_eq!(cards[1]["apdus"], 0);
     server.stop().await;
 }
 

@@ -1,13 +1,16 @@
 //! The card's side of the vpcd link: connect, serve frames, reconnect, follow taps, stop.
 //!
 //! ```text
-//!            inserted=true                connected
-//!  Removed ───────────────▶ Connecting ─────────────▶ Connected ──┐ vpcd closed / error
-//!     ▲                       │    ▲                              │ (disconnected() called)
-//!     │ inserted=false        │fail└── Retrying{delay} ◀──────────┘ no message carried
-//!     └── (socket closed,     └──────▶ Retrying{delay}            or reconnect at once
-//!          disconnected())                                        after a working link
-//!  shutdown future ready, from any state ──▶ socket closed, disconnected() ──▶ Stopped
+//!  state (LinkState)  event                               next state
+//!  -----------------  ----------------------------------  ------------------------------------
+//!  Connecting         TCP connection established          Connected
+//!  Connecting         connection refused / failed         Retrying { delay }
+//!  Connected          vpcd closed the link, or an error   Connecting at once if the link
+//!                                                         carried a message, else Retrying
+//!  Retrying           delay over                          Connecting
+//!  any                `inserted` turns false              Removed
+//!  Removed            `inserted` turns true               Connecting (backoff starts over)
+//!  any                shutdown future ready               Stopped (serve returns)
 //! ```
 //!
 //! `disconnected()` is called exactly once for every connection that was established, after
@@ -31,7 +34,7 @@ use crate::options::{check_addr, Options};
 use crate::protocol::{write_reply, VpcdMessage};
 use crate::{socket, Error, VirtualCard};
 
-/// SW `6F 00`, "no precise diagnosis" (ISO/IEC 7816-4 §5.6): sent in place of a card response
+/// SW `6F 00`, "no precise diagnosis" (ISO/IEC 7816-4:2013 §5.6, table 6): sent in place of a card response
 /// that cannot go on the wire (empty, over 65,535 bytes, or the card panicked).
 pub const SW_NO_PRECISE_DIAGNOSIS: [u8; 2] = [0x6F, 0x00];
 

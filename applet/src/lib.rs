@@ -10,5 +10,16 @@
 //! The applet does no I/O of its own: no sockets, no files, no threads.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod attestation;
+pub mod cbor;
+pub mod config;
+pub mod credential;
 pub mod env;
+pub mod error;
 pub mod iso;
+pub mod keys;
+pub mod pin;
+pub mod state;
+
+#[cfg(test)]
+mod tests;

@@ -12,3 +12,4 @@ pub mod cli;
 pub mod control;
 pub mod env;
 pub mod serve;
+pub mod storage;

@@ -1,0 +1,252 @@
+//! The attestation CA: a generated test CA or one the user brings.
+
+use std::fmt;
+
+use der::pem::LineEnding;
+use der::{Decode, Encode};
+use p256::ecdsa::{SigningKey, VerifyingKey};
+use p256::elliptic_curve::zeroize::Zeroizing;
+use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
+use p256::SecretKey;
+use spki::DecodePublicKey;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+use x509_cert::time::{Time, Validity};
+use x509_cert::Certificate;
+
+use super::cert::{self, attr, CertFields, NameValue};
+use super::AttestationError;
+use crate::env::CardRng;
+
+/// Subject organisation of the generated test CA.
+pub const TEST_CA_ORGANIZATION: &str = "tapfido";
+/// Subject common name of the generated test CA.
+pub const TEST_CA_COMMON_NAME: &str = "tapfido Test Attestation CA";
+
+/// notBefore of the generated test CA: 2024-01-01T00:00:00Z. A fixed date in
+/// the past keeps the applet free of wall-clock time; notAfter is
+/// 9999-12-31T23:59:59Z ("no well-defined expiration", RFC 5280 §4.1.2.5).
+const TEST_CA_NOT_BEFORE_UNIX: u64 = 1_704_067_200;
+
+/// The CA that certifies the batch attestation key.
+///
+/// `chain` holds the CA certificate followed by any further certificates
+/// found after it in a user-supplied PEM file (intermediate first, root
+/// last); they are appended to `x5c` after the batch certificate.
+pub struct AttestationCa {
+    chain: Vec<Vec<u8>>,
+    cert: Certificate,
+    key: SigningKey,
+}
+
+impl fmt::Debug for AttestationCa {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AttestationCa")
+            .field("subject", &self.cert.tbs_certificate.subject.to_string())
+            .field("chain_len", &self.chain.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AttestationCa {
+    /// A fresh self-signed P-256 test CA (`O=tapfido, CN=tapfido Test
+    /// Attestation CA`): v3, basicConstraints CA:true pathLen 0 (critical),
+    /// keyUsage keyCertSign | cRLSign (critical), subjectKeyIdentifier.
+    pub fn generate_test_ca(rng: &mut dyn CardRng) -> Result<Self, AttestationError> {
+        let key = SigningKey::random(&mut &mut *rng);
+        let mut serial = [0u8; 16];
+        rng.fill_bytes(&mut serial);
+
+        let subject = cert::name(&[
+            (
+                attr::ORGANIZATION_NAME,
+                NameValue::Utf8(TEST_CA_ORGANIZATION),
+            ),
+            (attr::COMMON_NAME, NameValue::Utf8(TEST_CA_COMMON_NAME)),
+        ])?;
+        let spki = cert::spki_of(key.verifying_key())?;
+        let key_id = cert::key_identifier(&spki);
+        let not_before = Time::try_from(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(TEST_CA_NOT_BEFORE_UNIX),
+        )?;
+        let fields = CertFields {
+            serial: cert::serial_from(serial)?,
+            issuer: subject.clone(),
+            subject,
+            validity: Validity {
+                not_before,
+                not_after: Time::INFINITY,
+            },
+            subject_key: spki,
+            extensions: vec![
+                cert::basic_constraints(true, Some(0))?,
+                cert::key_usage(cert::ca_key_usage())?,
+                cert::subject_key_identifier(&key_id)?,
+            ],
+        };
+        let der = cert::sign_certificate(fields, &key)?;
+        Self::from_parts(vec![der], key)
+    }
+
+    /// A user-supplied CA (`--attestation-ca CERT KEY`).
+    ///
+    /// `cert_pem` holds one or more `CERTIFICATE` blocks: the first is the CA
+    /// that signs the batch certificate, any others follow it in `x5c`.
+    /// `key_pem` holds its private key as PKCS#8 (`PRIVATE KEY`) or SEC1
+    /// (`EC PRIVATE KEY`, an `EC PARAMETERS` block before it is skipped).
+    /// Only P-256 is accepted, the key must match the first certificate, and
+    /// that certificate must not deny being a CA (basicConstraints CA:false or
+    /// a keyUsage without keyCertSign).
+    pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, AttestationError> {
+        let mut chain = Vec::new();
+        for (label, der) in pem_blocks(cert_pem, "certificate")? {
+            if label == "CERTIFICATE" {
+                chain.push(der);
+            }
+        }
+        if chain.is_empty() {
+            return Err(AttestationError::NoCertificate);
+        }
+
+        let mut secret = None;
+        for (label, der) in pem_blocks(key_pem, "key")? {
+            let der = Zeroizing::new(der);
+            match label.as_str() {
+                "PRIVATE KEY" => {
+                    secret = Some(
+                        SecretKey::from_pkcs8_der(&der)
+                            .map_err(|e| AttestationError::Key(e.to_string()))?,
+                    );
+                }
+                "EC PRIVATE KEY" => {
+                    secret = Some(SecretKey::from_sec1_der(&der).map_err(|_| {
+                        AttestationError::Key("not a P-256 SEC1 EC private key".into())
+                    })?);
+                }
+                "ENCRYPTED PRIVATE KEY" => return Err(AttestationError::EncryptedKey),
+                _ => continue,
+            }
+            break;
+        }
+        let secret = secret.ok_or(AttestationError::NoKey)?;
+        Self::from_parts(chain, SigningKey::from(secret))
+    }
+
+    /// Validate and assemble; `chain[0]` is the CA certificate for `key`.
+    fn from_parts(chain: Vec<Vec<u8>>, key: SigningKey) -> Result<Self, AttestationError> {
+        let first = chain.first().ok_or(AttestationError::NoCertificate)?;
+        let cert = Certificate::from_der(first)
+            .map_err(|e| AttestationError::Certificate(e.to_string()))?;
+        for extra in &chain[1..] {
+            Certificate::from_der(extra)
+                .map_err(|e| AttestationError::Certificate(e.to_string()))?;
+        }
+
+        let spki_der = cert.tbs_certificate.subject_public_key_info.to_der()?;
+        let cert_key = VerifyingKey::from_public_key_der(&spki_der)
+            .map_err(|_| AttestationError::NotP256Certificate)?;
+        if &cert_key != key.verifying_key() {
+            return Err(AttestationError::KeyMismatch);
+        }
+
+        for ext in cert.tbs_certificate.extensions.iter().flatten() {
+            if ext.extn_id == <BasicConstraints as const_oid::AssociatedOid>::OID {
+                let bc = BasicConstraints::from_der(ext.extn_value.as_bytes())
+                    .map_err(|e| AttestationError::Certificate(e.to_string()))?;
+                if !bc.ca {
+                    return Err(AttestationError::NotCa("basicConstraints says CA:FALSE"));
+                }
+            }
+            if ext.extn_id == <KeyUsage as const_oid::AssociatedOid>::OID {
+                let ku = KeyUsage::from_der(ext.extn_value.as_bytes())
+                    .map_err(|e| AttestationError::Certificate(e.to_string()))?;
+                if !ku.key_cert_sign() {
+                    return Err(AttestationError::NotCa("keyUsage lacks keyCertSign"));
+                }
+            }
+        }
+
+        Ok(Self { chain, cert, key })
+    }
+
+    /// DER of the CA certificate that signs batch certificates.
+    pub fn cert_der(&self) -> &[u8] {
+        self.chain.first().map_or(&[], Vec::as_slice)
+    }
+
+    /// The CA certificate followed by the rest of a user-supplied chain, as
+    /// they follow the batch certificate in `x5c`.
+    pub fn chain(&self) -> &[Vec<u8>] {
+        &self.chain
+    }
+
+    /// The CA certificate, decoded.
+    pub fn certificate(&self) -> &Certificate {
+        &self.cert
+    }
+
+    /// The CA's signing key (signs batch certificates only).
+    pub(super) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// The CA's public key.
+    pub fn verifying_key(&self) -> &VerifyingKey {
+        self.key.verifying_key()
+    }
+
+    /// The certificate chain as PEM (`CERTIFICATE` blocks, CA first).
+    pub fn cert_pem(&self) -> Result<String, AttestationError> {
+        let mut out = String::new();
+        for der in &self.chain {
+            out.push_str(&der::pem::encode_string(
+                "CERTIFICATE",
+                LineEnding::LF,
+                der,
+            )?);
+        }
+        Ok(out)
+    }
+
+    /// The private key as PKCS#8 PEM (`PRIVATE KEY`); zeroed when dropped.
+    pub fn key_pem(&self) -> Result<Zeroizing<String>, AttestationError> {
+        SecretKey::from(&self.key)
+            .to_pkcs8_pem(LineEnding::LF)
+            .map_err(|e| AttestationError::Key(e.to_string()))
+    }
+
+    /// `(cert_pem, key_pem)`, what [`AttestationCa::from_pem`] reads back.
+    pub fn to_pem(&self) -> Result<(String, Zeroizing<String>), AttestationError> {
+        Ok((self.cert_pem()?, self.key_pem()?))
+    }
+}
+
+/// Split `text` into its PEM blocks (RFC 7468), in order: `(label, DER)`.
+/// Text outside the blocks (comments, `openssl x509 -text` output) is ignored.
+fn pem_blocks(text: &str, what: &'static str) -> Result<Vec<(String, Vec<u8>)>, AttestationError> {
+    const BEGIN: &str = "-----BEGIN ";
+    const DASHES: &str = "-----";
+    let pem_err = |reason: String| AttestationError::Pem { what, reason };
+
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find(BEGIN) {
+        let after_begin = &rest[start + BEGIN.len()..];
+        let label_len = after_begin
+            .find(DASHES)
+            .ok_or_else(|| pem_err("unterminated BEGIN line".into()))?;
+        let label = &after_begin[..label_len];
+        let end_marker = format!("-----END {label}-----");
+        let end = rest[start..]
+            .find(&end_marker)
+            .ok_or_else(|| pem_err(format!("no END line for {label}")))?;
+        let block_end = start + end + end_marker.len();
+        let (decoded_label, der) = der::pem::decode_vec(&rest.as_bytes()[start..block_end])
+            .map_err(|e| pem_err(format!("{label}: {e}")))?;
+        blocks.push((decoded_label.to_owned(), der));
+        rest = &rest[block_end..];
+    }
+    if blocks.is_empty() {
+        return Err(pem_err("no PEM block found".into()));
+    }
+    Ok(blocks)
+}

@@ -1,0 +1,42 @@
+//! The PIN logic's view of the persistent state ([`PinStore`]).
+
+use super::CardState;
+use crate::env::Env;
+use crate::error::CtapError;
+use crate::pin::policy::{NewPin, PIN_HASH_LEN};
+use crate::pin::store::{PinStore, MAX_PIN_RETRIES};
+
+impl PinStore for CardState {
+    fn pin_hash(&self) -> Option<[u8; PIN_HASH_LEN]> {
+        self.persistent.pin_hash
+    }
+
+    fn pin_retries(&self) -> u8 {
+        self.persistent.pin_retries
+    }
+
+    fn min_pin_length(&self) -> u8 {
+        self.persistent.min_pin_length
+    }
+
+    fn force_pin_change(&self) -> bool {
+        self.persistent.force_pin_change
+    }
+
+    fn persist_pin_retries(&mut self, env: &mut dyn Env, retries: u8) -> Result<(), CtapError> {
+        self.update(env, |p| {
+            p.pin_retries = retries;
+            Ok(())
+        })
+    }
+
+    fn persist_new_pin(&mut self, env: &mut dyn Env, pin: &NewPin) -> Result<(), CtapError> {
+        self.update(env, |p| {
+            p.pin_hash = Some(pin.hash);
+            p.pin_code_points = pin.code_points;
+            p.pin_retries = MAX_PIN_RETRIES;
+            p.force_pin_change = false;
+            Ok(())
+        })
+    }
+}

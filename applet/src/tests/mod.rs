@@ -1,0 +1,11 @@
+//! Unit tests (deterministic, seeded environment).
+
+mod cbor;
+mod config;
+mod credential;
+mod state;
+mod pin_protocol;
+mod pin_card;
+mod pin_client;
+mod pin_retries;
+mod pin_tokens;

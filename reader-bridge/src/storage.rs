@@ -1,0 +1,284 @@
+//! One card's state file: atomic, durable, owner-only, single-writer.
+//!
+//! [`FileStorage`] implements [`applet::env::Storage`] for a single file:
+//!
+//! ```text
+//!  <dir>/                      mode 0700, created if missing
+//!    state.bin                 mode 0600, the last complete blob
+//!    state.bin.lock            mode 0600, flock'd while a process serves the card
+//!    .state.bin.tmp-<pid>-<n>  mode 0600, only while a store is in flight
+//! ```
+//!
+//! `store` never writes over the state file in place:
+//! 1. create `.state.bin.tmp-<pid>-<n>` with `O_CREAT | O_EXCL`, mode 0600;
+//! 2. write the whole blob, `fsync` it;
+//! 3. `rename` it over `state.bin` (atomic within one directory, POSIX);
+//! 4. `fsync` the directory so the rename itself is durable.
+//!
+//! A crash before step 3 leaves the old file untouched plus a stray temp
+//! file, which the next [`FileStorage::open`] (holding the lock) deletes. A
+//! failure at any step returns an error and leaves the old file in place.
+//!
+//! The lock is an exclusive `flock` on `<name>.lock` taken by
+//! [`FileStorage::open`] and held for the lifetime of the value, so a second
+//! process (or a second `open` in the same process) is refused instead of
+//! two writers interleaving their states.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use applet::env::{Storage, StorageError};
+
+/// File name of a card's state inside its directory.
+pub const STATE_FILE_NAME: &str = "state.bin";
+
+/// Mode of the state directory.
+const DIR_MODE: u32 = 0o700;
+/// Mode of the state, lock and temp files.
+const FILE_MODE: u32 = 0o600;
+
+/// Distinguishes temp files of successive stores within one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Why a state file could not be opened for serving.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// Another process (or another handle) is serving this state file.
+    #[error("state file {0} is in use by another tapfido process (lock held on {0}.lock)")]
+    Locked(PathBuf),
+    /// The path has no file name or no parent directory.
+    #[error("state path {0} must name a file inside a directory")]
+    BadPath(PathBuf),
+    /// A card name unusable as a directory name.
+    #[error("card name {0:?} cannot be used as a directory name")]
+    BadCardName(String),
+    /// The platform reports no per-user data directory.
+    #[error("no user data directory on this system; pass --state PATH")]
+    NoDataDir,
+    /// Creating the directory, opening the lock or cleaning up failed.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// The step that failed.
+        what: &'static str,
+        /// The path it failed on.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> OpenError + 'a {
+    move |source| OpenError::Io {
+        what,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The default state file of a card:
+/// `<user data dir>/tapfido/<card>/state.bin` (on Linux
+/// `$XDG_DATA_HOME/tapfido/<card>/state.bin`, usually under `~/.local/share`).
+pub fn default_state_path(card: &str) -> Result<PathBuf, OpenError> {
+    let valid = !card.is_empty()
+        && card != "."
+        && card != ".."
+        && !card.contains(['/', '\\', '\0'])
+        && !card.starts_with('.');
+    if !valid {
+        return Err(OpenError::BadCardName(card.to_owned()));
+    }
+    let base = dirs::data_dir().ok_or(OpenError::NoDataDir)?;
+    Ok(base.join("tapfido").join(card).join(STATE_FILE_NAME))
+}
+
+/// The state file of one card (see the module docs).
+#[derive(Debug)]
+pub struct FileStorage {
+    path: PathBuf,
+    dir: PathBuf,
+    file_name: String,
+    /// Held open for the flock; released when dropped.
+    _lock: File,
+}
+
+impl FileStorage {
+    /// Take the card's state file at `path` for exclusive use: create its
+    /// directory (mode 0700) if missing, take the lock, remove stray temp
+    /// files of interrupted stores, and make an existing state file
+    /// owner-only.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self, OpenError> {
+        let path: PathBuf = path.into();
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_owned)
+            .ok_or_else(|| OpenError::BadPath(path.clone()))?;
+        let dir = match path.parent() {
+            Some(p) if p.as_os_str().is_empty() => PathBuf::from("."),
+            Some(p) => p.to_path_buf(),
+            None => return Err(OpenError::BadPath(path)),
+        };
+
+        if !dir.exists() {
+            create_private_dir(&dir).map_err(io_err("cannot create state directory", &dir))?;
+        }
+
+        let lock_path = dir.join(format!("{file_name}.lock"));
+        let lock = private_options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(io_err("cannot open lock file", &lock_path))?;
+        // `File::try_lock` (flock on Unix) is stable since Rust 1.89; the
+        // workspace `rust-version` still says 1.80.
+        #[allow(clippy::incompatible_msrv)]
+        let locked = lock.try_lock();
+        match locked {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(OpenError::Locked(path)),
+            Err(fs::TryLockError::Error(e)) => {
+                return Err(io_err("cannot lock", &lock_path)(e));
+            }
+        }
+
+        let storage = Self {
+            path,
+            dir,
+            file_name,
+            _lock: lock,
+        };
+        storage.remove_stray_temps()?;
+        storage.restrict_existing()?;
+        Ok(storage)
+    }
+
+    /// The state file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn temp_prefix(&self) -> String {
+        format!(".{}.tmp-", self.file_name)
+    }
+
+    /// Delete temp files left by a store that never reached its rename.
+    fn remove_stray_temps(&self) -> Result<(), OpenError> {
+        let prefix = self.temp_prefix();
+        let entries =
+            fs::read_dir(&self.dir).map_err(io_err("cannot list state directory", &self.dir))?;
+        for entry in entries {
+            let entry = entry.map_err(io_err("cannot list state directory", &self.dir))?;
+            let name = entry.file_name();
+            let is_temp = name.to_str().is_some_and(|n| n.starts_with(&prefix));
+            if is_temp {
+                let stray = entry.path();
+                tracing::warn!(path = %stray.display(), "removing temp file of an interrupted state write");
+                fs::remove_file(&stray).map_err(io_err("cannot remove stray temp file", &stray))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Make an existing state file owner-only if it is not already.
+    fn restrict_existing(&self) -> Result<(), OpenError> {
+        match fs::metadata(&self.path) {
+            Ok(meta) => {
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    if meta.permissions().mode() & 0o077 != 0 {
+                        tracing::warn!(path = %self.path.display(), "state file was readable by others; restricting it to the owner");
+                        fs::set_permissions(&self.path, fs::Permissions::from_mode(FILE_MODE))
+                            .map_err(io_err("cannot restrict state file", &self.path))?;
+                    }
+                }
+                let _ = meta;
+                Ok(())
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("cannot inspect state file", &self.path)(e)),
+        }
+    }
+
+    /// Steps 1–3 of a store; the caller removes `temp` on failure.
+    fn write_and_rename(&self, temp: &Path, bytes: &[u8]) -> io::Result<()> {
+        let mut file = private_options().write(true).create_new(true).open(temp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(temp, &self.path)
+    }
+}
+
+impl Storage for FileStorage {
+    fn load(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
+        let mut file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(storage_err("read", &self.path, &e)),
+        };
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| storage_err("read", &self.path, &e))?;
+        Ok(Some(bytes))
+    }
+
+    fn store(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let temp = self
+            .dir
+            .join(format!("{}{}-{n}", self.temp_prefix(), std::process::id()));
+        if let Err(e) = self.write_and_rename(&temp, bytes) {
+            // Best effort: the temp file may not exist; a leftover is removed
+            // by the next open.
+            let _ = fs::remove_file(&temp);
+            return Err(storage_err("write", &self.path, &e));
+        }
+        // The rename is done; make it durable. If this fails the new bytes
+        // are in place but possibly not yet on disk: report it.
+        sync_dir(&self.dir).map_err(|e| storage_err("sync directory of", &self.path, &e))
+    }
+}
+
+fn storage_err(what: &str, path: &Path, e: &io::Error) -> StorageError {
+    StorageError::Io(format!("cannot {what} {}: {e}", path.display()))
+}
+
+/// OpenOptions that create files owner-only.
+fn private_options() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(FILE_MODE);
+    }
+    options
+}
+
+fn create_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(DIR_MODE);
+    }
+    builder.create(dir)
+}
+
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}

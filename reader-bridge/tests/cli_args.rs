@@ -34,7 +34,7 @@ fn card_defaults() {
         vec![CardPlan {
             slot: 0,
             vpcd: "127.0.0.1:35963".into(),
-            state: PathBuf::from("/tmp/st/slot0.state"),
+            state: PathBuf::from("/tmp/st/slot0/state.bin"),
         }]
     );
     assert_eq!(config.profile, "default");
@@ -121,7 +121,7 @@ fn cards_count_gives_consecutive_slots() {
             (2, "127.0.0.1:35965")
         ]
     );
-    assert_eq!(config.cards[2].state, PathBuf::from("d/slot2.state"));
+    assert_eq!(config.cards[2].state, PathBuf::from("d/slot2/state.bin"));
     assert_eq!(config.control, None);
 }
 

@@ -12,7 +12,7 @@
 //! slot 0; slot N connects to the same host on `PORT + N` (vpcd's own
 //! numbering: `Virtual PCD 00 00` on 35963, `Virtual PCD 00 01` on 35964).
 //! Each card has its own state file: `--state PATH` once per card in slot
-//! order, or by default `<state-dir>/slot<N>.state`. The state directory
+//! order, or by default `<state-dir>/slot<N>/state.bin`. The state directory
 //! (`--state-dir`, else the directory of the first `--state`, else
 //! `$XDG_DATA_HOME/tapfido`) also keeps the test attestation CA
 //! (`ca.pem`, `ca.key`), shared by the cards of the process.
@@ -115,11 +115,11 @@ impl CardArgs {
         let mut cards = Vec::with_capacity(slots.len());
         for (i, &slot) in slots.iter().enumerate() {
             let vpcd = slot_address(&self.vpcd, slot).map_err(CliError::Usage)?;
-            let state = self
-                .states
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| state_dir.join(format!("slot{slot}.state")));
+            let state = self.states.get(i).cloned().unwrap_or_else(|| {
+                state_dir
+                    .join(format!("slot{slot}"))
+                    .join(crate::storage::STATE_FILE_NAME)
+            });
             cards.push(CardPlan { slot, vpcd, state });
         }
         let attestation_ca = match self.attestation_ca.as_deref() {

@@ -18,6 +18,7 @@
 //! - [`apdu`]: an independent client model of ISO 7816-4 framing (short, extended,
 //!   command chaining, GET RESPONSE paging) that checks every frame it receives.
 //! - [`bare`]: a card that answers `90 00` to everything, on the same transport (the floor).
+//! - [`ctap`]: a minimal CTAP2-over-NFC client of its own (the benchmark's getAssertion).
 //! - [`python`]: run the python-fido2 scripts of `tests/python/` against a card.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -26,6 +27,7 @@ pub mod bare;
 pub mod binary;
 pub mod card;
 pub mod control;
+pub mod ctap;
 pub mod lock;
 pub mod pcscd;
 pub mod prereq;

@@ -11,15 +11,19 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod attestation;
+pub mod authdata;
 pub mod cbor;
 pub mod config;
 pub mod credential;
+pub mod ctap;
 pub mod env;
 pub mod error;
+pub mod fido;
 pub mod iso;
 pub mod keys;
 pub mod pin;
 pub mod state;
+pub mod u2f;
 
 #[cfg(test)]
 mod tests;

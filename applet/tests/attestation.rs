@@ -501,3 +501,26 @@ fn key_identifier_method() {
     );
     let _ = rfc5280::ID_CE_SUBJECT_KEY_IDENTIFIER;
 }
+
+#[test]
+fn self_signed_certificate_profile() {
+    let key = SigningKey::random(&mut rng(23));
+    let der = applet::attestation::self_signed_certificate(&key).unwrap();
+    assert_eq!(
+        der,
+        applet::attestation::self_signed_certificate(&key).unwrap()
+    );
+    let cert = Certificate::from_der(&der).unwrap();
+    let tbs = &cert.tbs_certificate;
+    assert_eq!(tbs.version, x509_cert::certificate::Version::V3);
+    assert_eq!(tbs.issuer, tbs.subject);
+    assert_eq!(
+        attrs(&tbs.subject, rfc4519::OU),
+        vec![(der::Tag::Utf8String, "Authenticator Attestation".into())]
+    );
+    assert_eq!(attrs(&tbs.subject, rfc4519::C).len(), 1);
+    let bc = BasicConstraints::from_der(ext(&cert, "2.5.29.19").extn_value.as_bytes()).unwrap();
+    assert!(!bc.ca);
+    assert_eq!(&public_key(&cert), key.verifying_key());
+    verify_signed_by(&cert, key.verifying_key());
+}

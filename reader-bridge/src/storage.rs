@@ -17,7 +17,11 @@
 //!
 //! A crash before step 3 leaves the old file untouched plus a stray temp
 //! file, which the next [`FileStorage::open`] (holding the lock) deletes. A
-//! failure at any step returns an error and leaves the old file in place.
+//! failure in steps 1–3 returns an error and leaves the old file in place.
+//! A failure of step 4 also returns an error (the new bytes are not known to
+//! be durable), although the renamed file already holds them: callers that
+//! persist before they respond then do not respond, and a later reload sees
+//! either state, never a mix.
 //!
 //! The lock is an exclusive `flock` on `<name>.lock` taken by
 //! [`FileStorage::open`] and held for the lifetime of the value, so a second
@@ -29,10 +33,15 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use applet::env::{Storage, StorageError};
+use applet::attestation::{AttestationCa, AttestationError, Zeroizing};
+use applet::env::{CardRng, Storage, StorageError};
 
 /// File name of a card's state inside its directory.
 pub const STATE_FILE_NAME: &str = "state.bin";
+
+/// File beside the state file holding the generated test attestation CA:
+/// its certificate and PKCS#8 private key, PEM.
+pub const TEST_CA_FILE_NAME: &str = "attestation-ca.pem";
 
 /// Mode of the state directory.
 const DIR_MODE: u32 = 0o700;
@@ -67,6 +76,29 @@ pub enum OpenError {
         /// The OS error.
         #[source]
         source: io::Error,
+    },
+}
+
+/// Why an attestation CA file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum CaFileError {
+    /// Reading or writing the file failed.
+    #[error("attestation CA file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+    /// The file's content is not a usable CA.
+    #[error("attestation CA file {path}: {source}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: AttestationError,
     },
 }
 
@@ -162,22 +194,25 @@ impl FileStorage {
         &self.path
     }
 
-    fn temp_prefix(&self) -> String {
-        format!(".{}.tmp-", self.file_name)
-    }
-
-    /// Delete temp files left by a store that never reached its rename.
+    /// Delete temp files left by a store that never reached its rename (of
+    /// the state file or of the test CA file; other cards' files in the
+    /// same directory are left alone).
     fn remove_stray_temps(&self) -> Result<(), OpenError> {
-        let prefix = self.temp_prefix();
+        let prefixes = [
+            format!(".{}.tmp-", self.file_name),
+            format!(".{TEST_CA_FILE_NAME}.tmp-"),
+        ];
         let entries =
             fs::read_dir(&self.dir).map_err(io_err("cannot list state directory", &self.dir))?;
         for entry in entries {
             let entry = entry.map_err(io_err("cannot list state directory", &self.dir))?;
             let name = entry.file_name();
-            let is_temp = name.to_str().is_some_and(|n| n.starts_with(&prefix));
+            let is_temp = name
+                .to_str()
+                .is_some_and(|n| prefixes.iter().any(|p| n.starts_with(p.as_str())));
             if is_temp {
                 let stray = entry.path();
-                tracing::warn!(path = %stray.display(), "removing temp file of an interrupted state write");
+                tracing::warn!(path = %stray.display(), "removing temp file of an interrupted write");
                 fs::remove_file(&stray).map_err(io_err("cannot remove stray temp file", &stray))?;
             }
         }
@@ -205,14 +240,80 @@ impl FileStorage {
         }
     }
 
-    /// Steps 1–3 of a store; the caller removes `temp` on failure.
-    fn write_and_rename(&self, temp: &Path, bytes: &[u8]) -> io::Result<()> {
-        let mut file = private_options().write(true).create_new(true).open(temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(temp, &self.path)
+    /// The directory holding the state file (and the test attestation CA).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
+
+    /// The test attestation CA kept beside the state file in
+    /// [`TEST_CA_FILE_NAME`] (certificate and PKCS#8 key, mode 0600),
+    /// created with `rng` and stored atomically on first use.
+    ///
+    /// An existing file that does not hold a valid CA is an error, never a
+    /// reason to make a new one.
+    pub fn load_or_create_test_ca(
+        &self,
+        rng: &mut dyn CardRng,
+    ) -> Result<AttestationCa, CaFileError> {
+        let path = self.dir.join(TEST_CA_FILE_NAME);
+        match fs::read_to_string(&path) {
+            Ok(text) => {
+                return AttestationCa::from_pem(&text, &text)
+                    .map_err(|source| CaFileError::Invalid { path, source });
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(CaFileError::Io { path, source }),
+        }
+        let ca = AttestationCa::generate_test_ca(rng).map_err(|source| CaFileError::Invalid {
+            path: path.clone(),
+            source,
+        })?;
+        let (cert_pem, key_pem) = ca.to_pem().map_err(|source| CaFileError::Invalid {
+            path: path.clone(),
+            source,
+        })?;
+        let mut text = Zeroizing::new(String::with_capacity(cert_pem.len() + key_pem.len()));
+        text.push_str(&cert_pem);
+        text.push_str(&key_pem);
+        atomic_write(&self.dir, &path, text.as_bytes())
+            .map_err(|source| CaFileError::Io { path, source })?;
+        Ok(ca)
+    }
+}
+
+/// Read a user's attestation CA (`--attestation-ca CERT KEY`).
+pub fn load_attestation_ca(cert: &Path, key: &Path) -> Result<AttestationCa, CaFileError> {
+    let read = |path: &Path| {
+        fs::read_to_string(path).map_err(|source| CaFileError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+    };
+    let cert_pem = read(cert)?;
+    let key_pem = Zeroizing::new(read(key)?);
+    AttestationCa::from_pem(&cert_pem, &key_pem).map_err(|source| CaFileError::Invalid {
+        path: cert.to_path_buf(),
+        source,
+    })
+}
+
+/// Replace `target` (in `dir`) with `bytes`: temp file (O_EXCL, 0600),
+/// write, fsync, rename, fsync the directory. On failure before the rename
+/// the temp file is removed and `target` is unchanged.
+fn atomic_write(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = target
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
+    if let Err(e) = write_then_rename(&temp, target, bytes) {
+        // Best effort: the temp file may not exist; a leftover is removed
+        // by the next open.
+        let _ = fs::remove_file(&temp);
+        return Err(e);
+    }
+    sync_dir(dir)
 }
 
 impl Storage for FileStorage {
@@ -229,20 +330,16 @@ impl Storage for FileStorage {
     }
 
     fn store(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let temp = self
-            .dir
-            .join(format!("{}{}-{n}", self.temp_prefix(), std::process::id()));
-        if let Err(e) = self.write_and_rename(&temp, bytes) {
-            // Best effort: the temp file may not exist; a leftover is removed
-            // by the next open.
-            let _ = fs::remove_file(&temp);
-            return Err(storage_err("write", &self.path, &e));
-        }
-        // The rename is done; make it durable. If this fails the new bytes
-        // are in place but possibly not yet on disk: report it.
-        sync_dir(&self.dir).map_err(|e| storage_err("sync directory of", &self.path, &e))
+        atomic_write(&self.dir, &self.path, bytes).map_err(|e| storage_err("write", &self.path, &e))
     }
+}
+
+fn write_then_rename(temp: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = private_options().write(true).create_new(true).open(temp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    drop(file);
+    fs::rename(temp, target)
 }
 
 fn storage_err(what: &str, path: &Path, e: &io::Error) -> StorageError {

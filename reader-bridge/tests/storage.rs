@@ -6,8 +6,12 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use applet::attestation::AttestationError;
 use applet::env::Storage;
-use reader_bridge::storage::{default_state_path, FileStorage, OpenError, STATE_FILE_NAME};
+use reader_bridge::storage::{
+    default_state_path, load_attestation_ca, CaFileError, FileStorage, OpenError, STATE_FILE_NAME,
+    TEST_CA_FILE_NAME,
+};
 
 fn mode(path: &Path) -> u32 {
     fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -179,5 +183,87 @@ fn default_path_is_per_card_under_the_data_dir() {
             matches!(default_state_path(bad), Err(OpenError::BadCardName(_))),
             "{bad:?}"
         );
+    }
+}
+
+fn rng() -> rand_core::OsRng {
+    rand_core::OsRng
+}
+
+#[test]
+fn test_ca_is_created_once_owner_only_and_reloaded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let storage = FileStorage::open(tmp.path().join(STATE_FILE_NAME)).unwrap();
+    assert_eq!(storage.dir(), tmp.path());
+    let ca = storage.load_or_create_test_ca(&mut rng()).unwrap();
+    let file = tmp.path().join(TEST_CA_FILE_NAME);
+    assert_eq!(mode(&file), 0o600);
+    let text = fs::read_to_string(&file).unwrap();
+    assert!(text.contains("-----BEGIN CERTIFICATE-----"));
+    assert!(text.contains("-----BEGIN PRIVATE KEY-----"));
+
+    // The next start reads it back instead of making another.
+    let again = storage.load_or_create_test_ca(&mut rng()).unwrap();
+    assert_eq!(again.cert_der(), ca.cert_der());
+    assert_eq!(again.verifying_key(), ca.verifying_key());
+    assert_eq!(
+        listing(tmp.path()),
+        vec!["attestation-ca.pem", "state.bin.lock"]
+    );
+}
+
+#[test]
+fn corrupt_test_ca_file_is_an_error_not_a_new_ca() {
+    let tmp = tempfile::tempdir().unwrap();
+    let storage = FileStorage::open(tmp.path().join(STATE_FILE_NAME)).unwrap();
+    let file = tmp.path().join(TEST_CA_FILE_NAME);
+    fs::write(
+        &file,
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    match storage.load_or_create_test_ca(&mut rng()) {
+        Err(CaFileError::Invalid { path, source }) => {
+            assert_eq!(path, file);
+            assert_eq!(source, AttestationError::NoKey);
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    assert_eq!(
+        fs::read(&file).unwrap(),
+        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    );
+}
+
+#[test]
+fn stray_test_ca_temp_file_is_removed_on_open() {
+    let tmp = tempfile::tempdir().unwrap();
+    let stray = tmp.path().join(".attestation-ca.pem.tmp-1-0");
+    fs::write(&stray, b"partial").unwrap();
+    let _storage = FileStorage::open(tmp.path().join(STATE_FILE_NAME)).unwrap();
+    assert!(!stray.exists());
+}
+
+#[test]
+fn user_attestation_ca_files() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../applet/tests/data/attestation");
+    let ca = load_attestation_ca(
+        &data.join("example-ca.crt.pem"),
+        &data.join("example-ca.sec1.pem"),
+    )
+    .unwrap();
+    assert!(!ca.cert_der().is_empty());
+    match load_attestation_ca(
+        &data.join("example-ca.crt.pem"),
+        &data.join("other.sec1.pem"),
+    ) {
+        Err(CaFileError::Invalid { source, .. }) => {
+            assert_eq!(source, AttestationError::KeyMismatch);
+        }
+        other => panic!("expected KeyMismatch, got {other:?}"),
+    }
+    match load_attestation_ca(&data.join("missing.pem"), &data.join("other.sec1.pem")) {
+        Err(CaFileError::Io { path, .. }) => assert!(path.ends_with("missing.pem")),
+        other => panic!("expected Io, got {other:?}"),
     }
 }

@@ -27,6 +27,17 @@ pub const TEST_CA_COMMON_NAME: &str = "tapfido Test Attestation CA";
 /// 9999-12-31T23:59:59Z ("no well-defined expiration", RFC 5280 §4.1.2.5).
 const TEST_CA_NOT_BEFORE_UNIX: u64 = 1_704_067_200;
 
+/// 2024-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+pub(super) fn long_validity() -> Result<Validity, AttestationError> {
+    let not_before = Time::try_from(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(TEST_CA_NOT_BEFORE_UNIX),
+    )?;
+    Ok(Validity {
+        not_before,
+        not_after: Time::INFINITY,
+    })
+}
+
 /// The CA that certifies the batch attestation key.
 ///
 /// `chain` holds the CA certificate followed by any further certificates
@@ -65,17 +76,11 @@ impl AttestationCa {
         ])?;
         let spki = cert::spki_of(key.verifying_key())?;
         let key_id = cert::key_identifier(&spki);
-        let not_before = Time::try_from(
-            std::time::UNIX_EPOCH + std::time::Duration::from_secs(TEST_CA_NOT_BEFORE_UNIX),
-        )?;
         let fields = CertFields {
             serial: cert::serial_from(serial)?,
             issuer: subject.clone(),
             subject,
-            validity: Validity {
-                not_before,
-                not_after: Time::INFINITY,
-            },
+            validity: long_validity()?,
             subject_key: spki,
             extensions: vec![
                 cert::basic_constraints(true, Some(0))?,

@@ -14,6 +14,8 @@
 //!   the U2F registration / `fido-u2f` one (U2F Raw Message Formats §4.3).
 //! - [`BatchAttestation::chain`] is `x5c`: batch certificate first, then the
 //!   CA certificate (and the rest of a user-supplied chain).
+//! - [`self_signed_certificate`] gives U2F REGISTER a certificate on a card
+//!   without batch attestation (self attestation with the credential key).
 //!
 //! # Certificate profile
 //! ```text
@@ -45,7 +47,8 @@ mod cert;
 use std::fmt;
 
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
-use p256::elliptic_curve::zeroize::Zeroizing;
+/// Zeroed-on-drop wrapper of the secret values returned here.
+pub use p256::elliptic_curve::zeroize::Zeroizing;
 use sha2::{Digest, Sha256};
 use signature::Signer;
 use x509_cert::ext::Extension;
@@ -194,6 +197,55 @@ pub fn issue_batch(
     cert::sign_certificate(fields, ca.signing_key())
 }
 
+/// Subject CN of a self-signed (self attestation) certificate.
+pub const SELF_COMMON_NAME: &str = "tapfido Self Attestation";
+
+/// A self-signed certificate for `key`, for U2F REGISTER on a card without
+/// batch attestation: the U2F response must carry a certificate, and one
+/// signed by the credential key itself is self attestation (WebAuthn §8.6
+/// verification then checks the signature with that same key).
+///
+/// Subject and issuer `C=XX, O=tapfido, OU=Authenticator Attestation,
+/// CN=tapfido Self Attestation`; basicConstraints CA:false; keyUsage
+/// digitalSignature; validity 2024-01-01 .. 9999-12-31; serial derived from
+/// the key. Deterministic.
+pub fn self_signed_certificate(key: &SigningKey) -> Result<Vec<u8>, AttestationError> {
+    let subject = cert::name(&[
+        (attr::COUNTRY_NAME, NameValue::Printable(DEFAULT_COUNTRY)),
+        (
+            attr::ORGANIZATION_NAME,
+            NameValue::Utf8(TEST_CA_ORGANIZATION),
+        ),
+        (
+            attr::ORGANIZATIONAL_UNIT_NAME,
+            NameValue::Utf8(BATCH_ORGANIZATIONAL_UNIT),
+        ),
+        (attr::COMMON_NAME, NameValue::Utf8(SELF_COMMON_NAME)),
+    ])?;
+    let spki = cert::spki_of(key.verifying_key())?;
+    let point = key.verifying_key().to_encoded_point(false);
+    let digest = Sha256::new()
+        .chain_update(b"tapfido self serial")
+        .chain_update(point.as_bytes())
+        .finalize();
+    let mut serial = [0u8; 16];
+    serial.copy_from_slice(&digest[..16]);
+    let key_id = cert::key_identifier(&spki);
+    let fields = CertFields {
+        serial: cert::serial_from(serial)?,
+        issuer: subject.clone(),
+        subject,
+        validity: ca::long_validity()?,
+        subject_key: spki,
+        extensions: vec![
+            cert::basic_constraints(false, None)?,
+            cert::key_usage(cert::leaf_key_usage())?,
+            cert::subject_key_identifier(&key_id)?,
+        ],
+    };
+    cert::sign_certificate(fields, key)
+}
+
 /// The batch attestation key with its certificate chain.
 pub struct BatchAttestation {
     key: SigningKey,
@@ -297,11 +349,7 @@ impl BatchAttestation {
     }
 
     /// U2F registration signature (U2F Raw Message Formats v1.2 §4.3;
-    /// `fido-u2f` attestation, WebAuthn §8.6):
-    /// ```text
-    ///  sig = ECDSA-SHA256(batch key,
-    ///        00 || application(32) || challenge(32) || key handle || public key(65))
-    /// ```
+    /// `fido-u2f` attestation, WebAuthn §8.6) over [`fido_u2f_message`].
     pub fn sign_fido_u2f(
         &self,
         application: &[u8; 32],
@@ -309,12 +357,30 @@ impl BatchAttestation {
         key_handle: &[u8],
         public_key: &[u8; 65],
     ) -> Result<Vec<u8>, AttestationError> {
-        let mut message = Vec::with_capacity(1 + 32 + 32 + key_handle.len() + 65);
-        message.push(0x00);
-        message.extend_from_slice(application);
-        message.extend_from_slice(challenge);
-        message.extend_from_slice(key_handle);
-        message.extend_from_slice(public_key);
-        self.sign_message(&message)
+        self.sign_message(&fido_u2f_message(
+            application,
+            challenge,
+            key_handle,
+            public_key,
+        ))
     }
+}
+
+/// What a U2F registration (and `fido-u2f` attestation) signs:
+/// ```text
+///  00 || application(32) || challenge(32) || key handle || public key(65, 04 x y)
+/// ```
+pub fn fido_u2f_message(
+    application: &[u8; 32],
+    challenge: &[u8; 32],
+    key_handle: &[u8],
+    public_key: &[u8; 65],
+) -> Vec<u8> {
+    let mut message = Vec::with_capacity(1 + 32 + 32 + key_handle.len() + 65);
+    message.push(0x00);
+    message.extend_from_slice(application);
+    message.extend_from_slice(challenge);
+    message.extend_from_slice(key_handle);
+    message.extend_from_slice(public_key);
+    message
 }

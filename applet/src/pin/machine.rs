@@ -43,8 +43,11 @@ pub const MAX_CONSECUTIVE_MISMATCHES: u8 = 3;
 pub struct TokenRequest<'a> {
     /// The selected protocol.
     pub protocol: PinUvAuthProtocol,
-    /// The platform key agreement key.
-    pub key_agreement: &'a CoseEcdhKey,
+    /// The platform key agreement key; `None` when the platform sent a
+    /// COSE_Key that is not a P-256 key agreement key (it fails at the
+    /// decapsulate step, with `CTAP1_ERR_INVALID_PARAMETER`, after the
+    /// checks the specification puts first).
+    pub key_agreement: Option<&'a CoseEcdhKey>,
     /// `pinHashEnc`: encrypt(sharedSecret, LEFT(SHA-256(pin), 16)).
     pub pin_hash_enc: &'a [u8],
     /// `None` for getPinToken (default permissions `mc | ga`, no RP ID);
@@ -60,8 +63,11 @@ pub struct TokenRequest<'a> {
 pub struct NewPinRequest<'a> {
     /// The selected protocol.
     pub protocol: PinUvAuthProtocol,
-    /// The platform key agreement key.
-    pub key_agreement: &'a CoseEcdhKey,
+    /// The platform key agreement key; `None` when the platform sent a
+    /// COSE_Key that is not a P-256 key agreement key (it fails at the
+    /// decapsulate step, with `CTAP1_ERR_INVALID_PARAMETER`, after the
+    /// checks the specification puts first).
+    pub key_agreement: Option<&'a CoseEcdhKey>,
     /// `pinUvAuthParam`: authenticate(sharedSecret, newPinEnc [|| pinHashEnc]).
     pub pin_uv_auth_param: &'a [u8],
     /// `newPinEnc`: encrypt(sharedSecret, paddedNewPin).
@@ -152,8 +158,9 @@ impl PinState {
     fn decapsulate(
         &self,
         protocol: PinUvAuthProtocol,
-        peer: &CoseEcdhKey,
+        peer: Option<&CoseEcdhKey>,
     ) -> Result<SharedSecret, CtapError> {
+        let peer = peer.ok_or(CtapError::InvalidParameter)?;
         self.key_agreement[index(protocol)]
             .decapsulate(protocol, peer)
             .map_err(decapsulate_error)

@@ -168,8 +168,7 @@ impl TokenState {
     /// `verify(pinUvAuthToken, message, signature)` for `protocol`, in
     /// constant time; fails when no token is in use (§6.5.6 verify: "If the
     /// key parameter value is the current pinUvAuthToken and it is not in
-    /// use, then return error"). A successful verification marks the token
-    /// used, which ends its initial usage window.
+    /// use, then return error").
     pub fn verify(
         &mut self,
         now: Duration,
@@ -178,16 +177,18 @@ impl TokenState {
         signature: &[u8],
     ) -> bool {
         self.observe(now);
-        let Some(in_use) = self.in_use.as_mut() else {
-            return false;
-        };
-        let ok = protocol
-            .verify(&self.values[index(protocol)], message, signature)
-            .is_ok();
-        if ok {
-            in_use.used = true;
+        self.in_use.is_some()
+            && protocol
+                .verify(&self.values[index(protocol)], message, signature)
+                .is_ok()
+    }
+
+    /// Record that the token in use authorized a command (all its checks
+    /// passed): its initial usage window no longer applies.
+    pub fn mark_used(&mut self) {
+        if let Some(t) = self.in_use.as_mut() {
+            t.used = true;
         }
-        ok
     }
 
     /// Whether the token in use has every bit of `permission`.

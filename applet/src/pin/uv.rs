@@ -145,6 +145,7 @@ pub fn verify_pin_uv_auth_param(
     if !tokens.check_or_bind_rp_id(now, rp_id, true) {
         return Err(CtapError::PinAuthInvalid);
     }
+    tokens.mark_used();
     Ok(())
 }
 

@@ -95,7 +95,7 @@ impl Card {
             &mut self.state,
             NewPinRequest {
                 protocol,
-                key_agreement: &platform.public,
+                key_agreement: Some(&platform.public),
                 pin_uv_auth_param: &param,
                 new_pin_enc: &enc,
             },
@@ -125,7 +125,7 @@ impl Card {
             &mut self.state,
             NewPinRequest {
                 protocol,
-                key_agreement: &platform.public,
+                key_agreement: Some(&platform.public),
                 pin_uv_auth_param: &param,
                 new_pin_enc: &new_enc,
             },
@@ -157,7 +157,7 @@ impl Card {
             &mut self.state,
             TokenRequest {
                 protocol,
-                key_agreement,
+                key_agreement: Some(key_agreement),
                 pin_hash_enc,
                 permissions,
                 grantable: GRANTABLE,

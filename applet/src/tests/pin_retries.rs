@@ -244,7 +244,7 @@ fn change_pin_counts_mismatches_and_a_bad_mac_does_not() {
             &mut card.state,
             crate::pin::NewPinRequest {
                 protocol,
-                key_agreement: &platform.public,
+                key_agreement: Some(&platform.public),
                 pin_uv_auth_param: &param,
                 new_pin_enc: &new_enc,
             },

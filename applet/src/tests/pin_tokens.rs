@@ -129,7 +129,7 @@ fn set_pin_refuses_a_second_pin_and_a_bad_mac() {
             &mut card.state,
             crate::pin::NewPinRequest {
                 protocol,
-                key_agreement: &platform.public,
+                key_agreement: Some(&platform.public),
                 pin_uv_auth_param: &mac,
                 new_pin_enc: &enc,
             },
@@ -151,7 +151,7 @@ fn set_pin_with_an_undecryptable_new_pin_enc_is_pin_auth_invalid() {
             &mut card.state,
             crate::pin::NewPinRequest {
                 protocol,
-                key_agreement: &platform.public,
+                key_agreement: Some(&platform.public),
                 pin_uv_auth_param: &mac,
                 new_pin_enc: &enc,
             },

@@ -1,0 +1,233 @@
+//! authenticatorConfig (0x0D), CTAP 2.1 §6.11.
+//!
+//! ```text
+//!  request map                           subCommand
+//!  0x01 subCommand        uint           0x02 toggleAlwaysUv       (no params)
+//!  0x02 subCommandParams  map            0x03 setMinPINLength:
+//!  0x03 pinUvAuthProtocol uint                  0x01 newMinPINLength   uint
+//!  0x04 pinUvAuthParam    bstr                  0x02 minPinLengthRPIDs [tstr]
+//!                                               0x03 forceChangePin    bool
+//!  response: empty
+//!
+//!  pinUvAuthParam = authenticate(pinUvAuthToken,
+//!                     32 × FF || 0D || uint8(subCommand) || subCommandParams)
+//!  absent while a PIN is set (or alwaysUv is on, except to toggle it)
+//!                                          ─▶ CTAP2_ERR_PUAT_REQUIRED
+//!  present: protocol missing ─▶ MISSING_PARAMETER, unsupported ─▶ INVALID_PARAMETER,
+//!           bad MAC, no token in use or no `acfg` permission ─▶ PIN_AUTH_INVALID
+//!  other subCommands (enableEnterpriseAttestation, vendorPrototype)
+//!                                          ─▶ CTAP2_ERR_INVALID_SUBCOMMAND
+//! ```
+//!
+//! setMinPINLength (§6.11.4): the minimum never decreases
+//! (PIN_POLICY_VIOLATION); forceChangePin without a PIN is PIN_NOT_SET; a
+//! minimum above the current PIN's length forces a PIN change; more RP IDs
+//! than `maxRPIDsForSetMinPINLength` is KEY_STORE_FULL. Every change is one
+//! atomic write.
+
+use std::fmt;
+
+use super::{Authenticator, Failure};
+use crate::cbor::{self, Map, Value};
+use crate::config::Config;
+use crate::env::Env;
+use crate::error::CtapError;
+use crate::pin::policy::MAX_PIN_BYTES;
+use crate::pin::token::permission;
+use crate::pin::uv::check_protocol;
+use crate::pin::{PinState, PinStore};
+use crate::state::CardState;
+
+const KEY_SUB_COMMAND: i64 = 0x01;
+const KEY_SUB_COMMAND_PARAMS: i64 = 0x02;
+const KEY_PROTOCOL: i64 = 0x03;
+const KEY_PIN_UV_AUTH_PARAM: i64 = 0x04;
+
+const PARAM_NEW_MIN_PIN_LENGTH: i64 = 0x01;
+const PARAM_MIN_PIN_LENGTH_RP_IDS: i64 = 0x02;
+const PARAM_FORCE_CHANGE_PIN: i64 = 0x03;
+
+/// Command byte of authenticatorConfig, part of the authenticated message.
+const COMMAND_BYTE: u8 = 0x0D;
+
+/// The supported subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SubCommand {
+    ToggleAlwaysUv,
+    SetMinPinLength,
+}
+
+/// What authenticatorConfig works on.
+pub struct ConfigContext<'a> {
+    /// The environment (RNG, clock, storage).
+    pub env: &'a mut dyn Env,
+    /// The card profile.
+    pub config: &'a Config,
+    /// Identity and persistent state.
+    pub state: &'a mut CardState,
+    /// The per-power-cycle ClientPIN state (the token to verify).
+    pub pin: &'a mut PinState,
+}
+
+impl fmt::Debug for ConfigContext<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigContext")
+            .field("pin", &self.pin)
+            .finish_non_exhaustive()
+    }
+}
+
+/// setMinPINLength parameters, type-checked.
+struct MinPinLength {
+    new_min: Option<u64>,
+    rp_ids: Option<Vec<String>>,
+    force_change_pin: bool,
+}
+
+impl MinPinLength {
+    fn decode(params: Option<Map<'_>>) -> Result<Self, CtapError> {
+        let Some(map) = params else {
+            return Ok(Self {
+                new_min: None,
+                rp_ids: None,
+                force_change_pin: false,
+            });
+        };
+        let new_min = map
+            .get(PARAM_NEW_MIN_PIN_LENGTH)
+            .map(Value::as_u64)
+            .transpose()?;
+        let rp_ids = map
+            .get(PARAM_MIN_PIN_LENGTH_RP_IDS)
+            .map(|v| {
+                v.as_array()?
+                    .iter()
+                    .map(|id| id.as_text().map(str::to_owned))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        let force_change_pin = map
+            .get(PARAM_FORCE_CHANGE_PIN)
+            .map(Value::as_bool)
+            .transpose()?
+            .unwrap_or(false);
+        Ok(Self {
+            new_min,
+            rp_ids,
+            force_change_pin,
+        })
+    }
+}
+
+/// authenticatorConfig: `params` is the decoded request map.
+pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<(), CtapError> {
+    let ConfigContext {
+        env,
+        config,
+        state,
+        pin,
+    } = ctx;
+    let map = params.as_map()?;
+    let sub_command = map.required(KEY_SUB_COMMAND)?.as_u64()?;
+    let sub_params_value = map.get(KEY_SUB_COMMAND_PARAMS);
+    let sub_params = sub_params_value.map(Value::as_map).transpose()?;
+    let protocol = map.get(KEY_PROTOCOL).map(Value::as_u64).transpose()?;
+    let pin_uv_auth_param = map
+        .get(KEY_PIN_UV_AUTH_PARAM)
+        .map(Value::as_bytes)
+        .transpose()?;
+    let sub_command_byte = u8::try_from(sub_command).map_err(|_| CtapError::InvalidSubcommand)?;
+
+    // User verification (§6.11 steps 2-4).
+    let always_uv = state.persistent().always_uv;
+    let uv_needed = state.pin_hash().is_some() || (always_uv && sub_command != 0x02);
+    match pin_uv_auth_param {
+        None if uv_needed => return Err(CtapError::PuatRequired),
+        None => {}
+        Some(param) => {
+            let protocol = check_protocol(protocol, &config.pin_uv_auth_protocols)?;
+            let mut message = vec![0xFF; 32];
+            message.push(COMMAND_BYTE);
+            message.push(sub_command_byte);
+            if let Some(value) = sub_params_value {
+                // The strict decoder only accepts canonical CBOR, so the
+                // canonical re-encoding is the bytes the platform sent.
+                cbor::encode_into(value, &mut message);
+            }
+            let now = env.now();
+            let tokens = pin.tokens();
+            if !tokens.verify(now, protocol, &message, param)
+                || !tokens.has_permission(now, permission::AUTHENTICATOR_CONFIG)
+            {
+                return Err(CtapError::PinAuthInvalid);
+            }
+            tokens.mark_used();
+        }
+    }
+
+    let sub_command = match sub_command {
+        0x02 => SubCommand::ToggleAlwaysUv,
+        0x03 => SubCommand::SetMinPinLength,
+        _ => return Err(CtapError::InvalidSubcommand),
+    };
+    match sub_command {
+        SubCommand::ToggleAlwaysUv => state.update(env, |p| {
+            p.always_uv = !p.always_uv;
+            Ok(())
+        }),
+        SubCommand::SetMinPinLength => {
+            let request = MinPinLength::decode(sub_params)?;
+            set_min_pin_length(env, config, state, request)
+        }
+    }
+}
+
+/// setMinPINLength (§6.11.4).
+fn set_min_pin_length(
+    env: &mut dyn Env,
+    config: &Config,
+    state: &mut CardState,
+    request: MinPinLength,
+) -> Result<(), CtapError> {
+    let current = state.persistent().min_pin_length;
+    let new_min = match request.new_min {
+        None => current,
+        Some(n) => u8::try_from(n)
+            .ok()
+            .filter(|n| usize::from(*n) <= MAX_PIN_BYTES)
+            .ok_or(CtapError::PinPolicyViolation)?,
+    };
+    if new_min < current {
+        return Err(CtapError::PinPolicyViolation);
+    }
+    let pin_set = state.pin_hash().is_some();
+    if request.force_change_pin && !pin_set {
+        return Err(CtapError::PinNotSet);
+    }
+    if let Some(ids) = &request.rp_ids {
+        if ids.len() > config.max_rpids_for_set_min_pin_length {
+            return Err(CtapError::KeyStoreFull);
+        }
+    }
+    let force =
+        request.force_change_pin || (pin_set && new_min > state.persistent().pin_code_points);
+    state.update(env, |p| {
+        p.min_pin_length = new_min;
+        if let Some(ids) = request.rp_ids {
+            p.min_pin_length_rpids = ids;
+        }
+        p.force_pin_change |= force;
+        Ok(())
+    })
+}
+
+/// The dispatcher's entry point.
+pub fn handle(auth: &mut Authenticator, env: &mut dyn Env, params: &Value) -> Result<(), Failure> {
+    let ctx = ConfigContext {
+        env,
+        config: &auth.config,
+        state: &mut auth.state,
+        pin: &mut auth.pin,
+    };
+    Ok(authenticator_config(ctx, params)?)
+}

@@ -1,0 +1,135 @@
+//! authenticatorGetInfo (0x04), CTAP 2.1 §6.4.
+//!
+//! ```text
+//!  request:  04                      (no parameters)
+//!  response: 00 { 0x01 versions, 0x02 extensions, 0x03 aaguid, 0x04 options,
+//!                 0x05 maxMsgSize, 0x06 pinUvAuthProtocols,
+//!                 0x07 maxCredentialCountInList, 0x08 maxCredentialIdLength,
+//!                 0x09 transports, 0x0A algorithms, 0x0B maxSerializedLargeBlobArray,
+//!                 0x0C forcePINChange, 0x0D minPINLength, 0x0E firmwareVersion,
+//!                 0x0F maxCredBlobLength, 0x10 maxRPIDsForSetMinPINLength,
+//!                 0x14 remainingDiscoverableCredentials }
+//!  errors:   none
+//! ```
+//! getInfo lists exactly what is implemented: the profile's claims filtered
+//! by [`IMPLEMENTED_OPTIONS`] and [`IMPLEMENTED_EXTENSIONS`]. When a feature
+//! starts to work, add its name there (and its getInfo fields follow).
+
+use super::Authenticator;
+use crate::cbor::Value;
+use crate::config::Config;
+use crate::pin::PinStore;
+
+/// Options the code implements. `ep` is implemented as "capable, disabled":
+/// an enterpriseAttestation request is refused. `clientPin` and
+/// `pinUvAuthToken`: `ctap::client_pin`; `authnrCfg` and `setMinPINLength`:
+/// `ctap::config`.
+pub const IMPLEMENTED_OPTIONS: &[&str] = &[
+    "rk",
+    "up",
+    "ep",
+    "clientPin",
+    "pinUvAuthToken",
+    "authnrCfg",
+    "setMinPINLength",
+];
+
+/// Extensions the code implements.
+pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[];
+
+/// Whether option `name` is claimed by the profile and implemented.
+pub fn option_enabled(config: &Config, name: &str) -> bool {
+    config.claims_option(name) && IMPLEMENTED_OPTIONS.contains(&name)
+}
+
+/// Whether extension `name` is claimed by the profile and implemented.
+pub fn extension_enabled(config: &Config, name: &str) -> bool {
+    config.claims_extension(name) && IMPLEMENTED_EXTENSIONS.contains(&name)
+}
+
+/// Build the getInfo response.
+pub fn handle(auth: &Authenticator) -> Value {
+    let c = &auth.config;
+    let mut m: Vec<(Value, Value)> = Vec::new();
+    let mut put = |k: u8, v: Value| m.push((Value::from(k), v));
+    put(0x01, text_array(&c.versions));
+    let extensions: Vec<String> = c
+        .extensions
+        .iter()
+        .filter(|e| extension_enabled(c, e))
+        .cloned()
+        .collect();
+    if !extensions.is_empty() {
+        put(0x02, text_array(&extensions));
+    }
+    put(0x03, Value::from(c.aaguid.0.to_vec()));
+    let mut options = Vec::new();
+    for (name, value) in &c.options {
+        if !option_enabled(c, name) {
+            continue;
+        }
+        let value = match name.as_str() {
+            "clientPin" => auth.pin_is_set(),
+            "alwaysUv" => auth.state.persistent().always_uv,
+            _ => *value,
+        };
+        options.push((Value::from(name.as_str()), Value::from(value)));
+    }
+    put(0x04, Value::Map(options));
+    put(0x05, Value::from(c.max_msg_size));
+    let client_pin = option_enabled(c, "clientPin");
+    if client_pin {
+        put(
+            0x06,
+            Value::Array(
+                c.pin_uv_auth_protocols
+                    .iter()
+                    .map(|p| Value::from(*p))
+                    .collect(),
+            ),
+        );
+    }
+    put(0x07, Value::from(c.max_credential_count_in_list));
+    put(0x08, Value::from(c.max_credential_id_length));
+    put(0x09, text_array(&c.transports));
+    put(
+        0x0A,
+        Value::Array(
+            c.algorithms
+                .iter()
+                .map(|a| {
+                    Value::Map(vec![
+                        (Value::from("alg"), Value::from(*a)),
+                        (Value::from("type"), Value::from("public-key")),
+                    ])
+                })
+                .collect(),
+        ),
+    );
+    if option_enabled(c, "largeBlobs") {
+        put(0x0B, Value::from(c.max_serialized_large_blob_array));
+    }
+    if client_pin {
+        put(0x0C, Value::from(auth.state.force_pin_change()));
+        put(0x0D, Value::from(auth.state.min_pin_length()));
+    }
+    put(0x0E, Value::from(c.firmware_version));
+    if extension_enabled(c, "credBlob") {
+        put(0x0F, Value::from(c.max_cred_blob_length));
+    }
+    if option_enabled(c, "setMinPINLength") {
+        put(0x10, Value::from(c.max_rpids_for_set_min_pin_length));
+    }
+    if option_enabled(c, "rk") {
+        let used = auth.state.persistent().credentials.len();
+        put(
+            0x14,
+            Value::from(c.max_resident_credentials.saturating_sub(used)),
+        );
+    }
+    Value::Map(m)
+}
+
+fn text_array(items: &[String]) -> Value {
+    Value::Array(items.iter().map(|s| Value::from(s.as_str())).collect())
+}

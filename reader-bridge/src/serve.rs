@@ -17,6 +17,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use applet::attestation::{AttestationCa, AttestationError};
+use applet::config::{Aaguid, Config};
+use applet::fido::{FidoApplet, LoadError};
 use rand_core::OsRng;
 
 use tokio::net::TcpListener;
@@ -25,7 +27,9 @@ use tokio::task::JoinSet;
 use vsmartcard::{Backoff, Options, VirtualCard};
 use zeroize::Zeroizing;
 
-use crate::control::{self, CardHandle, ControlError, Switchboard};
+use crate::control::{self, CardHandle, ControlError, PresenceSwitch, Switchboard};
+use crate::env::CardEnv;
+use crate::storage::{FileStorage, OpenError};
 
 /// One card to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,6 +76,36 @@ pub enum ServeError {
         slot: u16,
         /// What went wrong.
         source: vsmartcard::Error,
+    },
+    /// A card's state file could not be opened (in use, permissions).
+    #[error("slot {slot}: {source}")]
+    StateFile {
+        /// The card's slot.
+        slot: u16,
+        /// What went wrong.
+        source: OpenError,
+    },
+    /// A card refused to start: corrupt, truncated or unknown-version state,
+    /// or an unusable profile. The state file is left untouched.
+    #[error(
+        "slot {slot}: the card refuses to start ({source}); state file {path} left untouched \
+         (move it away to start a fresh card)"
+    )]
+    Card {
+        /// The card's slot.
+        slot: u16,
+        /// Its state file.
+        path: PathBuf,
+        /// Why.
+        source: LoadError,
+    },
+    /// The profile could not be loaded.
+    #[error("profile {name:?}: {reason}")]
+    Profile {
+        /// Name or path given.
+        name: String,
+        /// What went wrong.
+        reason: String,
     },
     /// The attestation CA could not be read, created or used.
     #[error("attestation CA {path}: {reason}")]
@@ -270,6 +304,37 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
         std::fs::File::open(parent)?.sync_all()?;
     }
     Ok(())
+}
+
+/// The FIDO applet of one card: its state file opened (and locked), its
+/// state loaded, its environment wired to the card's presence switch.
+pub fn build_fido(
+    plan: &CardPlan,
+    config: &Config,
+    ca: &AttestationCa,
+    presence: PresenceSwitch,
+) -> Result<FidoApplet<CardEnv<FileStorage>>, ServeError> {
+    let storage = FileStorage::open(&plan.state).map_err(|source| ServeError::StateFile {
+        slot: plan.slot,
+        source,
+    })?;
+    let env = CardEnv::new(presence, storage);
+    FidoApplet::new(env, config.clone(), Some(ca)).map_err(|source| ServeError::Card {
+        slot: plan.slot,
+        path: plan.state.clone(),
+        source,
+    })
+}
+
+/// The profile's `[fido]` configuration with the `--aaguid` override.
+pub fn fido_config(base: Config, aaguid: Option<[u8; 16]>) -> Config {
+    match aaguid {
+        Some(bytes) => Config {
+            aaguid: Aaguid(bytes),
+            ..base
+        },
+        None => base,
+    }
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.

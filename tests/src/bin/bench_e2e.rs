@@ -21,6 +21,7 @@ struct Args {
     iterations: usize,
     warmup: usize,
     profile: Option<String>,
+    floor_vs_floor: bool,
 }
 
 fn args() -> Args {
@@ -28,6 +29,7 @@ fn args() -> Args {
         iterations: 5000,
         warmup: 500,
         profile: None,
+        floor_vs_floor: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -36,8 +38,11 @@ fn args() -> Args {
             "--iterations" => out.iterations = value().parse().unwrap(),
             "--warmup" => out.warmup = value().parse().unwrap(),
             "--profile" => out.profile = Some(value()),
+            "--floor-vs-floor" => out.floor_vs_floor = true,
             "-h" | "--help" => {
-                println!("bench_e2e [--iterations N] [--warmup N] [--profile NAME]");
+                println!(
+                    "bench_e2e [--iterations N] [--warmup N] [--profile NAME] [--floor-vs-floor]"
+                );
                 std::process::exit(0);
             }
             other => panic!("unknown argument {other}"),
@@ -78,14 +83,14 @@ fn ratio(a: Duration, b: Duration) -> f64 {
     a.as_secs_f64() / b.as_secs_f64()
 }
 
-fn row(name: &str, s: &Stats) {
-    println!(
+fn row(name: &str, s: &Stats) -> String {
+    format!(
         "| {name} | {} | {} | {} | {} |",
         us(s.median),
         us(s.p90),
         us(s.p99),
         us(s.max)
-    );
+    )
 }
 
 fn timed(conn: &Conn, apdu: &[u8], expected: &[u8]) -> Duration {
@@ -102,65 +107,131 @@ fn timed(conn: &Conn, apdu: &[u8], expected: &[u8]) -> Duration {
     elapsed
 }
 
+/// Two bare responders against each other: the method's own noise (ratio ≈ 1).
+fn floor_vs_floor(args: &Args) {
+    let a = BareResponder::start(Some(0), PcscdLock::Shared);
+    let b = BareResponder::start(Some(1), PcscdLock::Shared);
+    let (ca, cb) = (a.reader().connect().unwrap(), b.reader().connect().unwrap());
+    let select = e2e::select(&FIDO_AID);
+    let ok = [0x90, 0x00];
+    for _ in 0..args.warmup {
+        let _ = timed(&ca, &select, &ok);
+        let _ = timed(&cb, &select, &ok);
+    }
+    let (mut ta, mut tb) = (Vec::new(), Vec::new());
+    for i in 0..args.iterations {
+        if i % 2 == 0 {
+            ta.push(timed(&ca, &select, &ok));
+            tb.push(timed(&cb, &select, &ok));
+        } else {
+            tb.push(timed(&cb, &select, &ok));
+            ta.push(timed(&ca, &select, &ok));
+        }
+    }
+    let (sa, sb) = (stats(ta), stats(tb));
+    println!(
+        "## Floor against floor (two bare responders, {} iterations)",
+        args.iterations
+    );
+    println!();
+    println!("| card | median µs | p90 µs | p99 µs | max µs |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "{}",
+        row(&format!("bare responder, {}", a.reader().name), &sa)
+    );
+    println!(
+        "{}",
+        row(&format!("bare responder, {}", b.reader().name), &sb)
+    );
+    println!();
+    println!(
+        "ratio: median {:.3}×, p90 {:.3}×",
+        ratio(sb.median, sa.median),
+        ratio(sb.p90, sa.p90)
+    );
+}
+
 fn main() {
     let args = args();
     let stack = e2e::stack().unwrap_or_else(|e| panic!("{e}"));
-    let card = Card::start(
-        stack,
-        CardOptions {
-            profile: args.profile.clone(),
-            echo: true,
-            ..CardOptions::default()
-        },
-    );
-    let other = 1 - card.reader().slot;
-    let bare = BareResponder::start(Some(other), PcscdLock::Shared);
-    let tap = card.connect();
-    let floor = bare.reader().connect().unwrap();
-
-    // The SELECT of the FIDO applet when it is there, else of the echo applet.
-    let fido = e2e::select(&FIDO_AID);
-    let probe = tap.transmit(&fido);
-    let (select, expected, what) = if probe.ends_with(&[0x90, 0x00]) {
-        (fido, probe, "SELECT FIDO AID (case 4S)")
-    } else {
-        (e2e::select(&ECHO_AID), vec![0x90, 0x00], "SELECT echo AID (case 4S)")
-    };
-
-    for _ in 0..args.warmup {
-        let _ = timed(&floor, &select, &[0x90, 0x00]);
-        let _ = timed(&tap, &select, &expected);
+    if args.floor_vs_floor {
+        floor_vs_floor(&args);
+        return;
     }
     let mut t_floor = Vec::with_capacity(args.iterations);
     let mut t_tap = Vec::with_capacity(args.iterations);
-    for i in 0..args.iterations {
-        // Alternate who goes first, so neither always meets pcscd's poll first.
-        if i % 2 == 0 {
-            t_floor.push(timed(&floor, &select, &[0x90, 0x00]));
-            t_tap.push(timed(&tap, &select, &expected));
+    let mut described = None;
+    let mut report = Vec::new();
+    // Two rounds, tapfido on slot 0 then on slot 1 (the bare responder on the other), so
+    // neither side keeps a slot that happens to be slower under load.
+    for round in 0u8..2 {
+        let card = Card::start(
+            stack,
+            CardOptions {
+                profile: args.profile.clone(),
+                slot: Some(round),
+                echo: true,
+                ..CardOptions::default()
+            },
+        );
+        let bare = BareResponder::start(Some(1 - round), PcscdLock::Shared);
+        let tap = card.connect();
+        let floor = bare.reader().connect().unwrap();
+        // The SELECT of the FIDO applet when it is there, else of the echo applet.
+        let fido = e2e::select(&FIDO_AID);
+        let probe = tap.transmit(&fido);
+        let (select, expected, what) = if probe.ends_with(&[0x90, 0x00]) {
+            (fido, probe, "SELECT FIDO AID (case 4S)")
         } else {
-            t_tap.push(timed(&tap, &select, &expected));
-            t_floor.push(timed(&floor, &select, &[0x90, 0x00]));
+            (
+                e2e::select(&ECHO_AID),
+                vec![0x90, 0x00],
+                "SELECT echo AID (case 4S)",
+            )
+        };
+        for _ in 0..args.warmup {
+            let _ = timed(&floor, &select, &[0x90, 0x00]);
+            let _ = timed(&tap, &select, &expected);
         }
+        for i in 0..args.iterations / 2 {
+            // Alternate who goes first, so neither always meets pcscd's poll first.
+            if i % 2 == 0 {
+                t_floor.push(timed(&floor, &select, &[0x90, 0x00]));
+                t_tap.push(timed(&tap, &select, &expected));
+            } else {
+                t_tap.push(timed(&tap, &select, &expected));
+                t_floor.push(timed(&floor, &select, &[0x90, 0x00]));
+            }
+        }
+        if round == 1 {
+            tap_to_authenticate(&args, &card, &tap, &floor, &select, &mut report);
+        }
+        described = Some((select, what));
     }
+    let (select, what) = described.unwrap();
     let s_floor = stats(t_floor);
     let s_tap = stats(t_tap);
 
     println!("## Round trip of a short SELECT through pcscd + vpcd");
     println!();
     println!(
-        "{what}: `{}`, {} iterations (after {} warm-up), alternating between the two slots; \
-         tapfido profile `{}`.",
+        "{what}: `{}`, {} iterations in two rounds (tapfido on slot 0, then on slot 1; \
+         {} warm-up each), alternating between the two cards; tapfido profile `{}`; load \
+         average at the end: {}.",
         hex_spaced(&select),
         args.iterations,
         args.warmup,
-        args.profile.as_deref().unwrap_or("default")
+        args.profile.as_deref().unwrap_or("default"),
+        std::fs::read_to_string("/proc/loadavg")
+            .unwrap_or_default()
+            .trim()
     );
     println!();
     println!("| card | median µs | p90 µs | p99 µs | max µs |");
     println!("|---|---|---|---|---|");
-    row("bare responder (floor)", &s_floor);
-    row("tapfido", &s_tap);
+    println!("{}", row("bare responder (floor)", &s_floor));
+    println!("{}", row("tapfido", &s_tap));
     println!();
     println!(
         "tapfido / floor: median {:.3}×, p90 {:.3}× (target ≤ 1.15×); 40 ms stall: {}",
@@ -172,19 +243,30 @@ fn main() {
             "SUSPECT (p99 ≥ 10 ms)"
         }
     );
-
-    tap_to_authenticate(&args, &card, &tap, &floor, &select);
+    for line in report {
+        println!("{line}");
+    }
 }
 
 /// SELECT + getAssertion, against the same number of APDUs to the bare responder.
-fn tap_to_authenticate(args: &Args, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]) {
-    println!();
-    println!("## Tap to authenticate (SELECT + getAssertion)");
-    println!();
+fn tap_to_authenticate(
+    args: &Args,
+    card: &Card,
+    tap: &Conn,
+    floor: &Conn,
+    select: &[u8],
+    out: &mut Vec<String>,
+) {
+    macro_rules! say {
+        ($($t:tt)*) => { out.push(format!($($t)*)) };
+    }
+    out.push(String::new());
+    say!("## Tap to authenticate (SELECT + getAssertion)");
+    out.push(String::new());
     let fido = e2e::select(&FIDO_AID);
     let selected = tap.transmit(&fido);
     if !selected.ends_with(&[0x90, 0x00]) {
-        println!("skipped: the FIDO applet does not answer SELECT yet");
+        say!("skipped: the FIDO applet does not answer SELECT yet");
         return;
     }
     // User presence for the whole run (on NFC it is the tap; the control API holds it).
@@ -194,7 +276,7 @@ fn tap_to_authenticate(args: &Args, card: &Card, tap: &Conn, floor: &Conn, selec
     let made = match ctap::call(tap, &ctap::make_credential_request(rp, &cdh)) {
         Ok((value, _)) => value,
         Err(e) => {
-            println!("skipped: makeCredential failed: {e}");
+            say!("skipped: makeCredential failed: {e}");
             return;
         }
     };
@@ -218,17 +300,20 @@ fn tap_to_authenticate(args: &Args, card: &Card, tap: &Conn, floor: &Conn, selec
     }
     let s_tap = stats(t_tap);
     let s_floor = stats(t_floor);
-    println!(
+    say!(
         "SELECT FIDO + getAssertion (allowList of one, ES256, up) = {apdus} APDUs; {iterations} \
          iterations; the floor is {apdus} SELECTs to the bare responder, timed the same way."
     );
-    println!();
-    println!("| sequence | median µs | p90 µs | p99 µs | max µs |");
-    println!("|---|---|---|---|---|");
-    row(&format!("bare responder, {apdus} APDUs (floor)"), &s_floor);
-    row("tapfido SELECT + getAssertion", &s_tap);
-    println!();
-    println!(
+    out.push(String::new());
+    say!("| sequence | median µs | p90 µs | p99 µs | max µs |");
+    say!("|---|---|---|---|---|");
+    out.push(row(
+        &format!("bare responder, {apdus} APDUs (floor)"),
+        &s_floor,
+    ));
+    out.push(row("tapfido SELECT + getAssertion", &s_tap));
+    out.push(String::new());
+    say!(
         "tap-to-authenticate / floor: median {:.2}×, p90 {:.2}×",
         ratio(s_tap.median, s_floor.median),
         ratio(s_tap.p90, s_floor.p90)

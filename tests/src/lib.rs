@@ -20,6 +20,19 @@
 //! - [`bare`]: a card that answers `90 00` to everything, on the same transport (the floor).
 //! - [`ctap`]: a minimal CTAP2-over-NFC client of its own (the benchmark's getAssertion).
 //! - [`python`]: run the python-fido2 scripts of `tests/python/` against a card.
+//!
+//! # Environment
+//! - `CI`: set → a missing prerequisite (pcscd, vpcd, python-fido2) fails the test instead
+//!   of skipping it.
+//! - `TAPFIDO_BIN`: use this `tapfido` binary instead of building one.
+//! - `TAPFIDO_E2E_LOCKED`: build `tapfido` with `--locked` (set by `scripts/test.sh`).
+//! - `TAPFIDO_E2E_KEEP`: keep each card's temporary directory (state, CA, logs).
+//! - `TAPFIDO_E2E_RESTART_PCSCD=1`: let the restart test stop a pcscd it did not start.
+//! - `PYTHON`: the interpreter of the python-fido2 scripts (default `python3`).
+//!
+//! Files: `/tmp/tapfido-e2e-slot-N.lock`, `/tmp/tapfido-e2e-pcscd.lock` (flock),
+//! `/tmp/tapfido-e2e-pcscd.pid` and `.log` (a pcscd started by the harness, left running
+//! for the next test process).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod apdu;

@@ -112,7 +112,10 @@ pub fn field(map: &Value, key: i64) -> Option<&Value> {
 #[must_use]
 pub fn credential_id(make_credential_response: &Value) -> Option<Vec<u8>> {
     let auth_data = field(make_credential_response, 2)?.as_bytes()?;
-    let len = usize::from(u16::from_be_bytes([*auth_data.get(53)?, *auth_data.get(54)?]));
+    let len = usize::from(u16::from_be_bytes([
+        *auth_data.get(53)?,
+        *auth_data.get(54)?,
+    ]));
     auth_data.get(55..55 + len).map(<[u8]>::to_vec)
 }
 

@@ -6,10 +6,29 @@
 //!                                 (VirtualCard)   (framing, chaining,
 //!                                                  paging, SELECT, NFC CTAP)
 //! ```
+//!
+//! # Layout
+//! - [`apdu`]: command APDUs (seven length cases) and response APDUs, card
+//!   and host direction, including splitting into chained blocks.
+//! - [`bridge`]: [`bridge::Bridge`], the [`vsmartcard::VirtualCard`] that
+//!   chains, pages, routes SELECT and speaks the NFC CTAP instructions.
+//! - [`echo`]: a test applet for transport tests up to 64 KiB.
+//! - [`atr`]: PC/SC part 3 contactless ATRs and ATR checks.
+//! - [`profile`]: card profiles as TOML data.
+//! - [`trace`]: one-line descriptions of APDU exchanges.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod apdu;
+pub mod atr;
+pub mod bridge;
 pub mod cli;
 pub mod control;
+pub mod echo;
 pub mod env;
+pub mod profile;
 pub mod serve;
 pub mod storage;
+pub mod trace;
+
+#[cfg(test)]
+mod tests;

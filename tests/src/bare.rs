@@ -33,7 +33,8 @@ impl VirtualCard for BareCard {
     }
 }
 
-/// A [`BareCard`] served on a vpcd slot from a background thread; removed on drop.
+/// A [`BareCard`] (or any in-process [`VirtualCard`]) served on a vpcd slot from a
+/// background thread; removed on drop.
 #[derive(Debug)]
 pub struct BareResponder {
     stop: watch::Sender<bool>,
@@ -47,6 +48,16 @@ impl BareResponder {
     /// Serves a bare card on `slot` (or any free slot) and waits until pcscd sees it.
     #[must_use]
     pub fn start(slot: Option<u8>, pcscd_lock: PcscdLock) -> Self {
+        Self::serve(Arc::new(Mutex::new(BareCard)), slot, pcscd_lock)
+    }
+
+    /// Serves any in-process card the same way (e.g. a `reader_bridge::bridge::Bridge`).
+    #[must_use]
+    pub fn serve(
+        card: Arc<Mutex<dyn VirtualCard>>,
+        slot: Option<u8>,
+        pcscd_lock: PcscdLock,
+    ) -> Self {
         let pcscd_lock = match pcscd_lock {
             PcscdLock::Shared => Some(lock::pcscd(false)),
             PcscdLock::HeldByCaller => None,
@@ -67,7 +78,6 @@ impl BareResponder {
                 .build()
                 .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
             rt.block_on(async move {
-                let card: Arc<Mutex<BareCard>> = Arc::new(Mutex::new(BareCard));
                 let (_inserted_tx, inserted) = watch::channel(true);
                 let shutdown = async move {
                     let _ = stop_rx.wait_for(|s| *s).await;

@@ -26,11 +26,15 @@
 pub mod apdu;
 pub mod atr;
 pub mod bridge;
+pub mod cli;
+pub mod control;
 pub mod demo;
 pub mod echo;
+pub mod env;
 pub mod host;
 pub mod profile;
 pub mod rp;
+pub mod serve;
 pub mod storage;
 pub mod trace;
 

@@ -1,14 +1,78 @@
 //! vsmartcard's vpcd protocol and an async virtual-card connection (tokio).
 //!
+//! # Data flow
+//!
 //! ```text
-//!  pcscd ─ vpcd driver ══TCP══▶ this crate ──▶ VirtualCard (reader-bridge)
-//!  every message: u16 big-endian length || payload
-//!  1-byte payload = control: 00 power off, 01 power on, 02 reset, 04 get ATR
-//!  longer payload = command APDU, answered with the response APDU
+//!  PC/SC client ─ pcscd ─ vpcd driver ══TCP══▶ this crate ──▶ VirtualCard (reader-bridge)
+//!                         (listens on 35963 + slot)   (connects, answers)
+//! ```
+//!
+//! # Wire layout
+//!
+//! vpcd listens, the card connects, and vpcd speaks first. Every message, both ways, is one
+//! frame (see [`frame`]):
+//!
+//! ```text
+//!  +--------+--------+---------------------------+
+//!  | len hi | len lo | payload (len bytes)       |   len: u16 big-endian, 1 ..= 65,535
+//!  +--------+--------+---------------------------+
+//!  vpcd -> card, 1-byte payload = control:  00 power off, 01 power on, 02 reset
+//!                                           (no reply), 04 get ATR (reply: the ATR)
+//!  vpcd -> card, longer payload = command APDU; reply: response APDU (data || SW1 SW2)
+//!  card -> vpcd, empty payload  = "card removed" to vpcd: never sent by this crate
+//! ```
+//!
+//! The codec is typed ([`VpcdMessage`], [`protocol`]); lengths are checked explicitly (a reply
+//! over 65,535 bytes is [`Error::FrameTooLarge`], never truncated). [`serve`] runs one card on
+//! one vpcd slot: `TCP_NODELAY`, `TCP_QUICKACK` re-armed after every header (without it
+//! Debian's vpcd 3.3 stalls ~40 ms per APDU on a delayed ACK), reconnection with
+//! [`Backoff`], taps through a `watch::Receiver<bool>`, link state through a
+//! `watch::Sender<LinkState>`, and a shutdown future.
+//!
+//! # Several cards in one process
+//!
+//! ```no_run
+//! # use std::sync::{Arc, Mutex};
+//! # use tokio::sync::watch;
+//! # use vsmartcard::{serve, Options, VirtualCard};
+//! # async fn example(cards: Vec<Arc<Mutex<dyn VirtualCard>>>) {
+//! let (stop_tx, stop_rx) = watch::channel(false);
+//! let mut tasks = Vec::new();
+//! for (slot, card) in (0u8..).zip(cards) {
+//!     let (_inserted_tx, inserted) = watch::channel(true); // keep the sender for taps
+//!     let mut stop = stop_rx.clone();
+//!     let shutdown = async move {
+//!         let _ = stop.wait_for(|s| *s).await;
+//!     };
+//!     tasks.push(tokio::spawn(serve(card, Options::slot("127.0.0.1", slot), inserted, None, shutdown)));
+//! }
+//! let _ = stop_tx.send(true);
+//! # }
 //! ```
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+mod connection;
+mod error;
+pub mod frame;
+mod link;
+mod options;
+pub mod protocol;
+mod socket;
+
+#[cfg(test)]
+mod tests;
+
+pub use connection::{serve, SW_NO_PRECISE_DIAGNOSIS};
+pub use error::Error;
+pub use frame::{encode_frame, read_frame, write_frame, MAX_PAYLOAD};
+pub use link::{LinkState, Stats};
+pub use options::{check_addr, slot_addr, Backoff, Options, DEFAULT_HOST, DEFAULT_PORT};
+pub use protocol::{read_message, write_message, write_reply, VpcdMessage};
+
 /// A virtual card as vpcd sees it. Implemented by the reader bridge.
+///
+/// [`serve`] takes it as `Arc<Mutex<C>>` (`C` concrete or `dyn VirtualCard`) and calls it
+/// inline on its task: every method must be quick and must not block.
 pub trait VirtualCard: Send {
     /// The Answer To Reset presented on GET ATR.
     fn atr(&self) -> Vec<u8>;

@@ -10,4 +10,5 @@ mod pin_client;
 mod pin_protocol;
 mod pin_retries;
 mod pin_tokens;
+mod pin_uv_flows;
 mod state;

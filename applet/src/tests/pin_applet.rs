@@ -14,51 +14,57 @@ use crate::fido::FidoApplet;
 use crate::iso::{Applet, CtapOutcome};
 use crate::pin::protocol::{CoseEcdhKey, PinUvAuthProtocol};
 
-const PIN: &str = "1234";
+pub(crate) const PIN: &str = "1234";
 
-fn int(n: i64) -> CValue {
+pub(crate) fn int(n: i64) -> CValue {
     CValue::Integer(Integer::from(n))
 }
 
-fn bytes(b: &[u8]) -> CValue {
+pub(crate) fn bytes(b: &[u8]) -> CValue {
     CValue::Bytes(b.to_vec())
 }
 
-fn text(s: &str) -> CValue {
+pub(crate) fn text(s: &str) -> CValue {
     CValue::Text(s.into())
 }
 
-fn map(pairs: Vec<(i64, CValue)>) -> CValue {
+/// A map with integer keys in CTAP2 canonical order (the card's decoder
+/// refuses any other order).
+pub(crate) fn map(mut pairs: Vec<(i64, CValue)>) -> CValue {
+    pairs.sort_by_key(|(k, _)| {
+        let key = encode(&int(*k));
+        (key.len(), key)
+    });
     CValue::Map(pairs.into_iter().map(|(k, v)| (int(k), v)).collect())
 }
 
-fn encode(v: &CValue) -> Vec<u8> {
+pub(crate) fn encode(v: &CValue) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::into_writer(v, &mut out).unwrap();
     out
 }
 
-struct Tap {
-    applet: FidoApplet<TestEnv>,
+pub(crate) struct Tap {
+    pub(crate) applet: FidoApplet<TestEnv>,
     seed: u64,
 }
 
 /// The reply: status byte and the decoded body, if any.
-type Reply = (u8, Option<CValue>);
+pub(crate) type Reply = (u8, Option<CValue>);
 
 impl Tap {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         let applet = FidoApplet::new(TestEnv::seeded(seed), Config::default(), None).unwrap();
         let mut tap = Tap { applet, seed };
         tap.applet.power_on();
         tap
     }
 
-    fn env(&mut self) -> &mut TestEnv {
+    pub(crate) fn env(&mut self) -> &mut TestEnv {
         self.applet.env_mut()
     }
 
-    fn outcome(
+    pub(crate) fn outcome(
         &mut self,
         command: u8,
         body: Option<&CValue>,
@@ -73,18 +79,18 @@ impl Tap {
         (outcome, reply)
     }
 
-    fn send(&mut self, command: u8, body: Option<&CValue>) -> Reply {
+    pub(crate) fn send(&mut self, command: u8, body: Option<&CValue>) -> Reply {
         let (outcome, reply) = self.outcome(command, body, true);
         assert_eq!(outcome, CtapOutcome::Done);
         let body = (reply.len() > 1).then(|| ciborium::from_reader(&reply[1..]).unwrap());
         (reply[0], body)
     }
 
-    fn status(&mut self, command: u8, body: Option<&CValue>) -> u8 {
+    pub(crate) fn status(&mut self, command: u8, body: Option<&CValue>) -> u8 {
         self.send(command, body).0
     }
 
-    fn platform(&mut self, protocol: PinUvAuthProtocol) -> Platform {
+    pub(crate) fn platform(&mut self, protocol: PinUvAuthProtocol) -> Platform {
         let (status, body) = self.send(
             0x06,
             Some(&map(vec![(1, int(protocol.wire().into())), (2, int(2))])),
@@ -111,7 +117,7 @@ impl Tap {
         Platform::encapsulate(protocol, &card, self.seed)
     }
 
-    fn cose(p: &Platform) -> CValue {
+    pub(crate) fn cose(p: &Platform) -> CValue {
         map(vec![
             (1, int(2)),
             (3, int(-25)),
@@ -121,7 +127,7 @@ impl Tap {
         ])
     }
 
-    fn set_pin(&mut self, protocol: PinUvAuthProtocol, pin: &str) -> u8 {
+    pub(crate) fn set_pin(&mut self, protocol: PinUvAuthProtocol, pin: &str) -> u8 {
         let p = self.platform(protocol);
         let enc = p.encrypt([1; 16], &padded(pin.as_bytes()));
         let request = map(vec![
@@ -135,7 +141,7 @@ impl Tap {
     }
 
     /// getPinUvAuthTokenUsingPinWithPermissions; the token or the status.
-    fn token(
+    pub(crate) fn token(
         &mut self,
         protocol: PinUvAuthProtocol,
         pin: &str,
@@ -159,7 +165,7 @@ impl Tap {
         }
     }
 
-    fn retries(&mut self) -> (i64, bool) {
+    pub(crate) fn retries(&mut self) -> (i64, bool) {
         let (_, body) = self.send(0x06, Some(&map(vec![(2, int(1))])));
         let body = body.unwrap();
         let m = body.as_map().unwrap();
@@ -168,7 +174,7 @@ impl Tap {
     }
 }
 
-fn mac(protocol: PinUvAuthProtocol, token: &[u8], message: &[u8]) -> Vec<u8> {
+pub(crate) fn mac(protocol: PinUvAuthProtocol, token: &[u8], message: &[u8]) -> Vec<u8> {
     let mut m = hmac(token, message);
     if protocol == PinUvAuthProtocol::One {
         m.truncate(16);
@@ -176,7 +182,7 @@ fn mac(protocol: PinUvAuthProtocol, token: &[u8], message: &[u8]) -> Vec<u8> {
     m
 }
 
-fn make_credential(cdh: &[u8], extra: Vec<(i64, CValue)>) -> CValue {
+pub(crate) fn make_credential(cdh: &[u8], extra: Vec<(i64, CValue)>) -> CValue {
     let mut pairs = vec![
         (1, bytes(cdh)),
         (2, CValue::Map(vec![(text("id"), text("example.com"))])),

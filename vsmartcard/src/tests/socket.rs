@@ -1,0 +1,33 @@
+use socket2::SockRef;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::socket::{configure, rearm_quickack};
+
+async fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    (client.unwrap(), accepted.unwrap().0)
+}
+
+#[tokio::test]
+async fn configure_sets_nodelay() {
+    let (client, _server) = pair().await;
+    assert!(!SockRef::from(&client).nodelay().unwrap());
+    configure(&client).unwrap();
+    assert!(SockRef::from(&client).nodelay().unwrap());
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+#[tokio::test]
+async fn quickack_is_rearmed_after_the_kernel_dropped_it() {
+    let (client, _server) = pair().await;
+    configure(&client).unwrap();
+    assert!(SockRef::from(&client).quickack().unwrap());
+    // Clearing the option is what the kernel does on its own once the connection looks
+    // interactive (delayed-ACK "pingpong" mode).
+    SockRef::from(&client).set_quickack(false).unwrap();
+    assert!(!SockRef::from(&client).quickack().unwrap());
+    rearm_quickack(&client).unwrap();
+    assert!(SockRef::from(&client).quickack().unwrap());
+}

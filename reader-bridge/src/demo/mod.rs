@@ -14,6 +14,7 @@
 pub mod embedded;
 mod flow;
 mod report;
+pub mod vpcd;
 
 use std::path::PathBuf;
 
@@ -94,7 +95,7 @@ pub fn default_policy(anchors: Vec<Certificate>, aaguid: Option<[u8; 16]>) -> Po
     }
 }
 
-fn params(
+pub(crate) fn params(
     options: &DemoOptions,
     anchors: Vec<Certificate>,
     aaguid: Option<[u8; 16]>,
@@ -144,14 +145,20 @@ pub fn run_demo_pcsc(
     Ok(run_flow(&mut session, &params, transport))
 }
 
-/// `tapfido demo`: with `--reader`, the card in that reader; otherwise the
-/// embedded card in this process.
-///
-/// Serving the embedded card on vpcd (so the flow goes through pcscd) is
-/// done by the caller with the serve API and then [`run_demo_pcsc`].
+/// `tapfido demo`:
+/// - `--reader R`: the card already in that reader;
+/// - otherwise, with pcscd running and a free vpcd reader (and no
+///   `--in-process`): the embedded card served on vpcd, driven through PC/SC;
+/// - otherwise: the embedded card in this process.
 pub fn run_demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
     if let Some(reader) = &options.reader {
         return run_demo_pcsc(&ReaderSelector::parse(Some(reader)), options);
+    }
+    if !options.in_process {
+        if let Some(slot) = vpcd::free_vpcd_slot() {
+            let port = vpcd::VPCD_PORT.saturating_add(slot);
+            return vpcd::run_demo_vpcd(options, &format!("127.0.0.1:{port}"), slot);
+        }
     }
     let card = embedded::EmbeddedCard::build(&options.profile)?;
     let mut report = run_demo_with_card(card.card, card.anchors, card.aaguid, options)?;

@@ -11,7 +11,7 @@
 //! | hmac-secret           | extension listed (Windows sign-in)                        |
 //! | AAGUID                | not all zero                                              |
 //! | packed attestation    | makeCredential → `packed` with x5c, valid per WebAuthn §8.2 |
-//! | response paging       | a response over 256 bytes read with 61XX / GET RESPONSE   |
+//! | response paging       | a response over 256 bytes to a short APDU comes with 61XX / GET RESPONSE |
 //! | UV on sign-in         | getAssertion with a PIN token sets flag UV                |
 //! | chaining 240 / 250    | a chained request is reassembled (CTAP answer, not ISO error) |
 //! | extended length       | an extended APDU is accepted (only required when the ATR says so) |
@@ -339,7 +339,13 @@ pub fn doctor<T: Transport>(s: &mut CardSession<T>, options: &DoctorOptions) -> 
         );
         req.algorithms = vec![-7];
         let before = s.apdu_count();
-        match s.make_credential(&req, tok.as_ref()) {
+        // Short APDUs, as libfido2 and Windows send them: a response over
+        // 256 bytes must come back with 61 XX / GET RESPONSE.
+        let saved = s.length_mode();
+        s.set_length_mode(LengthMode::Chained(super::apdu::DEFAULT_CHAIN_BLOCK));
+        let made = s.make_credential(&req, tok.as_ref());
+        s.set_length_mode(saved);
+        match made {
             Ok(resp) => {
                 changes.push(
                     "made one non-discoverable credential for doctor.tapfido.test (nothing stored on the card; \
@@ -379,7 +385,7 @@ pub fn doctor<T: Transport>(s: &mut CardSession<T>, options: &DoctorOptions) -> 
                         format!("relying party: {e}"),
                     ),
                 }
-                if size > 256 && matches!(s.length_mode(), LengthMode::Chained(_)) {
+                if size > 256 {
                     t.add(
                         "response paging",
                         CheckOutcome::Pass,

@@ -126,6 +126,22 @@ pub fn wait_for_card(
     selector: &ReaderSelector,
     timeout: Option<Duration>,
 ) -> Result<ReaderInfo, HostError> {
+    wait_for(selector, timeout, true)
+}
+
+/// Block until the chosen reader is empty (the card was taken away).
+pub fn wait_for_removal(
+    selector: &ReaderSelector,
+    timeout: Option<Duration>,
+) -> Result<ReaderInfo, HostError> {
+    wait_for(selector, timeout, false)
+}
+
+fn wait_for(
+    selector: &ReaderSelector,
+    timeout: Option<Duration>,
+    present: bool,
+) -> Result<ReaderInfo, HostError> {
     let ctx = establish()?;
     let readers = list_readers()?;
     let reader = choose(&readers, selector)?;
@@ -135,10 +151,19 @@ pub fn wait_for_card(
     let deadline = timeout.map(|t| std::time::Instant::now() + t);
     loop {
         ctx.get_status_change(Duration::ZERO, &mut states)?;
-        if states[0].event_state().contains(State::PRESENT) {
+        let state = states[0].event_state();
+        let is_present = state.contains(State::PRESENT);
+        // A card being powered or reset is not yet usable.
+        let settled =
+            !state.contains(State::CHANGED) || !is_present || !state.contains(State::MUTE);
+        if is_present == present && settled {
             return Ok(ReaderInfo {
-                card_present: true,
-                atr: states[0].atr().to_vec(),
+                card_present: is_present,
+                atr: if is_present {
+                    states[0].atr().to_vec()
+                } else {
+                    Vec::new()
+                },
                 ..reader
             });
         }
@@ -154,8 +179,7 @@ pub fn wait_for_card(
             None => Duration::from_secs(3600),
         };
         match ctx.get_status_change(wait, &mut states) {
-            Ok(()) => {}
-            Err(pcsc::Error::Timeout) => {}
+            Ok(()) | Err(pcsc::Error::Timeout) => {}
             Err(e) => return Err(e.into()),
         }
     }

@@ -243,10 +243,16 @@ impl<T: Transport> CardSession<T> {
         }
     }
 
+    /// SELECT by DF name (`00 A4 04 00 Lc AID 00`, ISO 7816-4 §11.2.2);
+    /// returns the answer's data.
+    pub fn select_aid(&mut self, aid: &[u8]) -> Result<Vec<u8>, HostError> {
+        let apdu = apdu::encode(0x00, 0xA4, 0x04, 0x00, aid, 256, false)?;
+        self.exchange(&apdu, 0x00)
+    }
+
     /// SELECT the FIDO applet (ISO 7816-4 §11.2.2).
     pub fn select(&mut self) -> Result<FidoVersion, HostError> {
-        let apdu = apdu::encode(0x00, 0xA4, 0x04, 0x00, &FIDO_AID, 256, false)?;
-        let data = self.exchange(&apdu, 0x00)?;
+        let data = self.select_aid(&FIDO_AID)?;
         let version = match data.as_slice() {
             b"U2F_V2" => FidoVersion::U2fV2,
             b"FIDO_2_0" => FidoVersion::Fido20,

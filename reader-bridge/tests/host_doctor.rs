@@ -32,6 +32,7 @@ fn fresh_card_without_pin() {
         "versions",
         "clientPin",
         "discoverable creds",
+        "hmac-secret",
         "AAGUID",
     ] {
         assert_eq!(outcome(&r, name), CheckOutcome::Pass, "{name}");

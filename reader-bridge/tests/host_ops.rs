@@ -43,6 +43,12 @@ fn pin_register_login_creds_reset() {
     let mut s = CardSession::new(InProcess::new(card));
     let i = info(&mut s).unwrap();
     assert_eq!(i.info.option("clientPin"), Some(false));
+    let text = i.to_string();
+    assert!(
+        text.contains(&reader_bridge::rp::policy::format_aaguid(&aaguid)),
+        "{text}"
+    );
+    assert!(text.contains("FIDO_2_1"), "{text}");
     assert_eq!(pin_set(&mut s, PIN).unwrap().retries, 8);
 
     let p = policy(&ca, aaguid);

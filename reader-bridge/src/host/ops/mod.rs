@@ -179,3 +179,88 @@ pub(crate) fn pin_token_for<T: Transport>(
         (None, _) => Ok(None),
     }
 }
+
+impl std::fmt::Display for InfoReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let i = &self.info;
+        writeln!(f, "{}", self.transport)?;
+        writeln!(
+            f,
+            "  ATR        {}{}",
+            hex::encode_upper(&self.atr),
+            self.atr_info
+                .historical_text
+                .as_ref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default()
+        )?;
+        writeln!(
+            f,
+            "  length     extended {}, chaining {} (ATR card capabilities)",
+            if self.atr_info.extended_length {
+                "advertised"
+            } else {
+                "not advertised"
+            },
+            if self.atr_info.chaining {
+                "advertised"
+            } else {
+                "not advertised"
+            }
+        )?;
+        if let Some(v) = self.select {
+            writeln!(f, "  SELECT     {v:?}")?;
+        }
+        writeln!(f, "  versions   {}", i.versions.join(" "))?;
+        writeln!(
+            f,
+            "  AAGUID     {}",
+            crate::rp::policy::format_aaguid(&i.aaguid)
+        )?;
+        writeln!(f, "  extensions {}", i.extensions.join(" "))?;
+        let options: Vec<String> = i.options.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        writeln!(f, "  options    {}", options.join(" "))?;
+        let algs: Vec<String> = i.algorithms.iter().map(i64::to_string).collect();
+        writeln!(f, "  algorithms {}", algs.join(" "))?;
+        let protos: Vec<String> = i.pin_uv_auth_protocols.iter().map(u64::to_string).collect();
+        writeln!(f, "  PIN/UV     protocols {}", protos.join(" "))?;
+        if let Some(n) = i.max_msg_size {
+            writeln!(f, "  maxMsgSize {n}")?;
+        }
+        if let Some(n) = i.remaining_discoverable_credentials {
+            writeln!(f, "  room for   {n} discoverable credentials")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for PinRetries {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} PIN retries left", self.retries)?;
+        if self.power_cycle_required == Some(true) {
+            write!(f, " (tap the card again before the next try)")?;
+        }
+        Ok(())
+    }
+}
+
+/// `tapfido readers` as a table.
+pub fn format_readers(readers: &[ReaderInfo]) -> String {
+    if readers.is_empty() {
+        return "no PC/SC readers\n".to_owned();
+    }
+    let mut out = String::new();
+    for r in readers {
+        out.push_str(&format!(
+            "{:>2}  {:<32} {}\n",
+            r.index,
+            r.name,
+            if r.card_present {
+                format!("card, ATR {}", hex::encode_upper(&r.atr))
+            } else {
+                "no card".to_owned()
+            }
+        ));
+    }
+    out
+}

@@ -65,6 +65,8 @@ fn pin_register_login_creds_reset() {
         };
         let r = register(&mut s, &o).unwrap();
         assert!(r.passed(), "{r}");
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["verification"]["status"], "passed");
         assert_eq!(
             r.policy
                 .as_ref()
@@ -100,6 +102,10 @@ fn pin_register_login_creds_reset() {
     };
     let l = login(&mut s, &o).unwrap();
     println!("{l}");
+    assert_eq!(
+        serde_json::to_value(&l).unwrap()["verification"]["status"],
+        "passed"
+    );
     assert!(l.passed());
     assert!(matches!(l.verification, Some(Verification::Passed { .. })));
     assert!(l.user_verified);

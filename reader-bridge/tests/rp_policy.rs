@@ -179,3 +179,27 @@ fn policy_file_errors() {
         PolicyError::Toml(_)
     ));
 }
+
+#[test]
+fn every_error_serializes_to_json() {
+    use reader_bridge::rp::RpError;
+    for e in [
+        RpError::MalformedAuthData("x"),
+        RpError::UnsupportedAlgorithm(-257),
+        RpError::ChallengeMismatch,
+        RpError::CounterRegression {
+            stored: 5,
+            received: 0,
+        },
+        RpError::UnsupportedFormat("tpm".into()),
+    ] {
+        let json = serde_json::to_value(&e).unwrap();
+        assert!(json["rule"].is_string(), "{json}");
+    }
+    let json = serde_json::to_value(RpError::CounterRegression {
+        stored: 5,
+        received: 0,
+    })
+    .unwrap();
+    assert_eq!(json["rule"], "counter_regression");
+}

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 /// Which rule of registration or assertion verification failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[serde(tag = "rule", rename_all = "snake_case")]
+#[serde(tag = "rule", content = "detail", rename_all = "snake_case")]
 pub enum RpError {
     /// The attestation object is not a CBOR map with `fmt`, `attStmt`, `authData`.
     #[error("attestation object is malformed: {0}")]

@@ -113,6 +113,9 @@ fn registration_then_assertion_from_json() {
     .unwrap()
     {
         JsonVerifyReport::Assertion { report, .. } => {
+            let json = serde_json::to_value(&report).unwrap();
+            assert_eq!(json["verification"]["status"], "failed");
+            assert_eq!(json["verification"]["error"]["rule"], "signature_invalid");
             assert_eq!(report.verification.value(), None);
             assert!(matches!(
                 report.verification,

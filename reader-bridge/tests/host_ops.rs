@@ -164,3 +164,26 @@ fn pin_register_login_creds_reset() {
         .unwrap_err();
     assert_eq!(err.ctap(), Some(CtapStatus::PinNotSet));
 }
+
+#[test]
+fn change_pin_and_wrong_pin() {
+    let (card, _, _) = host_support::fido_card(22, Config::default());
+    let mut s = CardSession::new(InProcess::new(card));
+    s.select().unwrap();
+    pin_set(&mut s, "1111").unwrap();
+    assert_eq!(
+        reader_bridge::host::ops::pin_change(&mut s, "1111", "22222")
+            .unwrap()
+            .retries,
+        8
+    );
+    // The old PIN is now wrong: named, and one retry is gone (CTAP 2.1 §6.5.5.7).
+    let err = s
+        .pin_token("1111", 0x02, Some("example.com"), true)
+        .unwrap_err();
+    assert_eq!(err.ctap(), Some(CtapStatus::PinInvalid));
+    assert_eq!(pin_retries(&mut s).unwrap().retries, 7);
+    s.pin_token("22222", 0x02, Some("example.com"), true)
+        .unwrap();
+    assert_eq!(pin_retries(&mut s).unwrap().retries, 8);
+}

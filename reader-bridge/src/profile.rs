@@ -127,6 +127,20 @@ impl Profile {
         Profile::parse(text, name)
     }
 
+    /// A built-in profile when `name_or_path` is one's name, otherwise the
+    /// file at that path (for `--profile NAME|PATH`).
+    pub fn find(name_or_path: &str) -> Result<Profile, ProfileError> {
+        if BUILTIN.iter().any(|(n, _)| *n == name_or_path) {
+            return Profile::builtin(name_or_path);
+        }
+        let path = Path::new(name_or_path);
+        if path.exists() || name_or_path.contains(std::path::MAIN_SEPARATOR) {
+            Profile::load(path)
+        } else {
+            Profile::builtin(name_or_path)
+        }
+    }
+
     /// Load a profile file.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
         let text = std::fs::read_to_string(path).map_err(|source| ProfileError::Io {

@@ -3,7 +3,7 @@
 //! Card side: [`Apdu::parse`] decodes the seven length cases and rejects
 //! anything inconsistent with an [`ApduError`] (wire value `67 00`); nothing
 //! is executed for a malformed command. Host side: [`Apdu::encode`],
-//! [`split_chained`] and [`ResponseApdu::parse`] (see [`encode`]).
+//! [`split_chained`] and [`ResponseApdu::parse`].
 //!
 //! ```text
 //!  case  layout                                   Nc     Ne

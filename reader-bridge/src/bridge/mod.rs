@@ -14,8 +14,8 @@
 //!
 //! State by lifetime: the chain, the pending response and a request waiting
 //! for user presence are transient; any command other than GET RESPONSE
-//! drops a pending response, and any command other than NFCCTAP_GETRESPONSE
-//! drops a waiting request. Power off, reset and disconnect clear all of it,
+//! drops a pending response, any command other than NFCCTAP_GETRESPONSE
+//! drops a waiting request, and a malformed command drops all three. Power off, reset and disconnect clear all of it,
 //! forget the selection and call [`Applet::power_off`] on every applet.
 
 mod chaining;
@@ -28,9 +28,10 @@ pub use chaining::CHAIN_MAX;
 pub use error::BridgeError;
 pub use nfc_ctap::{
     CLA_NFCCTAP, CTAP2_ERR_KEEPALIVE_CANCEL, CTAP2_ERR_USER_ACTION_TIMEOUT, INS_NFCCTAP_CONTROL,
-    INS_NFCCTAP_GETRESPONSE, INS_NFCCTAP_MSG, SW_STATUS_UPDATE,
+    INS_NFCCTAP_GETRESPONSE, INS_NFCCTAP_MSG, P1_CANCEL, P1_END_SESSION, P1_GETRESPONSE_SUPPORTED,
+    SW_STATUS_UPDATE, UPDATE_UP_NEEDED,
 };
-pub use paging::{FRAME_DATA_MAX, INS_GET_RESPONSE};
+pub use paging::{FRAME_DATA_MAX, GET_RESPONSE_CLASSES, INS_GET_RESPONSE};
 pub use select::{INS_SELECT, P1_BY_NAME};
 
 use crate::apdu::{cla_is_chained, Apdu, CLA_CHAINING};
@@ -132,12 +133,14 @@ impl Bridge {
         let apdu = match Apdu::parse(raw) {
             Ok(a) => a,
             Err(e) => {
-                self.chain.clear();
-                self.outgoing.clear();
+                self.clear_transient();
                 return Err(e.into());
             }
         };
         let chained = apdu.cla != CLA_INVALID && cla_is_chained(apdu.cla);
+        if chained || apdu.cla != CLA_NFCCTAP || apdu.ins != INS_NFCCTAP_GETRESPONSE {
+            self.waiting = None;
+        }
         if apdu.ins == INS_GET_RESPONSE && !chained {
             self.chain.clear();
             return self.outgoing.get_response(&apdu);
@@ -163,7 +166,11 @@ impl Bridge {
             ne: apdu.ne,
             extended: apdu.extended,
         };
-        match self.dispatch(&cmd)? {
+        let reply = self.dispatch(&cmd);
+        if let Some(buf) = whole {
+            self.chain.recycle(buf);
+        }
+        match reply? {
             Reply::Data { data, ne, extended } => {
                 Ok(self
                     .outgoing
@@ -178,9 +185,6 @@ impl Bridge {
     }
 
     fn dispatch(&mut self, cmd: &Command<'_>) -> Result<Reply, BridgeError> {
-        if !(cmd.cla == CLA_NFCCTAP && cmd.ins == INS_NFCCTAP_GETRESPONSE) {
-            self.waiting = None;
-        }
         if select::is_select(cmd) {
             return self.select(cmd);
         }
@@ -188,7 +192,7 @@ impl Bridge {
         if nfc_ctap::is_nfc_ctap(cmd) {
             return self.nfc_ctap(idx, cmd);
         }
-        let mut reply = Vec::new();
+        let mut reply = self.outgoing.take_buffer();
         self.applet_mut(idx)?.process(cmd, &mut reply)?;
         Ok(Reply::data(reply, cmd))
     }
@@ -206,6 +210,8 @@ impl Bridge {
 
     fn field_off(&mut self) {
         self.clear_transient();
+        self.chain.reset();
+        self.outgoing.reset();
         self.selected = None;
         for a in &mut self.applets {
             a.power_off();

@@ -14,7 +14,6 @@ fn default_atr_advertises_chaining_and_extended_length() {
     assert_eq!(caps.len(), 3);
     assert_eq!(caps[2] & CAP_COMMAND_CHAINING, 0x80);
     assert_eq!(caps[2] & CAP_EXTENDED_LENGTH, 0x40);
-    assert!(p.fido.is_none() || p.fido.is_some());
 }
 
 #[test]
@@ -78,6 +77,16 @@ fn user_file_with_fido_table() {
     )
     .unwrap();
     let p = Profile::load(&path).unwrap();
+    assert_eq!(Profile::find(path.to_str().unwrap()).unwrap(), p);
+    assert_eq!(Profile::find("pocketkey").unwrap().name, "pocketkey");
+    assert!(matches!(
+        Profile::find("no-such-profile"),
+        Err(ProfileError::Unknown { .. })
+    ));
+    assert!(matches!(
+        Profile::find("/no/such/file.toml"),
+        Err(ProfileError::Io { .. })
+    ));
     assert_eq!(p.name, "mine");
     assert_eq!(p.description, "");
     assert_eq!(p.atr, h("3B 85 80 01 80 73 80 01 C0 B6"));

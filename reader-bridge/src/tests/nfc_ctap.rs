@@ -122,3 +122,16 @@ fn end_of_session_clears_pending_response() {
     assert_eq!(&r[256..], &super::h("61 F5")[..]);
     hn.run(&[("80 12 01 00", "90 00"), ("80 C0 00 00 00", "69 85")]);
 }
+
+#[test]
+fn malformed_or_get_response_drops_the_waiting_request() {
+    let mut hn = selected();
+    hn.run(&[
+        ("80 10 80 00 01 01 00", "02 91 00"),
+        ("80 11 00", "67 00"),
+        ("80 11 00 00", "69 85"),
+        ("80 10 80 00 01 01 00", "02 91 00"),
+        ("00 C0 00 00 00", "69 85"),
+        ("80 11 00 00", "69 85"),
+    ]);
+}

@@ -114,3 +114,80 @@ proptest! {
         prop_assert_eq!(got, data);
     }
 }
+
+/// One step of a random session.
+#[derive(Clone, Debug)]
+enum Step {
+    Raw(Vec<u8>),
+    Known(usize),
+    PowerOff,
+    PowerOn,
+    Reset,
+    Presence,
+}
+
+const KNOWN: [&str; 14] = [
+    super::SELECT_FIDO,
+    super::SELECT_ECHO,
+    "00 C0 00 00 00",
+    "80 C0 00 00 10",
+    "80 10 80 00 01 01 00",
+    "80 10 00 00 03 0C 02 00 00",
+    "90 10 80 00 02 01 02",
+    "80 11 00 00",
+    "80 11 11 00",
+    "80 12 01 00",
+    "00 E8 00 00 02 03 00 00",
+    "00 E8 00 00 00 00 02 FF FF",
+    "10 EE 00 00 03 01 02 03",
+    "00 EE 00 00 01 04 00",
+];
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => proptest::collection::vec(any::<u8>(), 0..40).prop_map(Step::Raw),
+        8 => (0..KNOWN.len()).prop_map(Step::Known),
+        1 => Just(Step::PowerOff),
+        1 => Just(Step::PowerOn),
+        1 => Just(Step::Reset),
+        1 => Just(Step::Presence),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any sequence of commands and power events: every answer has a status
+    /// word, fits a vpcd frame, a short command never gets more than 256
+    /// data bytes, and `91 00` only follows an NFCCTAP_MSG with P1 bit 0x80
+    /// or an NFCCTAP_GETRESPONSE.
+    #[test]
+    fn random_sessions(steps in proptest::collection::vec(step(), 1..60)) {
+        use vsmartcard::VirtualCard;
+        let mut hn = Harness::new();
+        for s in steps {
+            let cmd = match s {
+                Step::Raw(b) => b,
+                Step::Known(i) => h(KNOWN[i]),
+                Step::PowerOff => { hn.bridge.power_off(); continue; }
+                Step::PowerOn => { hn.bridge.power_on(); continue; }
+                Step::Reset => { hn.bridge.reset(); continue; }
+                Step::Presence => { hn.give_presence(); continue; }
+            };
+            let resp = hn.send(&cmd);
+            prop_assert!(resp.len() >= 2 && resp.len() <= 65_535);
+            if let Ok(a) = Apdu::parse(&cmd) {
+                if !a.extended {
+                    prop_assert!(resp.len() - 2 <= 256, "{} data bytes", resp.len() - 2);
+                }
+                if resp.ends_with(&[0x91, 0x00]) {
+                    let msg_with_bit = a.ins == 0x10 && a.p1 & 0x80 != 0;
+                    let getresponse = a.ins == 0x11;
+                    prop_assert!(a.cla & !0x10 == 0x80 && (msg_with_bit || getresponse));
+                }
+            } else {
+                prop_assert_eq!(resp, h("67 00"));
+            }
+        }
+    }
+}

@@ -27,8 +27,11 @@ use tokio::task::JoinSet;
 use vsmartcard::{Backoff, Options, VirtualCard};
 use zeroize::Zeroizing;
 
+use crate::bridge::{BoxedApplet, Bridge};
 use crate::control::{self, CardHandle, ControlError, PresenceSwitch, Switchboard};
+use crate::echo::EchoApplet;
 use crate::env::CardEnv;
+use crate::profile::Profile;
 use crate::storage::{FileStorage, OpenError};
 
 /// One card to serve.
@@ -135,8 +138,8 @@ pub enum ServeError {
 ///
 /// ```text
 /// [slot 0] power on
-/// [slot 0] > 00A4040008A0000006472F0001 ...
-/// [slot 0] < 4649444F5F325F30 9000 ...
+/// [slot 0] >> 80 10 80 00 01 04 00  NFCCTAP_MSG authenticatorGetInfo
+/// [slot 0] << 00 a6 01 .. 90 00  (90 00 success, 183 data bytes)
 /// ```
 #[derive(Debug)]
 pub struct TracedCard<C> {
@@ -151,10 +154,12 @@ impl<C: VirtualCard> TracedCard<C> {
         Self { inner, slot, trace }
     }
 
-    fn print(&self, line: &str) {
+    fn print(&self, text: &str) {
         if self.trace {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "[slot {}] {line}", self.slot);
+            for line in text.lines() {
+                let _ = writeln!(out, "[slot {}] {line}", self.slot);
+            }
             let _ = out.flush();
         }
     }
@@ -186,12 +191,7 @@ impl<C: VirtualCard> VirtualCard for TracedCard<C> {
     fn transmit(&mut self, command: &[u8]) -> Vec<u8> {
         let response = self.inner.transmit(command);
         if self.trace {
-            self.print(&format!(
-                "> {}\n[slot {}] < {}",
-                hex::encode_upper(command),
-                self.slot,
-                hex::encode_upper(&response)
-            ));
+            self.print(&crate::trace::describe_exchange(command, &response));
         }
         response
     }
@@ -459,14 +459,79 @@ pub async fn serve_cards(
     outcome
 }
 
+/// `--profile NAME|PATH`: a builtin profile by name, else a TOML file.
+pub fn load_profile(name_or_path: &str) -> Result<Profile, ServeError> {
+    let path = Path::new(name_or_path);
+    let loaded = if Profile::names().contains(&name_or_path) || !path.exists() {
+        Profile::builtin(name_or_path)
+    } else {
+        Profile::load(path)
+    };
+    loaded.map_err(|e| ServeError::Profile {
+        name: name_or_path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The profile's `[fido]` table as the applet's [`Config`] (omitted keys
+/// take the default profile's values).
+pub fn profile_config(profile: &Profile) -> Result<Config, ServeError> {
+    match &profile.fido {
+        None => Ok(Config::default()),
+        Some(table) => toml::Value::Table(table.clone())
+            .try_into::<Config>()
+            .map_err(|e| ServeError::Profile {
+                name: profile.name.clone(),
+                reason: format!("[fido]: {e}"),
+            }),
+    }
+}
+
 /// Serve the configured cards until `shutdown` completes.
+///
+/// Order: refuse a non-loopback control address; load the profile and the
+/// attestation CA; open and load every card's state (any failure stops
+/// here, before anything is served); bind the control API; serve.
 pub async fn run(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    if let Some(addr) = config.control {
+        if !addr.ip().is_loopback() {
+            return Err(ControlError::NotLoopback(addr).into());
+        }
+    }
+    let profile = load_profile(&config.profile)?;
+    let fido = fido_config(profile_config(&profile)?, config.aaguid);
+    let ca = load_or_create_ca(&config.state_dir, config.attestation_ca.as_ref())?;
+    let mut cards = Vec::with_capacity(config.cards.len());
+    for plan in &config.cards {
+        let handle = Arc::new(CardHandle::new(
+            plan.slot,
+            plan.vpcd.clone(),
+            profile.name.clone(),
+        ));
+        let applet = build_fido(plan, &fido, &ca, handle.presence.clone())?;
+        let mut applets: Vec<BoxedApplet> = vec![Box::new(applet)];
+        if config.echo {
+            applets.push(Box::new(EchoApplet));
+        }
+        let bridge = Bridge::new(profile.atr.clone(), applets);
+        let card: Arc<Mutex<dyn VirtualCard>> =
+            Arc::new(Mutex::new(TracedCard::new(bridge, plan.slot, config.trace)));
+        tracing::info!(
+            slot = plan.slot,
+            vpcd = %plan.vpcd,
+            profile = %profile.name,
+            state = %plan.state.display(),
+            echo = config.echo,
+            "card ready"
+        );
+        cards.push(ReadyCard { handle, card });
+    }
     let listener = match config.control {
         Some(addr) => Some(control::bind(addr).await?),
         None => None,
     };
-    serve_cards(Vec::new(), listener, shutdown).await
+    serve_cards(cards, listener, shutdown).await
 }

@@ -80,9 +80,13 @@ fn tap(control: &str, args: &[&str]) {
 }
 
 fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    signal(child, "-TERM")
+}
+
+fn signal(child: &mut Child, signal: &str) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     assert!(Command::new("kill")
-        .args(["-TERM", &pid])
+        .args([signal, &pid])
         .status()
         .unwrap()
         .success());
@@ -211,7 +215,8 @@ fn trace_prints_each_exchange_with_its_slot() {
     assert_eq!(recv(&mut link).unwrap(), [0x90, 0x00]);
     send(&mut link, &[0x00, 0x77, 0x00, 0x00]);
     assert_eq!(recv(&mut link).unwrap(), [0x6D, 0x00]);
-    let status = terminate(&mut child);
+    // Ctrl-C: SIGINT.
+    let status = signal(&mut child, "-INT");
     assert_eq!(status.code(), Some(0));
     let mut stdout = String::new();
     child

@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 
 /// A simulated NFC FIDO2 security-key card behind a virtual PC/SC reader.
 #[derive(Debug, Parser)]
-#[command(name = "tapfido", version, about, propagate_version = true)]
+#[command(name = "tapfido", version, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -28,6 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve virtual cards to vsmartcard's vpcd (one card per vpcd slot).
+    #[command(after_help = card::AFTER_HELP)]
     Card(card::CardArgs),
     /// Remove and/or put back a served card through its control API.
     Tap(tap::TapArgs),

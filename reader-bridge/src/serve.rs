@@ -4,7 +4,7 @@
 //!  tapfido card ─▶ serve::run
 //!                    ├─ per card: Bridge(profile ATR, FIDO applet [, echo])
 //!                    │            └─ CardEnv (OsRng, Instant, touch switch, FileStorage)
-//!                    │   wrapped in TracedCard (APDU count, --trace)
+//!                    │   wrapped in TracedCard (power events, --trace)
 //!                    │   └─ vsmartcard::serve ══TCP══▶ vpcd slot N
 //!                    └─ control::serve (loopback HTTP) ─▶ Switchboard
 //!  Ctrl-C / SIGTERM ─▶ every vpcd connection closes (cards removed), exit 0

@@ -143,6 +143,10 @@ fn card_rejects_bad_combinations() {
         Err(CliError::Usage(_))
     ));
     assert!(matches!(
+        card(&["--cards", "2", "--state", "x", "--state", "x"]).to_config(),
+        Err(CliError::Usage(_))
+    ));
+    assert!(matches!(
         card(&["--vpcd", "nohost", "--state-dir", "d"]).to_config(),
         Err(CliError::Usage(_))
     ));

@@ -118,6 +118,12 @@ impl CardArgs {
                 slots.len()
             )));
         }
+        let distinct: BTreeSet<&PathBuf> = self.states.iter().collect();
+        if distinct.len() != self.states.len() {
+            return Err(CliError::Usage(
+                "each card needs its own --state file".into(),
+            ));
+        }
         let state_dir = match (&self.state_dir, self.states.first()) {
             (Some(dir), _) => dir.clone(),
             (None, Some(first)) => first

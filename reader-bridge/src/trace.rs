@@ -6,7 +6,10 @@
 //! ```
 
 use crate::apdu::{Apdu, ResponseApdu, CLA_CHAINING};
-use crate::bridge::{INS_GET_RESPONSE, INS_SELECT};
+use crate::bridge::{
+    CLA_NFCCTAP as CTAP, INS_GET_RESPONSE, INS_NFCCTAP_CONTROL, INS_NFCCTAP_GETRESPONSE,
+    INS_NFCCTAP_MSG, INS_SELECT, P1_CANCEL, P1_END_SESSION,
+};
 use crate::echo;
 use iso7816::Status;
 use std::fmt::Write as _;
@@ -50,14 +53,18 @@ pub fn describe_command(cmd: &[u8]) -> String {
     let mut name = match (cla, apdu.ins) {
         (c, INS_SELECT) if c & 0x80 == 0 => format!("SELECT {}", hex::encode(apdu.data)),
         (_, INS_GET_RESPONSE) => "GET RESPONSE".to_owned(),
-        (0x80, 0x10) => match apdu.data.first() {
+        (CTAP, INS_NFCCTAP_MSG) => match apdu.data.first() {
             Some(&c) if !chained => format!("NFCCTAP_MSG {}", ctap_command_name(c)),
             _ => "NFCCTAP_MSG".to_owned(),
         },
-        (0x80, 0x11) if apdu.p1 == 0x11 => "NFCCTAP_GETRESPONSE cancel".to_owned(),
-        (0x80, 0x11) => "NFCCTAP_GETRESPONSE".to_owned(),
-        (0x80, 0x12) if apdu.p1 == 0x01 => "NFCCTAP_CONTROL end session".to_owned(),
-        (0x80, 0x12) => "NFCCTAP_CONTROL".to_owned(),
+        (CTAP, INS_NFCCTAP_GETRESPONSE) if apdu.p1 == P1_CANCEL => {
+            "NFCCTAP_GETRESPONSE cancel".to_owned()
+        }
+        (CTAP, INS_NFCCTAP_GETRESPONSE) => "NFCCTAP_GETRESPONSE".to_owned(),
+        (CTAP, INS_NFCCTAP_CONTROL) if apdu.p1 == P1_END_SESSION => {
+            "NFCCTAP_CONTROL end session".to_owned()
+        }
+        (CTAP, INS_NFCCTAP_CONTROL) => "NFCCTAP_CONTROL".to_owned(),
         (0x00, 0x01) => "U2F REGISTER".to_owned(),
         (0x00, 0x02) => format!("U2F AUTHENTICATE {}", u2f_auth_mode(apdu.p1)),
         (0x00, 0x03) => "U2F VERSION".to_owned(),

@@ -26,6 +26,9 @@ pub(crate) type ChainKey = [u8; 4];
 #[derive(Debug, Default)]
 pub(crate) struct Chain {
     current: Option<(ChainKey, Vec<u8>)>,
+    /// An emptied buffer kept for the next chain, so a steady stream of
+    /// chained commands does not reallocate.
+    spare: Vec<u8>,
 }
 
 impl Chain {
@@ -34,7 +37,11 @@ impl Chain {
     pub(crate) fn push(&mut self, key: ChainKey, data: &[u8]) -> Result<(), BridgeError> {
         let buf = match &mut self.current {
             Some((k, buf)) if *k == key => buf,
-            _ => &mut self.current.insert((key, Vec::new())).1,
+            _ => {
+                let mut fresh = std::mem::take(&mut self.spare);
+                fresh.clear();
+                &mut self.current.insert((key, fresh)).1
+            }
         };
         let total = buf.len().saturating_add(data.len());
         if total > CHAIN_MAX {
@@ -65,9 +72,22 @@ impl Chain {
         }
     }
 
+    /// Give back the buffer returned by [`Chain::finish`] once the command
+    /// ran, for reuse by the next chain.
+    pub(crate) fn recycle(&mut self, mut buf: Vec<u8>) {
+        buf.clear();
+        self.spare = buf;
+    }
+
     /// Drop any partial chain.
     pub(crate) fn clear(&mut self) {
         self.current = None;
+    }
+
+    /// Drop the chain and the spare buffer (power events).
+    pub(crate) fn reset(&mut self) {
+        self.current = None;
+        self.spare = Vec::new();
     }
 
     /// Whether a chain is being received.

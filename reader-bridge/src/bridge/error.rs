@@ -10,6 +10,7 @@ use iso7816::Status;
 /// |---|---|---|
 /// | `Malformed` | `67 00` | inconsistent Lc/Le (ISO/IEC 7816-4 §5.1) |
 /// | `ChainTooLong` | `67 00` | a command chain over [`super::CHAIN_MAX`] bytes |
+/// | `UnexpectedData` | `67 00` | GET RESPONSE with a data field |
 /// | `NotSelected` | `69 85` | no applet selected yet (or since the last power-up) |
 /// | `NothingPending` | `69 85` | GET RESPONSE with no response data pending |
 /// | `NoCtapRequest` | `69 85` | NFCCTAP_GETRESPONSE with no request waiting |
@@ -25,6 +26,9 @@ pub enum BridgeError {
     /// The chained command grew beyond the cap; the chain was dropped.
     #[error("command chain over {0} bytes")]
     ChainTooLong(usize),
+    /// A data field on a command that takes none (GET RESPONSE).
+    #[error("unexpected command data")]
+    UnexpectedData,
     /// A command other than SELECT before any successful SELECT.
     #[error("no applet selected")]
     NotSelected,
@@ -53,7 +57,7 @@ impl BridgeError {
     pub fn status(self) -> Status {
         match self {
             BridgeError::Malformed(e) => e.status(),
-            BridgeError::ChainTooLong(_) => Status::WrongLength,
+            BridgeError::ChainTooLong(_) | BridgeError::UnexpectedData => Status::WrongLength,
             BridgeError::NotSelected | BridgeError::NothingPending | BridgeError::NoCtapRequest => {
                 Status::ConditionsOfUseNotSatisfied
             }

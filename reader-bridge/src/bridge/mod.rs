@@ -28,9 +28,10 @@ pub use chaining::CHAIN_MAX;
 pub use error::BridgeError;
 pub use nfc_ctap::{
     CLA_NFCCTAP, CTAP2_ERR_KEEPALIVE_CANCEL, CTAP2_ERR_USER_ACTION_TIMEOUT, INS_NFCCTAP_CONTROL,
-    INS_NFCCTAP_GETRESPONSE, INS_NFCCTAP_MSG, SW_STATUS_UPDATE,
+    INS_NFCCTAP_GETRESPONSE, INS_NFCCTAP_MSG, P1_CANCEL, P1_END_SESSION, P1_GETRESPONSE_SUPPORTED,
+    SW_STATUS_UPDATE, UPDATE_UP_NEEDED,
 };
-pub use paging::{FRAME_DATA_MAX, INS_GET_RESPONSE};
+pub use paging::{FRAME_DATA_MAX, GET_RESPONSE_CLASSES, INS_GET_RESPONSE};
 pub use select::{INS_SELECT, P1_BY_NAME};
 
 use crate::apdu::{cla_is_chained, Apdu, CLA_CHAINING};
@@ -163,7 +164,11 @@ impl Bridge {
             ne: apdu.ne,
             extended: apdu.extended,
         };
-        match self.dispatch(&cmd)? {
+        let reply = self.dispatch(&cmd);
+        if let Some(buf) = whole {
+            self.chain.recycle(buf);
+        }
+        match reply? {
             Reply::Data { data, ne, extended } => {
                 Ok(self
                     .outgoing
@@ -188,7 +193,7 @@ impl Bridge {
         if nfc_ctap::is_nfc_ctap(cmd) {
             return self.nfc_ctap(idx, cmd);
         }
-        let mut reply = Vec::new();
+        let mut reply = self.outgoing.take_buffer();
         self.applet_mut(idx)?.process(cmd, &mut reply)?;
         Ok(Reply::data(reply, cmd))
     }
@@ -206,6 +211,8 @@ impl Bridge {
 
     fn field_off(&mut self) {
         self.clear_transient();
+        self.chain.reset();
+        self.outgoing.reset();
         self.selected = None;
         for a in &mut self.applets {
             a.power_off();

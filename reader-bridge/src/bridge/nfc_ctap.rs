@@ -1,5 +1,7 @@
-//! The CTAP NFC binding instructions (CTAP 2.1 §11.3 "NFC", framing
-//! subsection; FIDO U2F NFC protocol for the shared conventions).
+//! The CTAP NFC binding instructions (CTAP 2.1 §11.3 "NFC": applet
+//! selection, framing and NFCCTAP_GETRESPONSE; CTAP 2.0 had them in
+//! §8.2.3–8.2.4). NFCCTAP_CONTROL is described in later revisions; Windows
+//! and kanidm send it.
 //!
 //! ```text
 //!  NFCCTAP_MSG          80 10 P1 00 Lc <ctap cmd || CBOR> Le
@@ -73,8 +75,8 @@ impl Bridge {
 
     fn nfcctap_msg(&mut self, idx: usize, cmd: &Command<'_>) -> Result<Reply, BridgeError> {
         let may_wait = cmd.p1 & P1_GETRESPONSE_SUPPORTED != 0;
+        let mut reply = self.outgoing.take_buffer();
         let applet = self.applet_mut(idx)?;
-        let mut reply = Vec::new();
         match applet.ctap(cmd.data, may_wait, &mut reply)? {
             CtapOutcome::Done => Ok(Reply::data(reply, cmd)),
             CtapOutcome::UserPresenceNeeded if may_wait => {
@@ -103,8 +105,8 @@ impl Bridge {
                 extended: waiting.extended,
             });
         }
+        let mut reply = self.outgoing.take_buffer();
         let applet = self.applet_mut(waiting.applet)?;
-        let mut reply = Vec::new();
         match applet.ctap(&waiting.request, true, &mut reply)? {
             CtapOutcome::Done => Ok(Reply::Data {
                 data: reply,

@@ -27,10 +27,18 @@ pub const FRAME_DATA_MAX: usize = 65_533;
 /// GET RESPONSE instruction (ISO/IEC 7816-4 §7.6.1).
 pub const INS_GET_RESPONSE: u8 = 0xC0;
 
+/// Classes accepted for GET RESPONSE: interindustry `00` (python-fido2,
+/// libfido2 for U2F) and proprietary `80` (libfido2 for CBOR, Windows,
+/// kanidm).
+pub const GET_RESPONSE_CLASSES: [u8; 2] = [0x00, 0x80];
+
 /// Response data not yet sent.
 #[derive(Debug, Default)]
 pub(crate) struct Outgoing {
     pending: Option<PendingResponse>,
+    /// The buffer of the last fully sent response, emptied, handed out
+    /// again as the next reply buffer.
+    spare: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -53,19 +61,32 @@ pub(crate) fn frame_limit(ne: usize, extended: bool) -> usize {
 impl Outgoing {
     /// Send `data` followed by `sw`, the first frame now and the rest on
     /// GET RESPONSE. Any earlier pending response is dropped.
-    pub(crate) fn start(&mut self, data: Vec<u8>, sw: Status, limit: usize) -> Vec<u8> {
+    pub(crate) fn start(&mut self, mut data: Vec<u8>, sw: Status, limit: usize) -> Vec<u8> {
+        self.pending = None;
+        if data.len() <= limit {
+            // One frame: the reply buffer itself becomes the response.
+            data.extend_from_slice(&<[u8; 2]>::from(sw));
+            return data;
+        }
         self.pending = Some(PendingResponse { data, sent: 0, sw });
         self.next_frame(limit)
     }
 
+    /// An empty buffer for the next reply (reusing the last response's).
+    pub(crate) fn take_buffer(&mut self) -> Vec<u8> {
+        let mut buf = std::mem::take(&mut self.spare);
+        buf.clear();
+        buf
+    }
+
     /// Answer a GET RESPONSE (`00|80 C0 00 00 Le`).
     pub(crate) fn get_response(&mut self, cmd: &Apdu<'_>) -> Result<Vec<u8>, BridgeError> {
-        let checked = if cmd.cla != 0x00 && cmd.cla != 0x80 {
+        let checked = if !GET_RESPONSE_CLASSES.contains(&cmd.cla) {
             Err(BridgeError::ClassNotSupported)
         } else if cmd.p1 != 0 || cmd.p2 != 0 {
             Err(BridgeError::WrongP1P2)
         } else if !cmd.data.is_empty() {
-            Err(BridgeError::Applet(Status::WrongLength))
+            Err(BridgeError::UnexpectedData)
         } else if self.pending.is_none() {
             Err(BridgeError::NothingPending)
         } else {
@@ -81,6 +102,12 @@ impl Outgoing {
     /// Drop the pending response.
     pub(crate) fn clear(&mut self) {
         self.pending = None;
+    }
+
+    /// Drop the pending response and the spare buffer (power events).
+    pub(crate) fn reset(&mut self) {
+        self.pending = None;
+        self.spare = Vec::new();
     }
 
     /// Whether response data is waiting for GET RESPONSE.
@@ -100,7 +127,9 @@ impl Outgoing {
         let left = p.data.len().saturating_sub(p.sent);
         let sw = if left == 0 {
             let sw = p.sw;
-            self.pending = None;
+            if let Some(done) = self.pending.take() {
+                self.spare = done.data;
+            }
             sw
         } else {
             // 61 00 while 256 or more bytes remain.

@@ -44,11 +44,11 @@ impl Bridge {
             }
         }
         self.selected = None;
+        let mut reply = self.outgoing.take_buffer();
         let applet = self
             .applets
             .get_mut(idx)
             .ok_or(BridgeError::AppletNotFound)?;
-        let mut reply = Vec::new();
         applet.select(&mut reply)?;
         self.selected = Some(idx);
         if cmd.p2 == P2_FIRST_NO_DATA {

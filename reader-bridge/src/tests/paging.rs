@@ -111,6 +111,12 @@ fn another_command_drops_the_pending_response() {
     let r = hn.send(&generate(600));
     assert_eq!(&r[256..], &h("61 00")[..]);
     hn.run(&[("00 C0 01 00 00", "6A 86"), ("00 C0 00 00 00", "69 85")]);
+    let r = hn.send(&generate(600));
+    assert_eq!(&r[256..], &h("61 00")[..]);
+    hn.run(&[
+        ("00 C0 00 00 01 AA 00", "67 00"),
+        ("00 C0 00 00 00", "69 85"),
+    ]);
 }
 
 #[test]

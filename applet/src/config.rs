@@ -226,6 +226,11 @@ impl Config {
             "max_cred_blob_length must be at most 1024",
         )?;
         limit(
+            !self.claims_option("largeBlobs")
+                || (1024..=65_536).contains(&self.max_serialized_large_blob_array),
+            "max_serialized_large_blob_array must be within 1024..=65536 with largeBlobs",
+        )?;
+        limit(
             (4..=63).contains(&self.min_pin_length),
             "min_pin_length must be within 4..=63",
         )?;

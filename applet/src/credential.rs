@@ -25,8 +25,10 @@ use aes_gcm::{Aes256Gcm, Nonce};
 use hkdf::Hkdf;
 use sha2::Sha256;
 
+use p256::elliptic_curve::zeroize::Zeroizing;
+
 use crate::env::CardRng;
-use crate::keys::{Algorithm, PrivateKey};
+use crate::keys::{self, Algorithm, PrivateKey};
 
 /// Format version byte of credential IDs.
 pub const CREDENTIAL_ID_VERSION: u8 = 0x01;
@@ -74,6 +76,51 @@ pub struct Sealed {
     pub key: PrivateKey,
     /// Its flags.
     pub flags: CredFlags,
+}
+
+/// An opened credential ID: its contents without the public key computed.
+///
+/// Building a [`PrivateKey`] derives the public key (a scalar
+/// multiplication, as costly as a signature); getAssertion only needs to
+/// sign, so it uses [`Opened::sign`] and builds the key only on demand.
+pub struct Opened {
+    /// The credential algorithm.
+    pub alg: Algorithm,
+    /// The credential flags.
+    pub flags: CredFlags,
+    secret: Zeroizing<[u8; 32]>,
+}
+
+impl fmt::Debug for Opened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opened")
+            .field("alg", &self.alg)
+            .field("flags", &self.flags)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Opened {
+    /// The full private key (computes the public key).
+    pub fn key(&self) -> Option<PrivateKey> {
+        PrivateKey::from_bytes(self.alg, &self.secret)
+    }
+
+    /// The 32 secret bytes of the key (P-256 scalar or Ed25519 seed), as
+    /// [`PrivateKey::to_bytes`] gives them: the seed of the hmac-secret
+    /// CredRandom values (`ctap::extensions::hmac_secret`).
+    pub fn secret(&self) -> &[u8; 32] {
+        &self.secret
+    }
+
+    /// Sign `message` as [`PrivateKey::sign`] would, without deriving the
+    /// public key for ES256.
+    pub fn sign(&self, message: &[u8]) -> Option<Vec<u8>> {
+        match self.alg {
+            Algorithm::Es256 => keys::es256_sign_secret(&self.secret, message),
+            Algorithm::EdDsa => self.key().map(|k| k.sign(message)),
+        }
+    }
 }
 
 /// The credential-ID sealing key, derived from the master key.
@@ -126,21 +173,31 @@ impl IdKey {
     /// ours for this RP (any modification, wrong length, another RP, a
     /// master key from before a reset).
     pub fn unwrap(&self, rp_id_hash: &[u8; 32], id: &[u8]) -> Option<Sealed> {
+        let opened = self.open(rp_id_hash, id)?;
+        let key = opened.key()?;
+        Some(Sealed {
+            key,
+            flags: opened.flags,
+        })
+    }
+
+    /// Like [`IdKey::unwrap`], without building the key pair.
+    pub fn open(&self, rp_id_hash: &[u8; 32], id: &[u8]) -> Option<Opened> {
         if id.len() != CREDENTIAL_ID_LEN || id.first() != Some(&CREDENTIAL_ID_VERSION) {
             return None;
         }
         let nonce = id.get(1..1 + NONCE_LEN)?;
         let ct = id.get(1 + NONCE_LEN..)?;
         let aad = associated_data(rp_id_hash);
-        let pt = self
-            .0
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
-            .ok()?;
+        let pt = Zeroizing::new(
+            self.0
+                .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+                .ok()?,
+        );
         let alg = Algorithm::from_tag(*pt.first()?)?;
         let flags = CredFlags::from_byte(*pt.get(1)?)?;
-        let secret: [u8; 32] = pt.get(2..)?.try_into().ok()?;
-        let key = PrivateKey::from_bytes(alg, &secret)?;
-        Some(Sealed { key, flags })
+        let secret: Zeroizing<[u8; 32]> = Zeroizing::new(pt.get(2..)?.try_into().ok()?);
+        Some(Opened { alg, flags, secret })
     }
 }
 

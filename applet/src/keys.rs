@@ -165,3 +165,17 @@ impl PrivateKey {
         }
     }
 }
+
+/// ECDSA P-256 / SHA-256 with the secret scalar `secret`, DER-encoded,
+/// deterministic (RFC 6979) — the same signature as [`PrivateKey::sign`]
+/// without deriving the public key. `None` for a scalar out of range.
+pub fn es256_sign_secret(secret: &[u8; 32], message: &[u8]) -> Option<Vec<u8>> {
+    use ecdsa::hazmat::SignPrimitive;
+    use sha2::{Digest, Sha256};
+    let scalar = p256::NonZeroScalar::try_from(secret.as_slice()).ok()?;
+    let digest = Sha256::digest(message);
+    let (sig, _) = (*scalar)
+        .try_sign_prehashed_rfc6979::<Sha256>(&digest, &[])
+        .ok()?;
+    Some(sig.to_der().as_bytes().to_vec())
+}

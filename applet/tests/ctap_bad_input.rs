@@ -488,3 +488,44 @@ fn exactly_max_msg_size_is_accepted() {
     let req = probe(2049 - base);
     assert_eq!(card.raw(&req).status, 0x03);
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Arbitrary bytes after any command byte never panic, and an
+        /// error is exactly one status byte.
+        #[test]
+        fn arbitrary_requests_never_panic(cmd in any::<u8>(), body in proptest::collection::vec(any::<u8>(), 0..128)) {
+            let mut card = Card::new(40, Config::default(), false);
+            let mut req = vec![cmd];
+            req.extend_from_slice(&body);
+            let mut reply = Vec::new();
+            let outcome = card.applet().ctap(&req, true, &mut reply).unwrap();
+            if outcome == CtapOutcome::Done {
+                prop_assert!(!reply.is_empty());
+                if reply[0] != 0 {
+                    prop_assert_eq!(reply.len(), 1);
+                }
+            }
+        }
+
+        /// Single-byte mutations of a valid makeCredential / getAssertion
+        /// never panic.
+        #[test]
+        fn mutated_requests_never_panic(pos in any::<usize>(), byte in any::<u8>(), ga_cmd in any::<bool>()) {
+            let mut card = Card::new(41, Config::default(), false);
+            let body = if ga_cmd { ser(&ga()) } else { ser(&mc()) };
+            let mut req = vec![if ga_cmd { GA } else { MC }];
+            req.extend_from_slice(&body);
+            let i = 1 + pos % body.len();
+            req[i] = byte;
+            let mut reply = Vec::new();
+            let _ = card.applet().ctap(&req, false, &mut reply).unwrap();
+            prop_assert!(!reply.is_empty());
+        }
+    }
+}

@@ -75,22 +75,48 @@ fn get_info_default_and_pocketkey() {
         ])])
     );
     assert_eq!(as_int(get(&info, 14).unwrap()), 10000);
-    let options = get(&info, 4).unwrap();
-    assert_eq!(get_text(options, "rk"), Some(&C::Bool(true)));
-    assert_eq!(get_text(options, "up"), Some(&C::Bool(true)));
-    // Every listed option/extension is one the profile claims (getInfo never
-    // lists more than the public data).
-    let C::Map(opts) = options else { panic!() };
-    for (k, _) in opts {
-        let C::Text(name) = k else { panic!() };
-        assert!(Config::pocketkey().options.contains_key(name), "{name}");
-    }
-    if let Some(C::Array(exts)) = get(&info, 2) {
-        for e in exts {
-            let C::Text(name) = e else { panic!() };
-            assert!(Config::pocketkey().extensions.contains(name), "{name}");
-        }
-    }
+    // Exactly the public facts (nfc-ctap.md §7), field by field.
+    assert_eq!(
+        get(&info, 4).unwrap(),
+        &cmap(vec![
+            (text("rk"), C::Bool(true)),
+            (text("up"), C::Bool(true)),
+            (text("clientPin"), C::Bool(false)),
+            (text("pinUvAuthToken"), C::Bool(true)),
+            (text("credMgmt"), C::Bool(true)),
+            (text("credentialMgmtPreview"), C::Bool(true)),
+            (text("authnrCfg"), C::Bool(true)),
+            (text("setMinPINLength"), C::Bool(true)),
+            (text("makeCredUvNotRqd"), C::Bool(true)),
+            (text("ep"), C::Bool(false)),
+        ])
+    );
+    let Some(C::Array(exts)) = get(&info, 2) else {
+        panic!("extensions")
+    };
+    let mut exts: Vec<String> = exts
+        .iter()
+        .map(|e| e.as_text().unwrap().to_owned())
+        .collect();
+    exts.sort();
+    assert_eq!(
+        exts,
+        ["credBlob", "credProtect", "hmac-secret", "minPinLength"]
+    );
+    let Some(C::Array(protocols)) = get(&info, 6) else {
+        panic!("pinUvAuthProtocols")
+    };
+    let mut protocols: Vec<i128> = protocols.iter().map(as_int).collect();
+    protocols.sort_unstable();
+    assert_eq!(protocols, [1, 2]);
+    assert_eq!(as_int(get(&info, 0x0D).unwrap()), 4, "minPINLength");
+    assert_eq!(as_int(get(&info, 0x0F).unwrap()), 64, "maxCredBlobLength");
+    assert_eq!(
+        as_int(get(&info, 0x10).unwrap()),
+        3,
+        "maxRPIDsForSetMinPINLength"
+    );
+    assert!(get(&info, 0x0B).is_none(), "no largeBlobs on the ACS card");
 
     let mut card = Card::new(1, Config::default(), false);
     let info = card.ctap(GET_INFO, None).ok();
@@ -520,4 +546,54 @@ fn ids_and_keys_distinct_across_restarts() {
         }
         card.restart();
     }
+}
+
+#[test]
+fn iso_process_refuses_other_classes_and_instructions() {
+    use applet::iso::{Command, Status};
+    let cmd = |cla: u8, ins: u8| Command {
+        cla,
+        ins,
+        p1: 0,
+        p2: 0,
+        data: &[],
+        ne: 256,
+        extended: false,
+    };
+    let mut card = Card::new(20, Config::default(), false);
+    let mut reply = Vec::new();
+    assert_eq!(
+        card.applet().process(&cmd(0x80, 0x01), &mut reply),
+        Err(Status::ClassNotSupported)
+    );
+    assert_eq!(
+        card.applet().process(&cmd(0x00, 0x04), &mut reply),
+        Err(Status::InstructionNotSupportedOrInvalid)
+    );
+    assert!(reply.is_empty());
+    // U2F off: the U2F instructions are unknown.
+    let config = Config {
+        u2f: false,
+        ..Config::default()
+    };
+    let mut card = Card::new(20, config, false);
+    for ins in [0x01, 0x02, 0x03] {
+        assert_eq!(
+            card.applet().process(&cmd(0x00, ins), &mut reply),
+            Err(Status::InstructionNotSupportedOrInvalid)
+        );
+    }
+}
+
+#[test]
+fn end_of_session_ends_next_assertion_sequence() {
+    let mut card = Card::new(21, Config::default(), false);
+    register(&mut card, RP, b"a", -7, true);
+    register(&mut card, RP, b"b", -7, true);
+    card.ctap(GA, Some(ga_request(RP, &cdh(1), &[]))).ok();
+    card.applet().end_session();
+    assert_eq!(card.ctap(GNA, None).status, 0x30);
+    card.ctap(GA, Some(ga_request(RP, &cdh(1), &[]))).ok();
+    card.applet().deselect();
+    assert_eq!(card.ctap(GNA, None).status, 0x30);
 }

@@ -490,6 +490,7 @@ fn deleted_discoverable_credential_is_refused() {
                 id: id.clone(),
                 rp_id_hash: application,
                 rp_id: "example.com".into(),
+                rp_name: None,
                 user_id: vec![1],
                 user_name: None,
                 user_display_name: None,

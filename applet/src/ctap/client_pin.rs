@@ -35,7 +35,7 @@ use crate::config::Config;
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::machine::{NewPinRequest, TokenRequest};
-use crate::pin::protocol::{CoseEcdhKey, PinUvAuthProtocol};
+use crate::pin::protocol::CoseEcdhKey;
 use crate::pin::token::permission;
 use crate::pin::uv::check_protocol;
 use crate::pin::{PinState, PinStore};
@@ -131,7 +131,7 @@ impl<'a> Request<'a> {
 /// layout). Wrong CBOR types are `CBOR_UNEXPECTED_TYPE` at once; a missing
 /// or wrong field makes the key unusable (`Ok(None)`), which the state
 /// machine reports as `CTAP1_ERR_INVALID_PARAMETER` at the decapsulate step.
-fn parse_key_agreement(map: &Map<'_>) -> Result<Option<CoseEcdhKey>, CtapError> {
+pub fn parse_key_agreement(map: &Map<'_>) -> Result<Option<CoseEcdhKey>, CtapError> {
     let int = |label| opt(map, label, Value::as_i64);
     let bytes = |label| opt(map, label, Value::as_bytes);
     let kty = int(CoseEcdhKey::LABEL_KTY)?;
@@ -311,15 +311,6 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
             )])))
         }
     }
-}
-
-/// The protocols a profile enables, as [`PinUvAuthProtocol`]s.
-pub fn enabled_protocols(config: &Config) -> Vec<PinUvAuthProtocol> {
-    config
-        .pin_uv_auth_protocols
-        .iter()
-        .filter_map(|p| PinUvAuthProtocol::from_wire(u64::from(*p)).ok())
-        .collect()
 }
 
 /// The dispatcher's entry point.

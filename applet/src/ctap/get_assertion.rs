@@ -20,14 +20,14 @@
 //! Status order: CBOR/parameter errors; pinUvAuthParam probe/protocol;
 //! `rk` option → INVALID_OPTION; `uv: true` without pinUvAuthParam →
 //! INVALID_OPTION; PUAT_REQUIRED (alwaysUv); PIN_AUTH_INVALID;
-//! NO_CREDENTIALS; user presence; storage failure (CTAP1_ERR_OTHER).
+//! NO_CREDENTIALS; extension inputs (`extensions::check_get_assertion`);
+//! user presence; storage failure (CTAP1_ERR_OTHER).
 
 use super::extensions;
 use super::parse::{self, Options};
 use super::{descriptor, rp_id_hash, Authenticator, Failure};
 use crate::authdata::{self, FLAG_UP, FLAG_UV};
 use crate::cbor::{Map, Value};
-use crate::credential::Sealed;
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::uv::{PinUvAuth, UvFor};
@@ -129,6 +129,9 @@ pub fn handle(
     let Some(first) = ids.first().cloned() else {
         return Err(CtapError::NoCredentials.into());
     };
+    // Extension inputs (CTAP 2.1 §6.2.2: after locating credentials,
+    // before user presence).
+    extensions::check_get_assertion(auth, req.extensions, up)?;
     if up {
         auth.require_presence(env)?;
         if has_param {
@@ -163,6 +166,7 @@ pub fn handle(
             remaining: ids.into_iter().skip(1).collect(),
             flags,
             last_sent: env.now(),
+            extensions: req.extensions.map(|m| Value::Map(m.pairs().to_vec())),
         });
     }
     Ok(response)
@@ -170,7 +174,7 @@ pub fn handle(
 
 /// Whether `id` is a live credential of ours for this RP, usable with/without UV.
 fn usable(auth: &Authenticator, rp_hash: &[u8; 32], id: &[u8], uv: bool, listed: bool) -> bool {
-    let Some(sealed) = auth.id_key.unwrap(rp_hash, id) else {
+    let Some(sealed) = auth.id_key.open(rp_hash, id) else {
         return false;
     };
     if sealed.flags.discoverable {
@@ -197,12 +201,16 @@ pub(crate) fn assertion(
     total: usize,
     extensions_in: Option<Map<'_>>,
 ) -> Result<Value, Failure> {
-    let Sealed { key, .. } = auth
+    let opened = auth
         .id_key
-        .unwrap(rp_hash, id)
+        .open(rp_hash, id)
         .ok_or(CtapError::NoCredentials)?;
     let uv = flags & FLAG_UV != 0;
-    let ext = extensions::get_assertion(auth, extensions_in, uv, id)?;
+    let credential = extensions::AssertedCredential {
+        id,
+        secret: opened.secret(),
+    };
+    let ext = extensions::get_assertion(auth, env, extensions_in, flags, credential)?;
     let user = auth.resident(id).map(|c| {
         let mut u = vec![(Value::from("id"), Value::from(c.user_id.clone()))];
         if uv && total > 1 {
@@ -221,7 +229,7 @@ pub(crate) fn assertion(
     let mut message = Vec::with_capacity(auth_data.len() + client_data_hash.len());
     message.extend_from_slice(&auth_data);
     message.extend_from_slice(client_data_hash);
-    let signature = key.sign(&message);
+    let signature = opened.sign(&message).ok_or(CtapError::Other)?;
     let mut response = vec![
         (Value::from(1u8), descriptor(id)),
         (Value::from(2u8), Value::from(auth_data)),
@@ -229,6 +237,9 @@ pub(crate) fn assertion(
     ];
     if let Some(u) = user {
         response.push((Value::from(4u8), u));
+    }
+    if let Some(key) = ext.large_blob_key {
+        response.push((Value::from(7u8), Value::from(key.to_vec())));
     }
     Ok(Value::Map(response))
 }

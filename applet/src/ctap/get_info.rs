@@ -23,7 +23,10 @@ use crate::pin::PinStore;
 /// Options the code implements. `ep` is implemented as "capable, disabled":
 /// an enterpriseAttestation request is refused. `clientPin` and
 /// `pinUvAuthToken`: `ctap::client_pin`; `authnrCfg` and `setMinPINLength`:
-/// `ctap::config`.
+/// `ctap::config`; `credMgmt` and `credentialMgmtPreview`:
+/// `ctap::cred_mgmt`; `largeBlobs`: `ctap::large_blobs`; `makeCredUvNotRqd`:
+/// `ctap::make_credential` (a PIN-protected card makes non-discoverable
+/// credentials without a pinUvAuthParam).
 pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "rk",
     "up",
@@ -32,10 +35,22 @@ pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "pinUvAuthToken",
     "authnrCfg",
     "setMinPINLength",
+    "credMgmt",
+    "credentialMgmtPreview",
+    "largeBlobs",
+    "makeCredUvNotRqd",
 ];
 
-/// Extensions the code implements.
-pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[];
+/// Extensions the code implements (`ctap::extensions`).
+/// `largeBlobKey` is only useful with the `largeBlobs` option
+/// (authenticatorLargeBlobs), which the default profile claims.
+pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
+    "credBlob",
+    "credProtect",
+    "hmac-secret",
+    "largeBlobKey",
+    "minPinLength",
+];
 
 /// Whether option `name` is claimed by the profile and implemented.
 pub fn option_enabled(config: &Config, name: &str) -> bool {

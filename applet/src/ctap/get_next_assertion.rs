@@ -2,7 +2,9 @@
 //!
 //! ```text
 //!  request:  08                      (no parameters)
-//!  response: 00 { 0x01 credential, 0x02 authData, 0x03 signature, 0x04 user }
+//!  response: 00 { 0x01 credential, 0x02 authData, 0x03 signature, 0x04 user,
+//!                 ?0x07 largeBlobKey }
+//!  extensions: those of the getAssertion, processed for each credential
 //!  errors:   NOT_ALLOWED  no getAssertion sequence pending (none yet, another
 //!                         command came in between, power cycle, all returned,
 //!                         or more than 30 s since the previous assertion)
@@ -34,6 +36,7 @@ pub fn handle(auth: &mut Authenticator, env: &mut dyn Env) -> Result<Value, Fail
         if auth.resident(&id).is_none() {
             continue;
         }
+        let extensions = it.extensions.as_ref().and_then(|v| v.as_map().ok());
         let result = assertion(
             auth,
             env,
@@ -42,7 +45,7 @@ pub fn handle(auth: &mut Authenticator, env: &mut dyn Env) -> Result<Value, Fail
             &id,
             it.flags,
             total,
-            None,
+            extensions,
         );
         match result {
             Ok(response) => {

@@ -40,6 +40,8 @@ pub struct Request<'a> {
     pub client_data_hash: &'a [u8],
     /// rp.id.
     pub rp_id: &'a str,
+    /// rp.name.
+    pub rp_name: Option<&'a str>,
     /// user.id.
     pub user_id: &'a [u8],
     /// user.name.
@@ -68,7 +70,7 @@ pub fn parse<'a>(auth: &Authenticator, params: &'a Value) -> Result<Request<'a>,
     let client_data_hash = m.required(0x01)?.as_bytes()?;
     let rp = m.required(0x02)?.as_map()?;
     let rp_id = rp.required_text("id")?.as_text()?;
-    parse::opt_text(&rp, "name")?;
+    let rp_name = parse::opt_text(&rp, "name")?;
     if rp_id.is_empty() {
         return Err(CtapError::MissingParameter);
     }
@@ -109,6 +111,7 @@ pub fn parse<'a>(auth: &Authenticator, params: &'a Value) -> Result<Request<'a>,
     Ok(Request {
         client_data_hash,
         rp_id,
+        rp_name,
         user_id,
         user_name,
         user_display_name,
@@ -183,7 +186,7 @@ pub fn handle(
         return Err(CtapError::CredentialExcluded.into());
     }
     // Step 13: extensions.
-    let ext = extensions::make_credential(auth, req.extensions, uv, rk)?;
+    let ext = extensions::make_credential(auth, env, req.extensions, rk, req.rp_id)?;
     // Step 14: user presence.
     auth.require_presence(env)?;
     if has_param {
@@ -227,6 +230,7 @@ fn create(
                 id: id.clone(),
                 rp_id_hash: rp_hash,
                 rp_id: truncate_utf8(req.rp_id, max_len),
+                rp_name: req.rp_name.map(|s| truncate_utf8(s, max_len)),
                 user_id: req.user_id.to_vec(),
                 user_name: req.user_name.map(|s| truncate_utf8(s, max_len)),
                 user_display_name: req.user_display_name.map(|s| truncate_utf8(s, max_len)),
@@ -263,6 +267,9 @@ fn create(
         (Value::from(2u8), Value::from(auth_data)),
         (Value::from(3u8), att_stmt),
     ];
+    if let Some(key) = ext.large_blob_key {
+        response.push((Value::from(5u8), Value::from(key.to_vec())));
+    }
     if !ext.unsigned.is_empty() {
         response.push((Value::from(6u8), Value::Map(ext.unsigned)));
     }

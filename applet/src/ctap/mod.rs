@@ -19,10 +19,12 @@
 
 pub mod client_pin;
 pub mod config;
+pub mod cred_mgmt;
 pub mod extensions;
 pub mod get_assertion;
 pub mod get_info;
 pub mod get_next_assertion;
+pub mod large_blobs;
 pub mod make_credential;
 pub mod reset;
 pub mod selection;
@@ -51,10 +53,16 @@ pub const CLIENT_PIN: u8 = 0x06;
 pub const RESET: u8 = 0x07;
 /// authenticatorGetNextAssertion.
 pub const GET_NEXT_ASSERTION: u8 = 0x08;
+/// authenticatorCredentialManagement.
+pub const CREDENTIAL_MANAGEMENT: u8 = 0x0A;
 /// authenticatorSelection.
 pub const SELECTION: u8 = 0x0B;
+/// authenticatorLargeBlobs.
+pub const LARGE_BLOBS: u8 = 0x0C;
 /// authenticatorConfig.
 pub const CONFIG: u8 = 0x0D;
+/// authenticatorCredentialManagement, FIDO_2_1_PRE command byte.
+pub const CREDENTIAL_MANAGEMENT_PRE: u8 = 0x41;
 
 /// Why a command did not produce a response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -125,6 +133,10 @@ impl Authenticator {
             // CTAP 2.1 §6.3: any other command ends a getNextAssertion sequence.
             self.transient.assertions = None;
         }
+        if command != CREDENTIAL_MANAGEMENT && command != CREDENTIAL_MANAGEMENT_PRE {
+            // Any other command ends a credential-management enumeration.
+            self.transient.cred_mgmt = None;
+        }
         let response = match command {
             MAKE_CREDENTIAL => make_credential::handle(self, env, &params(body)?)?,
             GET_ASSERTION => get_assertion::handle(self, env, &params(body)?)?,
@@ -145,6 +157,18 @@ impl Authenticator {
             CONFIG if get_info::option_enabled(&self.config, "authnrCfg") => {
                 config::handle(self, env, &params(body)?)?;
                 return Ok(client_pin::status_ok(None));
+            }
+            CREDENTIAL_MANAGEMENT | CREDENTIAL_MANAGEMENT_PRE
+                if cred_mgmt::supported(self, command) =>
+            {
+                // Taken first: even a malformed request ends an enumeration.
+                let enumeration = self.transient.cred_mgmt.take();
+                let response = cred_mgmt::handle(self, env, enumeration, &params(body)?)?;
+                return Ok(client_pin::status_ok(response));
+            }
+            LARGE_BLOBS if large_blobs::supported(self) => {
+                let response = large_blobs::handle(self, env, &params(body)?)?;
+                return Ok(client_pin::status_ok(response));
             }
             _ => return Err(CtapError::InvalidCommand.into()),
         };

@@ -97,5 +97,7 @@ pub fn handle(auth: &mut Authenticator, env: &mut dyn Env) -> Result<(), Failure
     })?;
     auth.id_key = IdKey::derive(&auth.state.identity().master_key);
     auth.transient.assertions = None;
+    // A large-blob write begun before the wipe does not continue after it.
+    auth.transient.large_blob_write = None;
     Ok(())
 }

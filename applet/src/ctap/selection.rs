@@ -6,10 +6,12 @@
 //!
 //! The platform asks the user to pick an authenticator by touching it. On
 //! NFC the card that is in the field has been picked: the command succeeds
-//! once user presence is established (the caller answers
-//! `UserPresenceNeeded`, or `CTAP2_ERR_OPERATION_DENIED` when the client
-//! cannot wait, exactly as for any other command that needs presence). It
-//! changes no state and uses no PIN.
+//! once user presence is established. Without presence the applet answers
+//! `UserPresenceNeeded` (`91 00` polling) when the client may wait, else
+//! `CTAP2_ERR_USER_ACTION_TIMEOUT` (0x2F), exactly as for any other command
+//! that needs presence: §6.9 keeps `CTAP2_ERR_OPERATION_DENIED` for a user
+//! who explicitly declines, which a card without a button cannot observe.
+//! It changes no state and uses no PIN.
 
 use super::{Authenticator, Failure};
 use crate::env::Env;

@@ -23,6 +23,7 @@
 
 use std::fmt;
 
+use p256::elliptic_curve::zeroize::Zeroizing;
 use subtle::ConstantTimeEq;
 
 use crate::env::Env;
@@ -154,6 +155,18 @@ impl PinState {
         self.key_agreement[index(protocol)].public_key()
     }
 
+    /// `decapsulate(keyAgreement)` with the card's key agreement key of
+    /// `protocol`; an unusable key (`None`) or a point off the curve is
+    /// `CTAP1_ERR_INVALID_PARAMETER`. Also what the hmac-secret extension
+    /// uses for its `keyAgreement` (CTAP 2.1 §12.5).
+    pub fn shared_secret(
+        &self,
+        protocol: PinUvAuthProtocol,
+        peer: Option<&CoseEcdhKey>,
+    ) -> Result<SharedSecret, CtapError> {
+        self.decapsulate(protocol, peer)
+    }
+
     /// `decapsulate(keyAgreement)`; a bad key is `CTAP1_ERR_INVALID_PARAMETER`.
     fn decapsulate(
         &self,
@@ -193,7 +206,7 @@ impl PinState {
         // Persist the decrement first: if it cannot be stored, nothing is
         // compared and no oracle or token comes out of this attempt.
         store.persist_pin_retries(env, left)?;
-        let matches = match secret.decrypt(pin_hash_enc) {
+        let matches = match secret.decrypt(pin_hash_enc).map(Zeroizing::new) {
             Ok(hash) => hash.len() == PIN_HASH_LEN && bool::from(hash.ct_eq(stored.as_slice())),
             Err(_) => false,
         };
@@ -227,9 +240,11 @@ impl PinState {
         secret
             .verify(request.new_pin_enc, request.pin_uv_auth_param)
             .map_err(|_| CtapError::PinAuthInvalid)?;
-        let padded = secret
-            .decrypt(request.new_pin_enc)
-            .map_err(|_| CtapError::PinAuthInvalid)?;
+        let padded = Zeroizing::new(
+            secret
+                .decrypt(request.new_pin_enc)
+                .map_err(|_| CtapError::PinAuthInvalid)?,
+        );
         let pin = policy::check_new_pin(&padded, store.min_pin_length())?;
         store.persist_new_pin(env, &pin)?;
         self.tokens.reset(env.rng());
@@ -252,9 +267,11 @@ impl PinState {
             .verify(&message, request.pin_uv_auth_param)
             .map_err(|_| CtapError::PinAuthInvalid)?;
         self.check_pin_hash(env, store, &stored, &secret, pin_hash_enc)?;
-        let padded = secret
-            .decrypt(request.new_pin_enc)
-            .map_err(|_| CtapError::PinAuthInvalid)?;
+        let padded = Zeroizing::new(
+            secret
+                .decrypt(request.new_pin_enc)
+                .map_err(|_| CtapError::PinAuthInvalid)?,
+        );
         let pin = policy::check_new_pin(&padded, store.min_pin_length())?;
         if store.force_pin_change() && bool::from(pin.hash.ct_eq(&stored)) {
             return Err(CtapError::PinPolicyViolation);

@@ -39,6 +39,7 @@ use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
+use p256::elliptic_curve::zeroize::Zeroize;
 use p256::{EncodedPoint, PublicKey, SecretKey};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -287,6 +288,13 @@ impl fmt::Debug for SharedSecret {
     }
 }
 
+impl Drop for SharedSecret {
+    fn drop(&mut self) {
+        self.hmac_key.zeroize();
+        self.aes_key.zeroize();
+    }
+}
+
 impl SharedSecret {
     /// `kdf(Z)` of the protocol, Z being the ECDH x coordinate.
     fn derive(protocol: PinUvAuthProtocol, z: &[u8]) -> Result<Self, ProtocolError> {
@@ -370,6 +378,8 @@ impl SharedSecret {
 
     /// `decrypt(key, ciphertext)`: protocol one expects whole blocks,
     /// protocol two `IV (16) || whole blocks`.
+    /// Callers holding secret plaintext (a PIN block) wrap it in
+    /// `Zeroizing`.
     pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, ProtocolError> {
         let (iv, body) = match self.protocol {
             PinUvAuthProtocol::One => ([0u8; AES_BLOCK_LEN], ciphertext),

@@ -22,6 +22,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use p256::elliptic_curve::zeroize::Zeroize;
 use subtle::ConstantTimeEq;
 
 use crate::env::CardRng;
@@ -96,6 +97,12 @@ impl fmt::Debug for TokenState {
             .field("permissions", &self.in_use.as_ref().map(|t| t.permissions))
             .field("times", &self.times)
             .finish_non_exhaustive()
+    }
+}
+
+impl Drop for TokenState {
+    fn drop(&mut self) {
+        self.values.zeroize();
     }
 }
 

@@ -16,7 +16,8 @@
 //!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr }
 //!  credential = { 1: id bstr, 2: rpIdHash bstr(32), 3: rpId tstr, 4: userId bstr,
 //!                 ?5: userName tstr, ?6: userDisplayName tstr, 7: created uint,
-//!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32) }
+//!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32),
+//!                 ?11: rpName tstr }
 //! ```
 //! A blob that fails any check is refused with a [`StateError`]; it is never
 //! replaced by a fresh state.
@@ -171,6 +172,9 @@ fn credential_value(c: &ResidentCredential) -> Value {
     if let Some(k) = &c.large_blob_key {
         pairs.push((Value::from(10u8), Value::from(k.to_vec())));
     }
+    if let Some(n) = &c.rp_name {
+        pairs.push((Value::from(11u8), Value::from(n.as_str())));
+    }
     Value::Map(pairs)
 }
 
@@ -288,6 +292,7 @@ fn parse_credential(v: &Value) -> Result<ResidentCredential, StateError> {
         id: bytes(&m, 1, "credential.id")?,
         rp_id_hash: array(&m, 2, "credential.rpIdHash")?,
         rp_id: text(&m, 3, "credential.rpId")?,
+        rp_name: opt_text(&m, 11, "credential.rpName")?,
         user_id: bytes(&m, 4, "credential.userId")?,
         user_name: opt_text(&m, 5, "credential.userName")?,
         user_display_name: opt_text(&m, 6, "credential.userDisplayName")?,

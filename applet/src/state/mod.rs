@@ -60,6 +60,9 @@ pub struct ResidentCredential {
     pub rp_id_hash: [u8; 32],
     /// The RP ID (truncated to `max_stored_string_length` at a UTF-8 boundary).
     pub rp_id: String,
+    /// rp.name, truncated the same way (absent in states written before it
+    /// was kept, and when the platform sent none).
+    pub rp_name: Option<String>,
     /// user.id (at most 64 bytes, WebAuthn §5.4.3).
     pub user_id: Vec<u8>,
     /// user.name, truncated.

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::cbor::Value;
+
 /// What authenticatorGetNextAssertion continues (CTAP 2.1 §6.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AssertionIterator {
@@ -15,6 +17,9 @@ pub struct AssertionIterator {
     pub flags: u8,
     /// When the last assertion of this sequence was sent (30 s timer).
     pub last_sent: Duration,
+    /// The getAssertion extension inputs, processed again for each
+    /// credential (`ctap::extensions`).
+    pub extensions: Option<Value>,
 }
 
 /// State that lives for one power cycle.
@@ -26,6 +31,12 @@ pub struct Transient {
     /// The pending getNextAssertion sequence, if the previous CTAP command
     /// was a getAssertion or getNextAssertion with credentials left.
     pub assertions: Option<AssertionIterator>,
+    /// The credential-management enumeration in progress, if the previous
+    /// CTAP command began or continued one (`ctap::cred_mgmt`).
+    pub cred_mgmt: Option<crate::ctap::cred_mgmt::Enumeration>,
+    /// The authenticatorLargeBlobs set sequence in progress
+    /// (`ctap::large_blobs`).
+    pub large_blob_write: Option<crate::ctap::large_blobs::PendingWrite>,
 }
 
 impl Transient {
@@ -34,6 +45,8 @@ impl Transient {
         Transient {
             powered_at: now,
             assertions: None,
+            cred_mgmt: None,
+            large_blob_write: None,
         }
     }
 }

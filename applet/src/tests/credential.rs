@@ -66,3 +66,16 @@ fn ids_are_distinct() {
         assert!(seen.insert(key.wrap(env.rng(), &[1; 32], &sealed)));
     }
 }
+
+#[test]
+fn opened_signs_like_the_full_key() {
+    for alg in [Algorithm::Es256, Algorithm::EdDsa] {
+        let (_, key, sealed, id) = setup(alg);
+        let opened = key.open(&[1; 32], &id).unwrap();
+        assert_eq!(opened.alg, alg);
+        assert_eq!(opened.flags, sealed.flags);
+        let msg = b"authData || clientDataHash";
+        assert_eq!(opened.sign(msg).unwrap(), sealed.key.sign(msg));
+        assert!(key.open(&[2; 32], &id).is_none());
+    }
+}

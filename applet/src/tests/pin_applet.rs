@@ -279,8 +279,11 @@ fn make_credential_with_a_token_sets_uv_once() {
         assert_eq!(auth_data[32] & 0x05, 0x05);
         // The token's user verification was consumed by that ceremony.
         assert_eq!(tap.status(0x01, Some(&make_credential(&cdh, auth))), 0x33);
-        // Without a param, a PIN-protected card wants one.
-        assert_eq!(tap.status(0x01, Some(&make_credential(&cdh, vec![]))), 0x36);
+        // Without a param, a PIN-protected card wants one for a discoverable
+        // credential (makeCredUvNotRqd spares only non-discoverable ones).
+        let rk = vec![(7, CValue::Map(vec![(text("rk"), CValue::Bool(true))]))];
+        assert_eq!(tap.status(0x01, Some(&make_credential(&cdh, rk))), 0x36);
+        assert_eq!(tap.status(0x01, Some(&make_credential(&cdh, vec![]))), 0x00);
         assert_eq!(tap.retries(), (8, false));
     }
 }

@@ -261,3 +261,25 @@ fn change_pin_counts_mismatches_and_a_bad_mac_does_not() {
         assert!(card.pin_token(protocol, "5678").is_ok());
     }
 }
+
+#[test]
+fn pin_blocked_takes_precedence_over_the_three_mismatch_block() {
+    for protocol in PROTOCOLS {
+        let mut card = card_with_pin(12, protocol);
+        for _ in 0..2 {
+            assert_eq!(card.pin_token(protocol, WRONG), Err(CtapError::PinInvalid));
+        }
+        card.power_cycle();
+        for _ in 0..3 {
+            assert!(card.pin_token(protocol, WRONG).is_err());
+        }
+        assert_eq!(card.retries(), 3);
+        card.power_cycle();
+        assert_eq!(card.pin_token(protocol, WRONG), Err(CtapError::PinInvalid));
+        assert_eq!(card.pin_token(protocol, WRONG), Err(CtapError::PinInvalid));
+        // The third consecutive mismatch is also the last retry.
+        assert_eq!(card.pin_token(protocol, WRONG), Err(CtapError::PinBlocked));
+        assert_eq!(card.retries(), 0);
+        assert_eq!(card.pin_token(protocol, PIN), Err(CtapError::PinBlocked));
+    }
+}

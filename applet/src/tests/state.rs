@@ -24,6 +24,7 @@ fn sample() -> (Identity, Persistent) {
         id: vec![1; 63],
         rp_id_hash: [4; 32],
         rp_id: "example.com".into(),
+        rp_name: Some("Exämple".into()),
         user_id: vec![5; 16],
         user_name: Some("jo".into()),
         user_display_name: Some("Jö Ünïcode".into()),
@@ -144,4 +145,39 @@ proptest! {
         out.extend_from_slice(&sum);
         prop_assert!(decode(&out).is_err() || !body.is_empty());
     }
+}
+
+/// A state blob as written before credentials kept `rp.name` (format
+/// version 1, no credential key 11), assembled byte by byte: it still
+/// loads, with no RP name.
+#[test]
+fn a_blob_without_rp_names_still_loads() {
+    let mut body = vec![0xA2, 0x01, 0xA1, 0x01, 0x58, 0x20];
+    body.extend([7u8; 32]);
+    body.extend([0x02, 0xAA, 0x01, 0x81, 0xA6]);
+    body.extend([0x01, 0x42, 0x01, 0x01, 0x02, 0x58, 0x20]);
+    body.extend([4u8; 32]);
+    body.extend([0x03, 0x69]);
+    body.extend(b"a.example");
+    body.extend([0x04, 0x41, 0x05, 0x07, 0x00, 0x08, 0x01]);
+    body.extend([0x02, 0x01, 0x03, 0x05, 0x05, 0x00, 0x06, 0x08, 0x07, 0x04]);
+    body.extend([0x08, 0x80, 0x09, 0xF4, 0x0A, 0xF4, 0x0B, 0x40]);
+    let mut blob = b"TAPFIDO\x01".to_vec();
+    blob.extend(u32::try_from(body.len()).unwrap().to_be_bytes());
+    blob.extend(&body);
+    let sum = Sha256::digest(&blob);
+    blob.extend(sum);
+    let state = decode(&blob).unwrap();
+    assert_eq!(state.identity().master_key, [7; 32]);
+    let p = state.persistent();
+    assert_eq!(p.sign_count, 5);
+    assert_eq!(p.credentials.len(), 1);
+    let c = &p.credentials[0];
+    assert_eq!(c.id, [1, 1]);
+    assert_eq!(c.rp_id, "a.example");
+    assert_eq!(c.rp_name, None);
+    assert_eq!(c.user_id, [5]);
+    assert_eq!(c.cred_protect, 1);
+    // Written again, the blob is the same bytes (nothing new is added).
+    assert_eq!(encode(state.identity(), p), blob);
 }

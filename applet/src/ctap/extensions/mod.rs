@@ -1,0 +1,222 @@
+//! Extension processing for makeCredential and getAssertion
+//! (CTAP 2.1 §12 "Defined Extensions").
+//!
+//! ```text
+//!  makeCredential extensions (request key 0x06)      authData ED output
+//!  "credProtect":  uint 1..3                    ──▶  "credProtect": uint
+//!  "credBlob":     bstr (≤ maxCredBlobLength)   ──▶  "credBlob": bool (stored?)
+//!  "hmac-secret":  true                         ──▶  "hmac-secret": true
+//!  "minPinLength": true                         ──▶  "minPinLength": uint (listed RPs only)
+//!  "largeBlobKey": true (rk only)               ──▶  response key 0x05 largeBlobKey
+//!
+//!  getAssertion extensions (request key 0x04)        authData ED output
+//!  "hmac-secret":  {1: keyAgreement, 2: saltEnc,
+//!                   3: saltAuth, ?4: protocol}  ──▶  "hmac-secret": bstr (encrypted outputs)
+//!  "credBlob":     true                         ──▶  "credBlob": bstr (empty when none)
+//!  "largeBlobKey": true                         ──▶  response key 0x07 largeBlobKey
+//! ```
+//!
+//! Only extensions listed by getInfo (`get_info::IMPLEMENTED_EXTENSIONS` ∩
+//! the profile's claims) are processed; for the others, and for unknown
+//! names, the input is ignored and no output is produced (§6.1.2, §6.2.2).
+//! Inputs of a processed extension are type-checked
+//! (`CBOR_UNEXPECTED_TYPE`).
+//!
+//! credProtect is enforced by the commands themselves (the level is sealed
+//! in the credential ID's flags, `credential::CredFlags`): excludeList and
+//! allowList/discovery in makeCredential/getAssertion, and U2F authenticate.
+
+pub mod cred_blob;
+pub mod cred_protect;
+pub mod hmac_secret;
+pub mod large_blob_key;
+pub mod min_pin_length;
+
+use super::get_info::extension_enabled;
+use super::Authenticator;
+use crate::authdata::FLAG_UP;
+use crate::cbor::{Map, Value};
+use crate::env::Env;
+use crate::error::CtapError;
+
+/// What the makeCredential extensions decided.
+#[derive(Clone, Debug, Default)]
+pub struct McExtensions {
+    /// credProtect level to seal into the credential (0: not requested).
+    pub cred_protect: u8,
+    /// credBlob to store with a discoverable credential.
+    pub cred_blob: Option<Vec<u8>>,
+    /// largeBlobKey to store with a discoverable credential, also returned
+    /// as makeCredential response key 0x05.
+    pub large_blob_key: Option<[u8; 32]>,
+    /// Authenticator-data extension outputs (ED), as map pairs.
+    pub outputs: Vec<(Value, Value)>,
+    /// Unsigned extension outputs (response key 0x06), as map pairs.
+    pub unsigned: Vec<(Value, Value)>,
+}
+
+/// What the getAssertion extensions produced for one credential.
+#[derive(Clone, Debug, Default)]
+pub struct GaExtensions {
+    /// Authenticator-data extension outputs (ED), as map pairs.
+    pub outputs: Vec<(Value, Value)>,
+    /// The credential's largeBlobKey, when requested (response key 0x07).
+    pub large_blob_key: Option<[u8; 32]>,
+}
+
+/// The credential an assertion is made with, as the extensions see it.
+#[derive(Clone, Copy, Debug)]
+pub struct AssertedCredential<'a> {
+    /// The credential ID.
+    pub id: &'a [u8],
+    /// The 32 secret bytes of its private key (`PrivateKey::to_bytes`),
+    /// the seed of the hmac-secret CredRandom values.
+    pub secret: &'a [u8; 32],
+}
+
+/// The input of extension `name` when the card processes it.
+fn input<'a>(auth: &Authenticator, extensions: Option<&Map<'a>>, name: &str) -> Option<&'a Value> {
+    if !extension_enabled(&auth.config, name) {
+        return None;
+    }
+    extensions.and_then(|m| m.get_text(name))
+}
+
+/// Process makeCredential extension inputs (CTAP 2.1 §6.1.2 step 13).
+///
+/// Errors: `CBOR_UNEXPECTED_TYPE` for an input of the wrong type;
+/// `INVALID_OPTION` for `largeBlobKey` other than `true`, or without `rk`.
+pub fn make_credential(
+    auth: &Authenticator,
+    env: &mut dyn Env,
+    extensions: Option<Map<'_>>,
+    rk: bool,
+    rp_id: &str,
+) -> Result<McExtensions, CtapError> {
+    let m = extensions.as_ref();
+    let mut out = McExtensions::default();
+    let cred_blob_in = input(auth, m, cred_blob::NAME)
+        .map(cred_blob::mc_input)
+        .transpose()?;
+    let cred_protect_in = input(auth, m, cred_protect::NAME)
+        .map(cred_protect::mc_input)
+        .transpose()?
+        .flatten();
+    let hmac_secret_in = input(auth, m, hmac_secret::NAME)
+        .map(hmac_secret::mc_input)
+        .transpose()?;
+    let min_pin_length_in = input(auth, m, min_pin_length::NAME)
+        .map(min_pin_length::mc_input)
+        .transpose()?;
+    let large_blob_key_in = input(auth, m, large_blob_key::NAME)
+        .map(|v| large_blob_key::mc_input(v, rk))
+        .transpose()?;
+
+    if let Some(blob) = cred_blob_in {
+        let stored = cred_blob::mc_accept(blob, rk, auth.config.max_cred_blob_length);
+        out.outputs
+            .push((Value::from(cred_blob::NAME), Value::from(stored.is_some())));
+        out.cred_blob = stored;
+    }
+    if let Some(level) = cred_protect_in {
+        out.cred_protect = level;
+        out.outputs
+            .push((Value::from(cred_protect::NAME), Value::from(level)));
+    }
+    if hmac_secret_in == Some(true) {
+        out.outputs
+            .push((Value::from(hmac_secret::NAME), Value::from(true)));
+    }
+    if min_pin_length_in == Some(true) {
+        if let Some(len) = min_pin_length::mc_output(&auth.state, rp_id) {
+            out.outputs
+                .push((Value::from(min_pin_length::NAME), Value::from(len)));
+        }
+    }
+    if large_blob_key_in.is_some() {
+        out.large_blob_key = Some(large_blob_key::generate(env));
+    }
+    Ok(out)
+}
+
+/// Check getAssertion extension inputs once, after the credentials are
+/// located and before user presence is asked for (CTAP 2.1 §6.2.2 order),
+/// so that a malformed input fails the command with nothing changed (no
+/// presence wait, no counter step).
+///
+/// Errors: those of [`hmac_secret::prepare`] (`MISSING_PARAMETER`,
+/// `CBOR_UNEXPECTED_TYPE`, `INVALID_PARAMETER`, `PIN_AUTH_INVALID`),
+/// `UNSUPPORTED_OPTION` for hmac-secret with `up: false` (the extension
+/// needs user presence), `CBOR_UNEXPECTED_TYPE` / `INVALID_OPTION` for
+/// credBlob / largeBlobKey.
+pub fn check_get_assertion(
+    auth: &Authenticator,
+    extensions: Option<Map<'_>>,
+    up: bool,
+) -> Result<(), CtapError> {
+    let m = extensions.as_ref();
+    if let Some(v) = input(auth, m, hmac_secret::NAME) {
+        // Full check: key agreement, saltAuth, salt lengths.
+        hmac_secret::prepare(&auth.pin, &auth.config, v)?;
+        if !up {
+            return Err(CtapError::UnsupportedOption);
+        }
+    }
+    if let Some(v) = input(auth, m, cred_blob::NAME) {
+        cred_blob::ga_input(v)?;
+    }
+    if let Some(v) = input(auth, m, large_blob_key::NAME) {
+        large_blob_key::ga_input(v)?;
+    }
+    Ok(())
+}
+
+/// Process getAssertion extension inputs for one credential (getAssertion
+/// and each getNextAssertion, CTAP 2.1 §6.2.2, §6.3). `flags` is the
+/// authenticator-data flags byte (UP/UV) of this assertion.
+pub fn get_assertion(
+    auth: &Authenticator,
+    env: &mut dyn Env,
+    extensions: Option<Map<'_>>,
+    flags: u8,
+    credential: AssertedCredential<'_>,
+) -> Result<GaExtensions, CtapError> {
+    let uv = flags & crate::authdata::FLAG_UV != 0;
+    let m = extensions.as_ref();
+    let mut out = GaExtensions::default();
+    if let Some(v) = input(auth, m, cred_blob::NAME) {
+        if cred_blob::ga_input(v)? {
+            let blob = auth
+                .resident(credential.id)
+                .and_then(|c| c.cred_blob.clone())
+                .unwrap_or_default();
+            out.outputs
+                .push((Value::from(cred_blob::NAME), Value::from(blob)));
+        }
+    }
+    if let Some(v) = input(auth, m, hmac_secret::NAME) {
+        if flags & FLAG_UP == 0 {
+            return Err(CtapError::UnsupportedOption);
+        }
+        let (secret, salts) = hmac_secret::prepare(&auth.pin, &auth.config, v)?;
+        let master_key = &auth.state.identity().master_key;
+        let cred_random = hmac_secret::cred_random(master_key, credential.secret, uv);
+        let output = hmac_secret::output(env, &secret, &cred_random, &salts)?;
+        out.outputs
+            .push((Value::from(hmac_secret::NAME), Value::from(output)));
+    }
+    if let Some(v) = input(auth, m, large_blob_key::NAME) {
+        large_blob_key::ga_input(v)?;
+        out.large_blob_key = auth.resident(credential.id).and_then(|c| c.large_blob_key);
+    }
+    Ok(out)
+}
+
+/// The authenticator-data extensions map, or `None` when there are no outputs.
+pub fn outputs_map(outputs: &[(Value, Value)]) -> Option<Value> {
+    if outputs.is_empty() {
+        None
+    } else {
+        Some(Value::Map(outputs.to_vec()))
+    }
+}

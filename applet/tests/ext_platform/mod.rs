@@ -1,0 +1,260 @@
+//! The platform side of PIN/UV auth protocols one and two and of the
+//! hmac-secret extension (CTAP 2.1 §6.5.6, §6.5.7, §12.5), written for the
+//! extension tests from the specification: ECDH with `p256`, HKDF built
+//! from HMAC (RFC 5869), CBC built from the raw AES block cipher, CBOR with
+//! ciborium. Nothing here uses the applet's own PIN, key or CBOR code.
+#![allow(dead_code)]
+
+use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use aes::Aes256;
+use ciborium::Value as C;
+use hmac::{Hmac, Mac};
+use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
+use p256::{EncodedPoint, PublicKey, SecretKey};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+use sha2::{Digest, Sha256};
+
+use crate::client::{as_bytes, bytes, cmap, get, int, text, Card};
+
+pub const CLIENT_PIN: u8 = 0x06;
+pub const RESET: u8 = 0x07;
+pub const CONFIG: u8 = 0x0D;
+
+/// Token permissions (CTAP 2.1 §6.5.5.7).
+pub const PERM_MC: u64 = 0x01;
+pub const PERM_GA: u64 = 0x02;
+pub const PERM_ACFG: u64 = 0x20;
+
+pub fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
+    m.update(msg);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// HKDF-SHA-256 with L = 32: T(1) = HMAC(HMAC(salt, IKM), info || 01).
+fn hkdf32(salt: &[u8], ikm: &[u8], info: &[u8]) -> Vec<u8> {
+    let prk = hmac(salt, ikm);
+    let mut t = info.to_vec();
+    t.push(1);
+    hmac(&prk, &t)
+}
+
+fn cbc_encrypt(key: &[u8], iv: &[u8; 16], pt: &[u8]) -> Vec<u8> {
+    assert_eq!(pt.len() % 16, 0);
+    let aes = Aes256::new_from_slice(key).unwrap();
+    let mut prev = *iv;
+    let mut out = Vec::new();
+    for chunk in pt.chunks(16) {
+        let mut block = [0u8; 16];
+        for i in 0..16 {
+            block[i] = chunk[i] ^ prev[i];
+        }
+        let mut b = block.into();
+        aes.encrypt_block(&mut b);
+        prev = b.into();
+        out.extend_from_slice(&prev);
+    }
+    out
+}
+
+fn cbc_decrypt(key: &[u8], iv: &[u8; 16], ct: &[u8]) -> Vec<u8> {
+    assert_eq!(ct.len() % 16, 0, "ciphertext is whole blocks");
+    let aes = Aes256::new_from_slice(key).unwrap();
+    let mut prev = *iv;
+    let mut out = Vec::new();
+    for chunk in ct.chunks(16) {
+        let c: [u8; 16] = chunk.try_into().unwrap();
+        let mut b = c.into();
+        aes.decrypt_block(&mut b);
+        let p: [u8; 16] = b.into();
+        for i in 0..16 {
+            out.push(p[i] ^ prev[i]);
+        }
+        prev = c;
+    }
+    out
+}
+
+/// One key agreement with the card: the platform key and the shared
+/// secret, for protocol 1 or 2.
+pub struct Session {
+    pub protocol: u8,
+    /// The platform's COSE_Key (sent as keyAgreement).
+    pub platform_key: C,
+    hmac_key: Vec<u8>,
+    aes_key: Vec<u8>,
+    rng: ChaCha20Rng,
+}
+
+impl Session {
+    /// getKeyAgreement, then ECDH and the protocol's KDF.
+    pub fn new(card: &mut Card, protocol: u8, seed: u64) -> Self {
+        let resp = card
+            .ctap(
+                CLIENT_PIN,
+                Some(cmap(vec![(int(1), int(protocol.into())), (int(2), int(2))])),
+            )
+            .ok();
+        let cose = get(&resp, 1).unwrap();
+        Self::with_card_key(cose, protocol, seed)
+    }
+
+    /// ECDH with a given card COSE_Key.
+    pub fn with_card_key(cose: &C, protocol: u8, seed: u64) -> Self {
+        let x = as_bytes(get(cose, -2).unwrap());
+        let y = as_bytes(get(cose, -3).unwrap());
+        let point =
+            EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
+        let card_pub = PublicKey::from_encoded_point(&point).unwrap();
+        let mut rng = ChaCha20Rng::seed_from_u64(seed);
+        let secret = SecretKey::random(&mut rng);
+        let z = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), card_pub.as_affine());
+        let z = z.raw_secret_bytes().to_vec();
+        let (hmac_key, aes_key) = match protocol {
+            1 => {
+                let k = Sha256::digest(&z).to_vec();
+                (k.clone(), k)
+            }
+            2 => (
+                hkdf32(&[0; 32], &z, b"CTAP2 HMAC key"),
+                hkdf32(&[0; 32], &z, b"CTAP2 AES key"),
+            ),
+            _ => panic!("protocol {protocol}"),
+        };
+        let p = secret.public_key().to_encoded_point(false);
+        let platform_key = cmap(vec![
+            (int(1), int(2)),
+            (int(3), int(-25)),
+            (int(-1), int(1)),
+            (int(-2), bytes(p.x().unwrap())),
+            (int(-3), bytes(p.y().unwrap())),
+        ]);
+        Session {
+            protocol,
+            platform_key,
+            hmac_key,
+            aes_key,
+            rng,
+        }
+    }
+
+    pub fn encrypt(&mut self, pt: &[u8]) -> Vec<u8> {
+        match self.protocol {
+            1 => cbc_encrypt(&self.aes_key, &[0; 16], pt),
+            _ => {
+                let mut iv = [0u8; 16];
+                self.rng.fill_bytes(&mut iv);
+                let mut out = iv.to_vec();
+                out.extend(cbc_encrypt(&self.aes_key, &iv, pt));
+                out
+            }
+        }
+    }
+
+    pub fn decrypt(&self, ct: &[u8]) -> Vec<u8> {
+        match self.protocol {
+            1 => cbc_decrypt(&self.aes_key, &[0; 16], ct),
+            _ => {
+                let iv: [u8; 16] = ct[..16].try_into().unwrap();
+                cbc_decrypt(&self.aes_key, &iv, &ct[16..])
+            }
+        }
+    }
+
+    pub fn authenticate(&self, msg: &[u8]) -> Vec<u8> {
+        authenticate(self.protocol, &self.hmac_key, msg)
+    }
+
+    /// The hmac-secret getAssertion input for `salts`, with the protocol
+    /// field present unless `omit_protocol` (protocol one is the default).
+    pub fn hmac_secret_input(&mut self, salts: &[u8], omit_protocol: bool) -> C {
+        let salt_enc = self.encrypt(salts);
+        let salt_auth = self.authenticate(&salt_enc);
+        let mut m = vec![
+            (int(1), self.platform_key.clone()),
+            (int(2), bytes(&salt_enc)),
+            (int(3), bytes(&salt_auth)),
+        ];
+        if !omit_protocol {
+            m.push((int(4), int(self.protocol.into())));
+        }
+        cmap(m)
+    }
+}
+
+/// authenticate(key, msg) of a protocol (token or shared-secret HMAC key).
+pub fn authenticate(protocol: u8, key: &[u8], msg: &[u8]) -> Vec<u8> {
+    let mut mac = hmac(key, msg);
+    if protocol == 1 {
+        mac.truncate(16);
+    }
+    mac
+}
+
+/// setPIN (0x03) with `pin`.
+pub fn set_pin(card: &mut Card, protocol: u8, pin: &str) {
+    let mut s = Session::new(card, protocol, 0x5e7);
+    let mut padded = pin.as_bytes().to_vec();
+    padded.resize(64, 0);
+    let new_pin_enc = s.encrypt(&padded);
+    let param = s.authenticate(&new_pin_enc);
+    card.ctap(
+        CLIENT_PIN,
+        Some(cmap(vec![
+            (int(1), int(protocol.into())),
+            (int(2), int(3)),
+            (int(3), s.platform_key.clone()),
+            (int(4), bytes(&param)),
+            (int(5), bytes(&new_pin_enc)),
+        ])),
+    )
+    .ok();
+}
+
+/// getPinUvAuthTokenUsingPinWithPermissions (0x09): the token.
+pub fn token(card: &mut Card, protocol: u8, pin: &str, perms: u64, rp: Option<&str>) -> Vec<u8> {
+    let mut s = Session::new(card, protocol, 0x70c);
+    let pin_hash = &Sha256::digest(pin.as_bytes())[..16];
+    let pin_hash_enc = s.encrypt(pin_hash);
+    let mut m = vec![
+        (int(1), int(protocol.into())),
+        (int(2), int(9)),
+        (int(3), s.platform_key.clone()),
+        (int(6), bytes(&pin_hash_enc)),
+        (int(9), int(perms.try_into().unwrap())),
+    ];
+    if let Some(rp) = rp {
+        m.push((int(10), text(rp)));
+    }
+    let resp = card.ctap(CLIENT_PIN, Some(cmap(m))).ok();
+    s.decrypt(&as_bytes(get(&resp, 2).unwrap()))
+}
+
+/// pinUvAuthParam for makeCredential / getAssertion.
+pub fn uv_param(protocol: u8, token: &[u8], cdh: &[u8; 32]) -> Vec<u8> {
+    authenticate(protocol, token, cdh)
+}
+
+/// authenticatorConfig setMinPINLength (0x03) with minPinLengthRPIDs.
+pub fn set_min_pin_length(card: &mut Card, pin: &str, len: u8, rp_ids: &[&str]) {
+    let tok = token(card, 2, pin, PERM_ACFG, None);
+    let params = cmap(vec![
+        (int(1), int(len.into())),
+        (int(2), C::Array(rp_ids.iter().map(|r| text(r)).collect())),
+    ]);
+    let mut msg = vec![0xff; 32];
+    msg.extend_from_slice(&[0x0d, 0x03]);
+    msg.extend(crate::client::ser(&params));
+    let param = authenticate(2, &tok, &msg);
+    let reply = card.ctap(
+        CONFIG,
+        Some(cmap(vec![
+            (int(1), int(3)),
+            (int(2), params),
+            (int(3), int(2)),
+            (int(4), bytes(&param)),
+        ])),
+    );
+    assert_eq!(reply.status, 0, "setMinPINLength");
+}

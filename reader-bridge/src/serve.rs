@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use applet::attestation::{AttestationCa, AttestationError};
+use applet::attestation::AttestationCa;
 use applet::config::{Aaguid, Config};
 use applet::fido::{FidoApplet, LoadError};
 use rand_core::OsRng;
@@ -25,14 +25,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use vsmartcard::{Backoff, Options, VirtualCard};
-use zeroize::Zeroizing;
 
 use crate::bridge::{BoxedApplet, Bridge};
 use crate::control::{self, CardHandle, ControlError, PresenceSwitch, Switchboard};
 use crate::echo::EchoApplet;
 use crate::env::CardEnv;
 use crate::profile::Profile;
-use crate::storage::{FileStorage, OpenError};
+use crate::storage::{load_attestation_ca, CaFileError, FileStorage, OpenError};
 
 /// One card to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -118,16 +117,9 @@ pub enum ServeError {
         /// What went wrong.
         reason: String,
     },
-    /// The attestation CA files hold no usable CA.
-    #[error("attestation CA ({cert}, {key}): {source}")]
-    Attestation {
-        /// Certificate file.
-        cert: PathBuf,
-        /// Key file.
-        key: PathBuf,
-        /// Why it is unusable.
-        source: AttestationError,
-    },
+    /// The attestation CA files could not be read or hold no usable CA.
+    #[error(transparent)]
+    CaFile(#[from] CaFileError),
     /// A serving task ended unexpectedly (a panic).
     #[error("a serving task failed: {0}")]
     Task(String),
@@ -223,16 +215,7 @@ pub fn load_or_create_ca(
     let exists = |p: &Path| p.try_exists().map_err(|e| ca_err(p, &e));
     match (explicit, exists(&cert)?, exists(&key)?) {
         (None, false, false) => create_test_ca(state_dir, &cert, &key),
-        (_, true, true) => {
-            let cert_pem = std::fs::read_to_string(&cert).map_err(|e| ca_err(&cert, &e))?;
-            let key_pem =
-                Zeroizing::new(std::fs::read_to_string(&key).map_err(|e| ca_err(&key, &e))?);
-            AttestationCa::from_pem(&cert_pem, &key_pem).map_err(|source| ServeError::Attestation {
-                cert: cert.clone(),
-                key: key.clone(),
-                source,
-            })
-        }
+        (_, true, true) => Ok(load_attestation_ca(&cert, &key)?),
         (_, cert_exists, _) => {
             let missing = if cert_exists { &key } else { &cert };
             Err(ServeError::Ca {
@@ -337,36 +320,32 @@ pub fn fido_config(base: Config, aaguid: Option<[u8; 16]>) -> Config {
     }
 }
 
-/// Completes on Ctrl-C (SIGINT) or SIGTERM.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    result = tokio::signal::ctrl_c() => {
-                        if result.is_err() {
-                            let _ = term.recv().await;
-                        }
-                    }
-                    _ = term.recv() => {}
-                }
-            }
-            Err(err) => {
-                tracing::warn!(%err, "cannot watch SIGTERM");
-                if tokio::signal::ctrl_c().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            }
+/// A future that completes on Ctrl-C (SIGINT) or SIGTERM.
+///
+/// The handlers are installed when this function is called (inside the
+/// runtime), not when the future is first polled, so a signal that arrives
+/// while the cards are still starting is not lost (nor fatal).
+#[cfg(unix)]
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT"),
+            _ = terminate.recv() => tracing::info!("SIGTERM"),
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+/// A future that completes on Ctrl-C.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    }
+    })
 }
 
 /// A card ready to be served: its switches and the card itself.

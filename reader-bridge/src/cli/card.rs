@@ -206,8 +206,7 @@ pub fn parse_aaguid(text: &str) -> Result<[u8; 16], String> {
 pub fn run(args: CardArgs) -> Result<(), CliError> {
     let config = args.to_config()?;
     runtime()?.block_on(async move {
-        let shutdown = serve::shutdown_signal();
-        serve::run(config, shutdown).await
-    })?;
-    Ok(())
+        let shutdown = serve::shutdown_signal().map_err(CliError::Signals)?;
+        serve::run(config, shutdown).await.map_err(CliError::from)
+    })
 }

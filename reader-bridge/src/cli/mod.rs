@@ -48,6 +48,9 @@ pub enum CliError {
     /// Talking to or starting the control API failed.
     #[error(transparent)]
     Control(#[from] crate::control::ControlError),
+    /// The Ctrl-C / SIGTERM handlers could not be installed.
+    #[error("cannot watch for Ctrl-C / SIGTERM: {0}")]
+    Signals(std::io::Error),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),

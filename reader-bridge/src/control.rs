@@ -7,7 +7,7 @@
 //! ```text
 //!  GET /                    200  JSON status of every card
 //!  GET /usb{N}/power/off    200  card on vpcd slot N leaves the reader
-//!                                (its vpcd connection closes)
+//!                                (answered once its vpcd connection is closed)
 //!  GET /usb{N}/power/on     200  card N is put back (reconnects to vpcd)
 //!  GET /usb{N}/touch/on     200  presence asserted   (Presence::Touched)
 //!  GET /usb{N}/touch/off    200  back to the NFC rule (Presence::Field)
@@ -48,6 +48,9 @@ pub const MAX_REQUEST_HEAD: usize = 8 * 1024;
 
 /// How long a client may take to send its request head.
 const READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Longest wait of `power/off` for the vpcd connection to close.
+pub const POWER_OFF_WAIT: Duration = Duration::from_secs(3);
 
 /// Connections served at the same time; more wait in the accept queue.
 const MAX_CONNECTIONS: usize = 32;
@@ -231,7 +234,12 @@ impl Switchboard {
     }
 
     /// Carry out a routed request; returns status code and JSON body.
-    pub fn apply(&self, route: Route) -> (u16, String) {
+    ///
+    /// `power/off` answers once the card's vpcd connection is closed (the
+    /// link state has left `connected`), or after [`POWER_OFF_WAIT`] at most,
+    /// so a client that then waits for pcscd to report the removal never
+    /// races the card. `power/on` answers at once (vpcd may be absent).
+    pub async fn apply(&self, route: Route) -> (u16, String) {
         let slot = match route {
             Route::Status => return (200, self.status_json()),
             Route::Power { slot, .. } | Route::Touch { slot, .. } => slot,
@@ -243,7 +251,16 @@ impl Switchboard {
             Route::Status => {}
             Route::Power { on, .. } => {
                 tracing::info!(slot, on, "control API: power");
+                let mut link = card.link.subscribe();
                 card.inserted.send_replace(on);
+                if !on {
+                    let closed = link.wait_for(|state| {
+                        !matches!(state, LinkState::Connected | LinkState::Connecting)
+                    });
+                    if tokio::time::timeout(POWER_OFF_WAIT, closed).await.is_err() {
+                        tracing::warn!(slot, "power off: the vpcd link is still up");
+                    }
+                }
             }
             Route::Touch { presence, .. } => {
                 tracing::info!(slot, touch = presence_name(presence), "control API: touch");
@@ -424,7 +441,7 @@ async fn handle(mut stream: TcpStream, board: &Switchboard) -> io::Result<()> {
         Err(_) => return Ok(()),
     };
     let (status, body) = match head.and_then(|head| route_request(&head)) {
-        Ok(route) => board.apply(route),
+        Ok(route) => board.apply(route).await,
         Err(reject) => (reject.status(), error_json(reason(reject.status()))),
     };
     let mut response = format!(

@@ -4,7 +4,7 @@
 //!  tapfido card ─▶ serve::run
 //!                    ├─ per card: Bridge(profile ATR, FIDO applet [, echo])
 //!                    │            └─ CardEnv (OsRng, Instant, touch switch, FileStorage)
-//!                    │   wrapped in TracedCard (APDU count, --trace)
+//!                    │   wrapped in TracedCard (power events, --trace)
 //!                    │   └─ vsmartcard::serve ══TCP══▶ vpcd slot N
 //!                    └─ control::serve (loopback HTTP) ─▶ Switchboard
 //!  Ctrl-C / SIGTERM ─▶ every vpcd connection closes (cards removed), exit 0
@@ -16,7 +16,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use applet::attestation::{AttestationCa, AttestationError};
+use applet::attestation::AttestationCa;
 use applet::config::{Aaguid, Config};
 use applet::fido::{FidoApplet, LoadError};
 use rand_core::OsRng;
@@ -25,11 +25,13 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use vsmartcard::{Backoff, Options, VirtualCard};
-use zeroize::Zeroizing;
 
+use crate::bridge::{BoxedApplet, Bridge};
 use crate::control::{self, CardHandle, ControlError, PresenceSwitch, Switchboard};
+use crate::echo::EchoApplet;
 use crate::env::CardEnv;
-use crate::storage::{FileStorage, OpenError};
+use crate::profile::Profile;
+use crate::storage::{load_attestation_ca, CaFileError, FileStorage, OpenError};
 
 /// One card to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -115,16 +117,9 @@ pub enum ServeError {
         /// What went wrong.
         reason: String,
     },
-    /// The attestation CA files hold no usable CA.
-    #[error("attestation CA ({cert}, {key}): {source}")]
-    Attestation {
-        /// Certificate file.
-        cert: PathBuf,
-        /// Key file.
-        key: PathBuf,
-        /// Why it is unusable.
-        source: AttestationError,
-    },
+    /// The attestation CA files could not be read or hold no usable CA.
+    #[error(transparent)]
+    CaFile(#[from] CaFileError),
     /// A serving task ended unexpectedly (a panic).
     #[error("a serving task failed: {0}")]
     Task(String),
@@ -135,8 +130,8 @@ pub enum ServeError {
 ///
 /// ```text
 /// [slot 0] power on
-/// [slot 0] > 00A4040008A0000006472F0001 ...
-/// [slot 0] < 4649444F5F325F30 9000 ...
+/// [slot 0] >> 80 10 80 00 01 04 00  NFCCTAP_MSG authenticatorGetInfo
+/// [slot 0] << 00 a6 01 .. 90 00  (90 00 success, 183 data bytes)
 /// ```
 #[derive(Debug)]
 pub struct TracedCard<C> {
@@ -151,10 +146,12 @@ impl<C: VirtualCard> TracedCard<C> {
         Self { inner, slot, trace }
     }
 
-    fn print(&self, line: &str) {
+    fn print(&self, text: &str) {
         if self.trace {
             let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "[slot {}] {line}", self.slot);
+            for line in text.lines() {
+                let _ = writeln!(out, "[slot {}] {line}", self.slot);
+            }
             let _ = out.flush();
         }
     }
@@ -186,12 +183,7 @@ impl<C: VirtualCard> VirtualCard for TracedCard<C> {
     fn transmit(&mut self, command: &[u8]) -> Vec<u8> {
         let response = self.inner.transmit(command);
         if self.trace {
-            self.print(&format!(
-                "> {}\n[slot {}] < {}",
-                hex::encode_upper(command),
-                self.slot,
-                hex::encode_upper(&response)
-            ));
+            self.print(&crate::trace::describe_exchange(command, &response));
         }
         response
     }
@@ -223,16 +215,7 @@ pub fn load_or_create_ca(
     let exists = |p: &Path| p.try_exists().map_err(|e| ca_err(p, &e));
     match (explicit, exists(&cert)?, exists(&key)?) {
         (None, false, false) => create_test_ca(state_dir, &cert, &key),
-        (_, true, true) => {
-            let cert_pem = std::fs::read_to_string(&cert).map_err(|e| ca_err(&cert, &e))?;
-            let key_pem =
-                Zeroizing::new(std::fs::read_to_string(&key).map_err(|e| ca_err(&key, &e))?);
-            AttestationCa::from_pem(&cert_pem, &key_pem).map_err(|source| ServeError::Attestation {
-                cert: cert.clone(),
-                key: key.clone(),
-                source,
-            })
-        }
+        (_, true, true) => Ok(load_attestation_ca(&cert, &key)?),
         (_, cert_exists, _) => {
             let missing = if cert_exists { &key } else { &cert };
             Err(ServeError::Ca {
@@ -337,36 +320,32 @@ pub fn fido_config(base: Config, aaguid: Option<[u8; 16]>) -> Config {
     }
 }
 
-/// Completes on Ctrl-C (SIGINT) or SIGTERM.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    result = tokio::signal::ctrl_c() => {
-                        if result.is_err() {
-                            let _ = term.recv().await;
-                        }
-                    }
-                    _ = term.recv() => {}
-                }
-            }
-            Err(err) => {
-                tracing::warn!(%err, "cannot watch SIGTERM");
-                if tokio::signal::ctrl_c().await.is_err() {
-                    std::future::pending::<()>().await;
-                }
-            }
+/// A future that completes on Ctrl-C (SIGINT) or SIGTERM.
+///
+/// The handlers are installed when this function is called (inside the
+/// runtime), not when the future is first polled, so a signal that arrives
+/// while the cards are still starting is not lost (nor fatal).
+#[cfg(unix)]
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT"),
+            _ = terminate.recv() => tracing::info!("SIGTERM"),
         }
-    }
-    #[cfg(not(unix))]
-    {
+    })
+}
+
+/// A future that completes on Ctrl-C.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    }
+    })
 }
 
 /// A card ready to be served: its switches and the card itself.
@@ -459,14 +438,79 @@ pub async fn serve_cards(
     outcome
 }
 
+/// `--profile NAME|PATH`: a builtin profile by name, else a TOML file.
+pub fn load_profile(name_or_path: &str) -> Result<Profile, ServeError> {
+    let path = Path::new(name_or_path);
+    let loaded = if Profile::names().contains(&name_or_path) || !path.exists() {
+        Profile::builtin(name_or_path)
+    } else {
+        Profile::load(path)
+    };
+    loaded.map_err(|e| ServeError::Profile {
+        name: name_or_path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The profile's `[fido]` table as the applet's [`Config`] (omitted keys
+/// take the default profile's values).
+pub fn profile_config(profile: &Profile) -> Result<Config, ServeError> {
+    match &profile.fido {
+        None => Ok(Config::default()),
+        Some(table) => toml::Value::Table(table.clone())
+            .try_into::<Config>()
+            .map_err(|e| ServeError::Profile {
+                name: profile.name.clone(),
+                reason: format!("[fido]: {e}"),
+            }),
+    }
+}
+
 /// Serve the configured cards until `shutdown` completes.
+///
+/// Order: refuse a non-loopback control address; load the profile and the
+/// attestation CA; open and load every card's state (any failure stops
+/// here, before anything is served); bind the control API; serve.
 pub async fn run(
     config: ServeConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    if let Some(addr) = config.control {
+        if !addr.ip().is_loopback() {
+            return Err(ControlError::NotLoopback(addr).into());
+        }
+    }
+    let profile = load_profile(&config.profile)?;
+    let fido = fido_config(profile_config(&profile)?, config.aaguid);
+    let ca = load_or_create_ca(&config.state_dir, config.attestation_ca.as_ref())?;
+    let mut cards = Vec::with_capacity(config.cards.len());
+    for plan in &config.cards {
+        let handle = Arc::new(CardHandle::new(
+            plan.slot,
+            plan.vpcd.clone(),
+            profile.name.clone(),
+        ));
+        let applet = build_fido(plan, &fido, &ca, handle.presence.clone())?;
+        let mut applets: Vec<BoxedApplet> = vec![Box::new(applet)];
+        if config.echo {
+            applets.push(Box::new(EchoApplet));
+        }
+        let bridge = Bridge::new(profile.atr.clone(), applets);
+        let card: Arc<Mutex<dyn VirtualCard>> =
+            Arc::new(Mutex::new(TracedCard::new(bridge, plan.slot, config.trace)));
+        tracing::info!(
+            slot = plan.slot,
+            vpcd = %plan.vpcd,
+            profile = %profile.name,
+            state = %plan.state.display(),
+            echo = config.echo,
+            "card ready"
+        );
+        cards.push(ReadyCard { handle, card });
+    }
     let listener = match config.control {
         Some(addr) => Some(control::bind(addr).await?),
         None => None,
     };
-    serve_cards(Vec::new(), listener, shutdown).await
+    serve_cards(cards, listener, shutdown).await
 }

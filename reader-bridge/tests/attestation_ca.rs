@@ -51,10 +51,15 @@ fn missing_or_corrupt_user_ca_is_an_error() {
         Err(ServeError::Ca { .. })
     ));
     std::fs::write(&cert, "not pem").unwrap();
+    assert!(matches!(
+        load_or_create_ca(dir.path(), Some(&(cert.clone(), key.clone()))),
+        Err(ServeError::Ca { path, .. }) if path == key
+    ));
+    std::fs::write(&cert, "not pem").unwrap();
     std::fs::write(&key, "not pem either").unwrap();
     assert!(matches!(
         load_or_create_ca(dir.path(), Some(&(cert, key))),
-        Err(ServeError::Attestation { .. })
+        Err(ServeError::CaFile(_))
     ));
     assert!(!dir.path().join(CA_KEY_FILE).exists(), "no test CA created");
 }

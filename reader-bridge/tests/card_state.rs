@@ -68,3 +68,26 @@ fn aaguid_override() {
     assert_eq!(fido_config(base.clone(), None), base);
     assert_eq!(fido_config(base, Some([7; 16])).aaguid.0, [7; 16]);
 }
+
+#[test]
+fn card_env_reads_the_touch_switch_and_a_monotonic_clock() {
+    use applet::env::{Env, MemoryStorage, Presence};
+    use reader_bridge::env::CardEnv;
+
+    let switch = PresenceSwitch::default();
+    let mut env = CardEnv::new(switch.clone(), MemoryStorage::default());
+    assert_eq!(env.presence(), Presence::Field);
+    switch.set(Presence::Touched);
+    assert_eq!(env.presence(), Presence::Touched);
+    switch.set(Presence::Withheld);
+    assert_eq!(env.presence(), Presence::Withheld);
+    let t0 = env.now();
+    assert!(env.now() >= t0);
+    let mut a = [0u8; 32];
+    let mut b = [0u8; 32];
+    env.rng().fill_bytes(&mut a);
+    env.rng().fill_bytes(&mut b);
+    assert_ne!(a, b, "OS randomness");
+    env.storage().store(b"x").unwrap();
+    assert_eq!(env.storage().load().unwrap(), Some(b"x".to_vec()));
+}

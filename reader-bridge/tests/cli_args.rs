@@ -143,6 +143,10 @@ fn card_rejects_bad_combinations() {
         Err(CliError::Usage(_))
     ));
     assert!(matches!(
+        card(&["--cards", "2", "--state", "x", "--state", "x"]).to_config(),
+        Err(CliError::Usage(_))
+    ));
+    assert!(matches!(
         card(&["--vpcd", "nohost", "--state-dir", "d"]).to_config(),
         Err(CliError::Usage(_))
     ));
@@ -213,4 +217,14 @@ fn profiles_parses() {
         parse(&["profiles", "--json"]).unwrap().command,
         Command::Profiles(p) if p.json
     ));
+}
+
+#[test]
+fn builtin_profiles_listing() {
+    let rows = reader_bridge::cli::profiles::builtin_rows().unwrap();
+    let pocketkey = rows.iter().find(|r| r.name == "pocketkey").unwrap();
+    // pcsc-tools smartcard list, "ACS PocketKey NFC"; FIDO MDS AAGUID.
+    assert_eq!(pocketkey.atr, "3B 89 80 01 41 43 53 20 41 46 44 30 32 38");
+    assert_eq!(pocketkey.aaguid, "973446ca-e21c-9a9b-99f5-9b985a67af0f");
+    assert!(rows.iter().any(|r| r.name == "default"));
 }

@@ -282,3 +282,25 @@ fn request_lines() {
         Err(Reject::BadRequest)
     );
 }
+
+proptest::proptest! {
+    #[test]
+    fn any_request_head_is_answered_without_panic(head in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
+        let routed = route_request(&head);
+        if let Ok(route) = routed {
+            // Only a GET with an HTTP/1.x request line routes.
+            proptest::prop_assert!(head.starts_with(b"GET /"), "{route:?}");
+        }
+    }
+
+    #[test]
+    fn any_path_routes_or_not(path in "/[a-z0-9/?#]{0,40}") {
+        let _ = route_path(&path);
+    }
+
+    #[test]
+    fn usb_paths_route_to_their_slot(slot in 0u16.., on in proptest::bool::ANY) {
+        let path = format!("/usb{slot}/power/{}", if on { "on" } else { "off" });
+        proptest::prop_assert_eq!(route_path(&path), Some(Route::Power { slot, on }));
+    }
+}

@@ -112,18 +112,14 @@ async fn card_appears_is_removed_and_comes_back() {
     assert_eq!(status["cards"][0]["apdus"], 1);
     assert_eq!(status["cards"][0]["connections"], 1);
 
-    // Removal through the control API closes the vpcd connection.
-    control::get(control_addr, "/usb0/power/off").await.unwrap();
+    // Removal through the control API closes the vpcd connection before
+    // the API answers.
+    let answer = control::get(control_addr, "/usb0/power/off").await.unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["inserted"], false);
+    assert_eq!(answer["link"], "removed");
+    assert_eq!(*handle.link.borrow(), LinkState::Removed);
     assert_eq!(within("close on removal", recv(&mut link)).await, None);
-    let mut link_state = handle.link.subscribe();
-    within(
-        "link removed",
-        link_state.wait_for(|s| *s == LinkState::Removed),
-    )
-    .await
-    .unwrap();
-    let status = control::get(control_addr, "/").await.unwrap();
-    assert!(status.contains("\"inserted\":false"), "{status}");
 
     // Putting it back reconnects.
     control::get(control_addr, "/usb0/power/on").await.unwrap();
@@ -162,4 +158,84 @@ async fn invalid_vpcd_address_is_an_error() {
         matches!(result, Err(ServeError::Vpcd { slot: 3, .. })),
         "{result:?}"
     );
+}
+
+/// `serve::run` with two cards: each its own vpcd link and state file; the
+/// control API removes one without touching the other.
+#[tokio::test]
+async fn run_serves_two_cards_each_with_its_own_state() {
+    use reader_bridge::serve::{run, CardPlan, ServeConfig};
+
+    let vpcd0 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let vpcd1 = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A free loopback port for the control API.
+    let control_addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    let plan = |slot: u16, vpcd: &TcpListener| CardPlan {
+        slot,
+        vpcd: vpcd.local_addr().unwrap().to_string(),
+        state: dir.path().join(format!("slot{slot}")).join("state.bin"),
+    };
+    let config = ServeConfig {
+        cards: vec![plan(0, &vpcd0), plan(1, &vpcd1)],
+        profile: "pocketkey".into(),
+        state_dir: dir.path().to_path_buf(),
+        attestation_ca: None,
+        aaguid: None,
+        control: Some(control_addr),
+        echo: false,
+        trace: false,
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(run(config, async move {
+        let _ = stopped.await;
+    }));
+
+    let pocketkey_atr = [
+        0x3B, 0x89, 0x80, 0x01, 0x41, 0x43, 0x53, 0x20, 0x41, 0x46, 0x44, 0x30, 0x32, 0x38,
+    ];
+    let (mut link0, _) = within("slot 0 connects", vpcd0.accept()).await.unwrap();
+    let (mut link1, _) = within("slot 1 connects", vpcd1.accept()).await.unwrap();
+    for link in [&mut link0, &mut link1] {
+        send(link, &[0x04]).await;
+        assert_eq!(within("ATR", recv(link)).await.unwrap(), pocketkey_atr);
+        send(link, &[0x01]).await;
+        // SELECT the FIDO AID: the pocketkey profile has U2F, so "U2F_V2".
+        send(
+            link,
+            &[
+                0x00, 0xA4, 0x04, 0x00, 0x08, 0xA0, 0x00, 0x00, 0x06, 0x47, 0x2F, 0x00, 0x01, 0x00,
+            ],
+        )
+        .await;
+        assert_eq!(
+            within("SELECT", recv(link)).await.unwrap(),
+            b"U2F_V2\x90\x00"
+        );
+    }
+    assert!(dir.path().join("slot0").join("state.bin").exists());
+    assert!(dir.path().join("slot1").join("state.bin").exists());
+    assert!(dir.path().join("ca.pem").exists());
+
+    let answer = control::get(control_addr, "/usb1/power/off").await.unwrap();
+    assert!(answer.contains("\"link\":\"removed\""), "{answer}");
+    assert_eq!(within("slot 1 removed", recv(&mut link1)).await, None);
+    // Slot 0 still answers.
+    send(&mut link0, &[0x04]).await;
+    assert_eq!(
+        within("slot 0 ATR", recv(&mut link0)).await.unwrap(),
+        pocketkey_atr
+    );
+    let status: serde_json::Value =
+        serde_json::from_str(&control::get(control_addr, "/").await.unwrap()).unwrap();
+    assert_eq!(status["cards"][0]["link"], "connected");
+    assert_eq!(status["cards"][0]["profile"], "pocketkey");
+    assert_eq!(status["cards"][1]["inserted"], false);
+
+    stop.send(()).unwrap();
+    within("shutdown", server).await.unwrap().unwrap();
+    assert_eq!(within("slot 0 closed", recv(&mut link0)).await, None);
 }

@@ -14,10 +14,15 @@ authenticate: getAssertion with an allowList, and a discoverable sign-in without
 
 from __future__ import annotations
 
+import datetime
 import os
 
 from cryptography import x509
-from fido2.attestation import AttestationType, AttestationVerifier
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+from fido2.attestation import AttestationType, AttestationVerifier, UntrustedAttestation
 from fido2.client import (
     ClientError,
     DefaultClientDataCollector,
@@ -48,14 +53,12 @@ class CardCa(AttestationVerifier):
     """Trusts the card's attestation CA: the PEM given with --ca, else the root the
     card sends as the last x5c certificate (then at least two certificates)."""
 
-    def __init__(self, ca_pem: str | None):
+    def __init__(self, ca_pem: str | None, ca_der: bytes | None = None):
         super().__init__()
-        self.ca_der = None
+        self.ca_der = ca_der
         if ca_pem:
             with open(ca_pem, "rb") as f:
                 cert = x509.load_pem_x509_certificate(f.read())
-            from cryptography.hazmat.primitives.serialization import Encoding
-
             self.ca_der = cert.public_bytes(Encoding.DER)
         self.result = None
 
@@ -70,6 +73,25 @@ class CardCa(AttestationVerifier):
             return self.ca_der
         check(len(chain) >= 2, f"x5c carries the chain up to the CA ({len(chain)} certs)")
         return chain[-1]
+
+
+def other_root() -> bytes:
+    """A self-signed P-256 CA that has nothing to do with the card."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Unrelated Root")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(Encoding.DER)
 
 
 def client_for(dev) -> Fido2Client:
@@ -110,6 +132,12 @@ def register(args, dev) -> dict:
     check(len(att) > 256, "attestation response longer than one short frame (paged)")
     auth_data = server.register_complete(state, result)
     check(verifier.result is not None, "attestation verified up to the CA")
+    # The same attestation against another CA must fail: the check above is not vacuous.
+    try:
+        CardCa(None, other_root()).verify_attestation(att, result.response.client_data.hash)
+        raise AssertionError("attestation accepted under an unrelated CA")
+    except UntrustedAttestation as e:
+        check(True, f"attestation refused under an unrelated CA ({e!r})")
     cred = auth_data.credential_data
     assert cred is not None
     check(len(cred.credential_id) <= (info.max_cred_id_length or 1024),

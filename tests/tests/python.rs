@@ -5,18 +5,23 @@
 use e2e::{python, Card, CardOptions};
 
 /// Registers in one card process and authenticates in the next: the state must survive.
-fn register_restart_authenticate(script: &str, profile: &str) {
-    let stack = e2e::require_python!();
-    let mut card = Card::start(stack, CardOptions::profile(profile));
+fn register_restart_authenticate(script: &str, profile: &str) -> String {
+    let stack = e2e::stack().unwrap();
+    let mut card = Card::start(
+        stack,
+        CardOptions {
+            trace: true,
+            ..CardOptions::profile(profile)
+        },
+    );
     let data = card.dir().join(format!("{script}.json"));
     let data = data.to_str().unwrap();
+    // The test attestation CA the card created in its state directory at first start:
+    // the relying party trusts it, not the root the card sends along.
     let ca = card.dir().join("ca.pem");
-    let mut args = vec!["--profile", profile, "--data", data];
-    let ca_arg;
-    if ca.exists() {
-        ca_arg = ca.to_str().unwrap().to_owned();
-        args.extend(["--ca", &ca_arg]);
-    }
+    assert!(ca.is_file(), "no attestation CA at {}", ca.display());
+    let ca = ca.to_str().unwrap();
+    let args = ["--profile", profile, "--data", data, "--ca", ca];
     let out = python::run(
         &card,
         script,
@@ -30,24 +35,48 @@ fn register_restart_authenticate(script: &str, profile: &str) {
         &[&args[..], &["--phase", "authenticate"]].concat(),
     );
     assert!(out.contains("PASS"), "{out}");
+    card.log()
+}
+
+/// The card's `--trace` shows a command chained with CLA bit 0x10 (`cla`) and a response
+/// paged with GET RESPONSE.
+fn assert_chained_and_paged(log: &str, chained: Option<&str>) {
+    if let Some(cla) = chained {
+        assert!(
+            log.contains(&format!(">> {cla} ")),
+            "no chained command ({cla}) in the trace:\n{log}"
+        );
+    }
+    assert!(
+        log.contains(">> 00 c0 00 00 "),
+        "no GET RESPONSE in the trace:\n{log}"
+    );
 }
 
 #[test]
 fn webauthn_default_profile() {
-    register_restart_authenticate("fido2_webauthn", "default");
+    let _ = e2e::require_python!();
+    let log = register_restart_authenticate("fido2_webauthn", "default");
+    assert_chained_and_paged(&log, Some("90 10"));
 }
 
 #[test]
 fn webauthn_pocketkey_profile() {
-    register_restart_authenticate("fido2_webauthn", "pocketkey");
+    let _ = e2e::require_python!();
+    let log = register_restart_authenticate("fido2_webauthn", "pocketkey");
+    assert_chained_and_paged(&log, Some("90 10"));
 }
 
 #[test]
 fn u2f_default_profile() {
-    register_restart_authenticate("u2f_ctap1", "default");
+    let _ = e2e::require_python!();
+    let log = register_restart_authenticate("u2f_ctap1", "default");
+    assert_chained_and_paged(&log, None);
 }
 
 #[test]
 fn u2f_pocketkey_profile() {
-    register_restart_authenticate("u2f_ctap1", "pocketkey");
+    let _ = e2e::require_python!();
+    let log = register_restart_authenticate("u2f_ctap1", "pocketkey");
+    assert_chained_and_paged(&log, None);
 }

@@ -30,6 +30,20 @@ use crate::serve::{self, CardPlan, ServeConfig};
 /// vpcd's default address for slot 0 (`Virtual PCD 00 00`).
 pub const DEFAULT_VPCD_ADDR: &str = "127.0.0.1:35963";
 
+/// Shown after `tapfido card --help`.
+pub const AFTER_HELP: &str = "\
+Several cards: --cards N (slots 0..N-1) or a repeated --slot N; slot N connects
+to vpcd on PORT + N (Virtual PCD 00 0N). Each card keeps its state in
+<state-dir>/slot<N>/state.bin unless --state is given (once per card, in slot
+order). The test attestation CA (ca.pem, ca.key) is created in the state
+directory at first start unless --attestation-ca is given.
+
+Control API (HTTP on loopback): GET /, /usb<N>/power/off|on (remove / put back
+card N), /usb<N>/touch/on|off|withhold. `tapfido tap` calls it.
+
+Logs go to stderr (RUST_LOG, default info); --trace goes to stdout.
+Ctrl-C or SIGTERM removes the cards from their readers and exits 0.";
+
 /// The most cards one process serves.
 pub const MAX_CARDS: usize = 16;
 
@@ -54,7 +68,7 @@ pub struct CardArgs {
     /// Directory for the attestation CA and the default state files.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
-    /// Bring your own attestation CA (PEM certificate and PEM PKCS#8 key).
+    /// Bring your own attestation CA (PEM certificate chain and PEM private key).
     #[arg(long, num_args = 2, value_names = ["CERT", "KEY"])]
     pub attestation_ca: Option<Vec<PathBuf>>,
     /// Override the profile's AAGUID (8-4-4-4-12 hex, or 32 hex digits).
@@ -103,6 +117,12 @@ impl CardArgs {
                 self.states.len(),
                 slots.len()
             )));
+        }
+        let distinct: BTreeSet<&PathBuf> = self.states.iter().collect();
+        if distinct.len() != self.states.len() {
+            return Err(CliError::Usage(
+                "each card needs its own --state file".into(),
+            ));
         }
         let state_dir = match (&self.state_dir, self.states.first()) {
             (Some(dir), _) => dir.clone(),
@@ -186,8 +206,7 @@ pub fn parse_aaguid(text: &str) -> Result<[u8; 16], String> {
 pub fn run(args: CardArgs) -> Result<(), CliError> {
     let config = args.to_config()?;
     runtime()?.block_on(async move {
-        let shutdown = serve::shutdown_signal();
-        serve::run(config, shutdown).await
-    })?;
-    Ok(())
+        let shutdown = serve::shutdown_signal().map_err(CliError::Signals)?;
+        serve::run(config, shutdown).await.map_err(CliError::from)
+    })
 }

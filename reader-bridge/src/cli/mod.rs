@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 
 /// A simulated NFC FIDO2 security-key card behind a virtual PC/SC reader.
 #[derive(Debug, Parser)]
-#[command(name = "tapfido", version, about, propagate_version = true)]
+#[command(name = "tapfido", version, propagate_version = true)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -28,6 +28,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve virtual cards to vsmartcard's vpcd (one card per vpcd slot).
+    #[command(after_help = card::AFTER_HELP)]
     Card(card::CardArgs),
     /// Remove and/or put back a served card through its control API.
     Tap(tap::TapArgs),
@@ -47,6 +48,9 @@ pub enum CliError {
     /// Talking to or starting the control API failed.
     #[error(transparent)]
     Control(#[from] crate::control::ControlError),
+    /// The Ctrl-C / SIGTERM handlers could not be installed.
+    #[error("cannot watch for Ctrl-C / SIGTERM: {0}")]
+    Signals(std::io::Error),
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),

@@ -5,6 +5,8 @@ use std::io::Write as _;
 use clap::Args;
 
 use super::CliError;
+use crate::profile::Profile;
+use crate::serve;
 
 /// Arguments of `tapfido profiles`.
 #[derive(Debug, Args)]
@@ -23,11 +25,25 @@ pub struct ProfileRow {
     pub atr: String,
     /// AAGUID in 8-4-4-4-12 form.
     pub aaguid: String,
+    /// One line for people.
+    pub description: String,
 }
 
 /// The builtin profiles, in listing order.
 pub fn builtin_rows() -> Result<Vec<ProfileRow>, CliError> {
-    Ok(Vec::new())
+    Profile::names()
+        .into_iter()
+        .map(|name| {
+            let profile = serve::load_profile(name)?;
+            let config = serve::profile_config(&profile)?;
+            Ok(ProfileRow {
+                name: profile.name,
+                atr: spaced_hex(&profile.atr),
+                aaguid: format_aaguid(&config.aaguid.0),
+                description: profile.description,
+            })
+        })
+        .collect()
 }
 
 /// Run `tapfido profiles`.
@@ -38,21 +54,26 @@ pub fn run(args: &ProfilesArgs) -> Result<(), CliError> {
         for row in &rows {
             let _ = writeln!(
                 out,
-                "{{\"name\":{},\"atr\":{},\"aaguid\":{}}}",
+                "{{\"name\":{},\"atr\":{},\"aaguid\":{},\"description\":{}}}",
                 crate::control::json_string(&row.name),
                 crate::control::json_string(&row.atr),
-                crate::control::json_string(&row.aaguid)
+                crate::control::json_string(&row.aaguid),
+                crate::control::json_string(&row.description)
             );
         }
     } else {
         let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
         let atr_width = rows.iter().map(|r| r.atr.len()).max().unwrap_or(3).max(3);
-        let _ = writeln!(out, "{:width$}  {:atr_width$}  AAGUID", "NAME", "ATR");
+        let _ = writeln!(
+            out,
+            "{:width$}  {:atr_width$}  {:36}  DESCRIPTION",
+            "NAME", "ATR", "AAGUID"
+        );
         for row in &rows {
             let _ = writeln!(
                 out,
-                "{:width$}  {:atr_width$}  {}",
-                row.name, row.atr, row.aaguid
+                "{:width$}  {:atr_width$}  {:36}  {}",
+                row.name, row.atr, row.aaguid, row.description
             );
         }
     }

@@ -139,6 +139,13 @@ pub struct Config {
     pub presence_window_secs: u64,
     /// authenticatorReset is allowed only this long after power-up (10 s).
     pub reset_window_secs: u64,
+    /// A pinUvAuthToken not used within this many seconds of its issue
+    /// expires (CTAP 2.1 §6.5.2.1 initialUsageTimeLimit; OpenSK uses 19.8 s
+    /// on NFC).
+    pub token_initial_usage_secs: u64,
+    /// A pinUvAuthToken never lives longer than this many seconds (CTAP 2.1
+    /// §6.5.2.1 maxUsageTimePeriod; the specification suggests 10 minutes).
+    pub token_max_lifetime_secs: u64,
 }
 
 impl Config {
@@ -184,6 +191,8 @@ impl Config {
             max_stored_string_length: 64,
             presence_window_secs: 120,
             reset_window_secs: 10,
+            token_initial_usage_secs: 19,
+            token_max_lifetime_secs: 600,
         }
     }
 
@@ -226,7 +235,11 @@ impl Config {
             "max_cred_blob_length must be at most 1024",
         )?;
         limit(
-            !self.claims_option("largeBlobs")
+            (1..=self.token_max_lifetime_secs).contains(&self.token_initial_usage_secs),
+            "token_initial_usage_secs must be within 1..=token_max_lifetime_secs",
+        )?;
+        limit(
+            !self.options.get("largeBlobs").copied().unwrap_or(false)
                 || (1024..=65_536).contains(&self.max_serialized_large_blob_array),
             "max_serialized_large_blob_array must be within 1024..=65536 with largeBlobs",
         )?;
@@ -250,6 +263,14 @@ impl Config {
     /// The NFC presence window as a duration.
     pub fn presence_window(&self) -> Duration {
         Duration::from_secs(self.presence_window_secs)
+    }
+
+    /// pinUvAuthToken lifetimes.
+    pub fn token_times(&self) -> crate::pin::TokenTimes {
+        crate::pin::TokenTimes {
+            initial_usage_window: Duration::from_secs(self.token_initial_usage_secs),
+            max_lifetime: Duration::from_secs(self.token_max_lifetime_secs),
+        }
     }
 
     /// Whether the profile claims option `name` (with any value).

@@ -5,13 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod client;
-mod cm_platform;
 
 use applet::config::Config;
 use ciborium::Value as C;
+use client::cred::*;
+use client::pin::*;
 use client::*;
-use cm_platform::cred::*;
-use cm_platform::{set_pin, token, CM, MC as P_MC};
 
 const PIN: &str = "4321";
 const KEY_STORE_FULL: u8 = 0x28;
@@ -56,7 +55,7 @@ fn full_store_answers_key_store_full_and_a_delete_frees_a_slot() {
 
     // Delete one through credMgmt: one slot free again.
     set_pin(&mut card, 2, PIN);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let meta = cm(&mut card, 1, None, Some(&t)).ok();
     assert_eq!(as_int(get(&meta, 1).unwrap()), 3);
     assert_eq!(as_int(get(&meta, 2).unwrap()), 0);
@@ -65,7 +64,7 @@ fn full_store_answers_key_store_full_and_a_delete_frees_a_slot() {
     assert_eq!(as_int(get(&info, 0x14).unwrap()), 1);
 
     // A PIN-protected card needs a pinUvAuthParam for a discoverable credential.
-    let mc_token = token(&mut card, 2, PIN, P_MC, Some("b.example"));
+    let mc_token = token(&mut card, 2, PIN, PERM_MC, Some("b.example"));
     let C::Map(mut pairs) = mc_request("b.example", &[9], &cdh(6), &[-7], true) else {
         panic!()
     };
@@ -76,7 +75,7 @@ fn full_store_answers_key_store_full_and_a_delete_frees_a_slot() {
     check_registration(&resp, "b.example", &cdh(6), &aaguid);
     let info = card.ctap(GET_INFO, None).ok();
     assert_eq!(as_int(get(&info, 0x14).unwrap()), 0);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let rps = enumerate_rps(&mut card, CM_CMD, &t);
     assert_eq!(rps.len(), 2);
 }

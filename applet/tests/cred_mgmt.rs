@@ -1,19 +1,18 @@
 //! authenticatorCredentialManagement (CTAP 2.1 §6.8) and the discoverable
 //! credential capacity, through the CTAP2 entry point, checked by the
-//! independent client (`client`, ciborium) and platform PIN protocol
-//! (`cm_platform`).
+//! independent client (`client`, ciborium) and its platform PIN
+//! protocol (`client::pin`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod client;
-mod cm_platform;
 
 use std::collections::BTreeSet;
 
 use applet::config::Config;
 use ciborium::Value as C;
+use client::cred::*;
+use client::pin::*;
 use client::*;
-use cm_platform::cred::*;
-use cm_platform::{set_pin, token, Token, CM, GA as P_GA, MC as P_MC};
 
 const PIN: &str = "4321";
 
@@ -64,7 +63,7 @@ fn get_info_lists_credential_management() {
 fn enumerates_every_rp_and_credential_exactly_once() {
     for (protocol, cmd) in [(2u8, CM_CMD), (1, CM_PRE)] {
         let (mut card, creds) = populated(10 + u64::from(protocol));
-        let t = token(&mut card, protocol, PIN, CM, None);
+        let t = token(&mut card, protocol, PIN, PERM_CM, None);
 
         let meta = card.ctap(cmd, Some(cm_request(1, None, Some(&t)))).ok();
         assert_eq!(as_int(get(&meta, 1).unwrap()), 6);
@@ -109,7 +108,7 @@ fn permissions_and_rp_binding() {
     let (mut card, creds) = populated(20);
     // No pinUvAuthParam, bad protocol, bad MAC.
     refused(&mut card, CM_CMD, cm_request(1, None, None), PUAT_REQUIRED);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let mut bad = t.clone();
     bad.value[0] ^= 1;
     refused(
@@ -138,86 +137,31 @@ fn permissions_and_rp_binding() {
     }
     refused(&mut card, CM_CMD, req, PIN_AUTH_INVALID);
     // Unknown subcommand, missing parameters.
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(0x08, None, Some(&t)),
-        INVALID_SUBCOMMAND,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, None, Some(&t)),
-        MISSING_PARAMETER,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, None, Some(&t)),
-        MISSING_PARAMETER,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(7, Some(cred_params(&creds[0].2.id)), Some(&t)),
-        MISSING_PARAMETER,
-    );
+    refused_with(&mut card, &t, vec![(0x08, None)], INVALID_SUBCOMMAND);
+    let missing = vec![(4, None), (6, None), (7, Some(cred_params(&creds[0].2.id)))];
+    refused_with(&mut card, &t, missing, MISSING_PARAMETER);
     // No such RP or credential.
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("z.example")), Some(&t)),
-        NO_CREDENTIALS,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, Some(cred_params(&[7; 63])), Some(&t)),
-        NO_CREDENTIALS,
-    );
+    let absent = vec![
+        (4, Some(rp_params("z.example"))),
+        (6, Some(cred_params(&[7; 63]))),
+    ];
+    refused_with(&mut card, &t, absent, NO_CREDENTIALS);
 
     // A token without `cm`.
-    let t = token(&mut card, 2, PIN, P_MC | P_GA, Some("a.example"));
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(1, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("a.example")), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
+    let t = token(&mut card, 2, PIN, PERM_MC | PERM_GA, Some("a.example"));
+    let cases = vec![(1, None), (4, Some(rp_params("a.example")))];
+    refused_with(&mut card, &t, cases, PIN_AUTH_INVALID);
 
     // A `cm` token bound to a.example: its own RP only, no store-wide view.
-    let t = token(&mut card, 1, PIN, CM, Some("a.example"));
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(1, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(2, None, Some(&t)),
-        PIN_AUTH_INVALID,
-    );
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(4, Some(rp_params("b.example")), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
+    let t = token(&mut card, 1, PIN, PERM_CM, Some("a.example"));
     let b_cred = creds.iter().find(|(rp, _, _)| *rp == "b.example").unwrap();
-    refused(
-        &mut card,
-        CM_CMD,
-        cm_request(6, Some(cred_params(&b_cred.2.id)), Some(&t)),
-        PIN_AUTH_INVALID,
-    );
+    let cases = vec![
+        (1, None),
+        (2, None),
+        (4, Some(rp_params("b.example"))),
+        (6, Some(cred_params(&b_cred.2.id))),
+    ];
+    refused_with(&mut card, &t, cases, PIN_AUTH_INVALID);
     let listed = enumerate_creds(&mut card, CM_CMD, "a.example", &t);
     assert_eq!(listed.len(), 1);
     let a_cred = creds.iter().find(|(rp, _, _)| *rp == "a.example").unwrap();
@@ -228,7 +172,7 @@ fn permissions_and_rp_binding() {
 #[test]
 fn iterators_end_with_power_cycle_and_any_other_command() {
     let (mut card, _) = populated(30);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     // GetNext without Begin.
     refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
     refused(&mut card, CM_CMD, cm_request(5, None, None), NOT_ALLOWED);
@@ -239,7 +183,7 @@ fn iterators_end_with_power_cycle_and_any_other_command() {
     refused(&mut card, CM_CMD, cm_request(3, None, None), NOT_ALLOWED);
 
     // Another CTAP command (getInfo), and the PRE byte sees the same state.
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     cm(&mut card, 2, None, Some(&t)).ok();
     card.ctap(GET_INFO, None).ok();
     refused(&mut card, CM_PRE, cm_request(3, None, None), NOT_ALLOWED);
@@ -271,7 +215,7 @@ fn iterators_end_with_power_cycle_and_any_other_command() {
 #[test]
 fn delete_and_update_are_persisted() {
     let (mut card, creds) = populated(40);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let c_creds: Vec<_> = creds
         .iter()
         .filter(|(rp, _, _)| *rp == "c.example")
@@ -284,7 +228,7 @@ fn delete_and_update_are_persisted() {
     assert_eq!((r.status, r.body), (OK, None));
     assert_eq!(card.storage().1, writes + 1);
     card.restart();
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let listed = enumerate_creds(&mut card, CM_CMD, "c.example", &t);
     assert_eq!(listed.len(), 2);
     for e in &listed {
@@ -354,7 +298,7 @@ fn delete_and_update_are_persisted() {
     );
     assert_eq!((r.status, r.body), (OK, None));
     card.restart();
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     assert_eq!(
         listed_user(&mut card, &t),
         user(user_id, Some("new@example.com"), Some("New"))
@@ -389,7 +333,7 @@ fn delete_and_update_are_persisted() {
 fn no_credentials_on_an_empty_card() {
     let mut card = Card::new(50, Config::default(), false);
     set_pin(&mut card, 2, PIN);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let meta = cm(&mut card, 1, None, Some(&t)).ok();
     assert_eq!(as_int(get(&meta, 1).unwrap()), 0);
     assert_eq!(as_int(get(&meta, 2).unwrap()), 100);
@@ -427,7 +371,7 @@ fn enumeration_reports_cred_protect_and_large_blob_key() {
     let large_blob_key = as_bytes(get(&resp, 5).unwrap());
     assert_eq!(large_blob_key.len(), 32);
     set_pin(&mut card, 2, PIN);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let listed = enumerate_creds(&mut card, CM_CMD, "k.example", &t);
     assert_eq!(listed.len(), 1);
     let e = &listed[0];
@@ -443,7 +387,7 @@ fn enumeration_reports_cred_protect_and_large_blob_key() {
 fn paging_and_session_apdus_do_not_end_an_enumeration() {
     use applet::iso::{Applet, Command};
     let (mut card, _) = populated(80);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let first = cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
     // GET RESPONSE is answered by the bridge; should one reach the applet,
     // with either class byte, it is refused without touching the iterator.
@@ -487,7 +431,7 @@ fn a_full_store_enumerates_each_credential_exactly_once() {
     }
     assert_eq!(expected.len(), max);
     set_pin(&mut card, 1, PIN);
-    let t = token(&mut card, 1, PIN, CM, None);
+    let t = token(&mut card, 1, PIN, PERM_CM, None);
     let meta = cm(&mut card, 1, None, Some(&t)).ok();
     assert_eq!(as_int(get(&meta, 1).unwrap()), i128::try_from(max).unwrap());
     assert_eq!(as_int(get(&meta, 2).unwrap()), 0);
@@ -508,7 +452,7 @@ fn a_full_store_enumerates_each_credential_exactly_once() {
 #[test]
 fn a_failed_write_deletes_and_updates_nothing() {
     let (mut card, creds) = populated(100);
-    let t = token(&mut card, 2, PIN, CM, None);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
     let (_, user_id, target) = &creds[0];
     card.env().storage.fail_after = Some(0);
     refused(

@@ -89,6 +89,8 @@ fn get_info_default_and_pocketkey() {
             (text("setMinPINLength"), C::Bool(true)),
             (text("makeCredUvNotRqd"), C::Bool(true)),
             (text("ep"), C::Bool(false)),
+            // toggleAlwaysUv works (authnrCfg): listed with its value.
+            (text("alwaysUv"), C::Bool(false)),
         ])
     );
     let Some(C::Array(exts)) = get(&info, 2) else {

@@ -5,13 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod client;
-mod ext_platform;
 
 use applet::config::Config;
 use applet::iso::{Applet, Command};
 use ciborium::Value as C;
+use client::pin::*;
 use client::*;
-use ext_platform::*;
 
 const RP: &str = "example.com";
 const PIN: &str = "123456";
@@ -22,28 +21,14 @@ const INVALID_OPTION: u8 = 0x2C;
 const NO_CREDENTIALS: u8 = 0x2E;
 const USER_ACTION_TIMEOUT: u8 = 0x2F;
 
-fn cdh(n: u8) -> [u8; 32] {
-    [n; 32]
-}
-
-fn with(req: C, extra: Vec<(C, C)>) -> C {
-    let C::Map(mut pairs) = req else { panic!() };
-    pairs.extend(extra);
-    cmap(pairs)
-}
-
-fn ext(pairs: Vec<(&str, C)>) -> C {
-    cmap(pairs.into_iter().map(|(k, v)| (text(k), v)).collect())
-}
-
 /// A makeCredential request with extensions, and UV through `token`.
-fn mc(user: &[u8], rk: bool, exts: Option<C>, token: Option<&[u8]>) -> C {
+fn mc(user: &[u8], rk: bool, exts: Option<C>, token: Option<&Token>) -> C {
     let mut extra = Vec::new();
     if let Some(e) = exts {
         extra.push((int(6), e));
     }
     if let Some(t) = token {
-        extra.push((int(8), bytes(&uv_param(2, t, &cdh(1)))));
+        extra.push((int(8), bytes(&t.param(&cdh(1)))));
         extra.push((int(9), int(2)));
     }
     with(mc_request(RP, user, &cdh(1), &[-7], rk), extra)
@@ -58,7 +43,7 @@ fn register(
     uv: bool,
 ) -> (Registered, Option<C>, C) {
     let tok = uv.then(|| token(card, 2, PIN, PERM_MC, Some(RP)));
-    let resp = card.ctap(MC, Some(mc(user, rk, exts, tok.as_deref()))).ok();
+    let resp = card.ctap(MC, Some(mc(user, rk, exts, tok.as_ref()))).ok();
     let aaguid = card.config.aaguid.0;
     let cred = check_registration(&resp, RP, &cdh(1), &aaguid);
     let ad = parse_auth_data(&as_bytes(get(&resp, 2).unwrap()));
@@ -74,7 +59,7 @@ fn ga(card: &mut Card, allow: &[&[u8]], exts: Option<C>, uv: bool) -> Reply {
     }
     if uv {
         let tok = token(card, 2, PIN, PERM_GA, Some(RP));
-        extra.push((int(6), bytes(&uv_param(2, &tok, &cdh(2)))));
+        extra.push((int(6), bytes(&tok.param(&cdh(2)))));
         extra.push((int(7), int(2)));
     }
     card.ctap(GA, Some(with(ga_request(RP, &cdh(2), allow), extra)))

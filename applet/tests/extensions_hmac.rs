@@ -1,15 +1,14 @@
 //! hmac-secret (CTAP 2.1 §12.5) through the CTAP2 entry point, checked by
-//! an independent platform (tests/platform: ECDH, KDF, AES-CBC, HMAC of
+//! an independent platform (`client::pin`: ECDH, KDF, AES-CBC, HMAC of
 //! PIN/UV auth protocols one and two). Reliability checklist item 40.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod client;
-mod ext_platform;
 
 use applet::config::Config;
 use ciborium::Value as C;
+use client::pin::*;
 use client::*;
-use ext_platform::*;
 
 const RP: &str = "example.com";
 const PIN: &str = "123456";
@@ -21,21 +20,6 @@ const MISSING_PARAMETER: u8 = 0x14;
 const UNSUPPORTED_OPTION: u8 = 0x2B;
 const NO_CREDENTIALS: u8 = 0x2E;
 const PIN_AUTH_INVALID: u8 = 0x33;
-
-fn cdh(n: u8) -> [u8; 32] {
-    [n; 32]
-}
-
-/// `req` with `extra` pairs added, keys in canonical order.
-fn with(req: C, extra: Vec<(C, C)>) -> C {
-    let C::Map(mut pairs) = req else { panic!() };
-    pairs.extend(extra);
-    cmap(pairs)
-}
-
-fn ext(pairs: Vec<(&str, C)>) -> C {
-    cmap(pairs.into_iter().map(|(k, v)| (text(k), v)).collect())
-}
 
 /// makeCredential with `hmac-secret: true`; returns the credential and the
 /// authData extension outputs.
@@ -55,13 +39,18 @@ fn register_hmac(card: &mut Card, rk: bool) -> (Registered, C) {
 /// A getAssertion request for `cred` carrying `hmac` as the hmac-secret
 /// input, with UV through a token when `uv`.
 fn ga_hmac(card: &mut Card, cred: &Registered, hmac: C, uv: bool) -> C {
+    ga_hmac_allow(card, &[&cred.id], hmac, uv)
+}
+
+/// The same for an allowList (empty: discovery).
+fn ga_hmac_allow(card: &mut Card, allow: &[&[u8]], hmac: C, uv: bool) -> C {
     let mut extra = vec![(int(4), ext(vec![("hmac-secret", hmac)]))];
     if uv {
         let tok = token(card, 2, PIN, PERM_GA, Some(RP));
-        extra.push((int(6), bytes(&uv_param(2, &tok, &cdh(2)))));
+        extra.push((int(6), bytes(&tok.param(&cdh(2)))));
         extra.push((int(7), int(2)));
     }
-    with(ga_request(RP, &cdh(2), &[&cred.id]), extra)
+    with(ga_request(RP, &cdh(2), allow), extra)
 }
 
 /// Run hmac-secret for `salts` over protocol `protocol` and return the
@@ -105,7 +94,7 @@ fn register_uv(card: &mut Card, rk: bool, user: &[u8]) -> Registered {
         mc_request(RP, user, &cdh(1), &[-7], rk),
         vec![
             (int(6), ext(vec![("hmac-secret", C::Bool(true))])),
-            (int(8), bytes(&uv_param(2, &tok, &cdh(1)))),
+            (int(8), bytes(&tok.param(&cdh(1)))),
             (int(9), int(2)),
         ],
     );
@@ -407,17 +396,9 @@ fn discoverable_credential_hmac_secret_by_discovery() {
     let s = salts(0x99, None);
     let by_list = hmac_output(&mut card, &cred, &s, 2, true);
     // The same credential found without an allowList gives the same output.
-    let tok = token(&mut card, 2, PIN, PERM_GA, Some(RP));
     let mut sess = Session::new(&mut card, 2, 11);
     let input = sess.hmac_secret_input(&s, false);
-    let req = with(
-        ga_request(RP, &cdh(2), &[]),
-        vec![
-            (int(4), ext(vec![("hmac-secret", input)])),
-            (int(6), bytes(&uv_param(2, &tok, &cdh(2)))),
-            (int(7), int(2)),
-        ],
-    );
+    let req = ga_hmac_allow(&mut card, &[], input, true);
     let resp = card.ctap(GA, Some(req)).ok();
     let ad = check_assertion(&resp, RP, &cdh(2), &cred);
     let enc = as_bytes(get_text(&ad.extensions.unwrap(), "hmac-secret").unwrap());
@@ -432,17 +413,9 @@ fn next_assertion_gives_each_credential_its_own_output() {
     let want_first = hmac_output(&mut card, &first, &s, 2, true);
     let want_second = hmac_output(&mut card, &second, &s, 2, true);
     assert_ne!(want_first, want_second);
-    let tok = token(&mut card, 2, PIN, PERM_GA, Some(RP));
     let mut sess = Session::new(&mut card, 2, 12);
     let input = sess.hmac_secret_input(&s, false);
-    let req = with(
-        ga_request(RP, &cdh(2), &[]),
-        vec![
-            (int(4), ext(vec![("hmac-secret", input)])),
-            (int(6), bytes(&uv_param(2, &tok, &cdh(2)))),
-            (int(7), int(2)),
-        ],
-    );
+    let req = ga_hmac_allow(&mut card, &[], input, true);
     let resp = card.ctap(GA, Some(req)).ok();
     let ad = check_assertion(&resp, RP, &cdh(2), &second);
     let enc = as_bytes(get_text(&ad.extensions.unwrap(), "hmac-secret").unwrap());

@@ -1,15 +1,14 @@
 //! authenticatorLargeBlobs (CTAP 2.1 §6.10) through the CTAP2 entry point,
-//! checked by the independent client (`client`, ciborium) and platform PIN
-//! protocol (`cm_platform`).
+//! checked by the independent client (`client`, ciborium) and its platform PIN
+//! protocol (`client::pin`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod client;
-mod cm_platform;
 
 use applet::config::Config;
 use ciborium::Value as C;
+use client::pin::*;
 use client::*;
-use cm_platform::{set_pin, token, Token, CM, GA as P_GA, LBW};
 
 const LB: u8 = 0x0C;
 const PIN: &str = "2468";
@@ -313,13 +312,19 @@ fn pin_protected_writes_need_an_lbw_token() {
             PUAT_REQUIRED,
         );
         // A token without lbw, a corrupted one, and a MAC over another offset.
-        let t = token(&mut card, protocol, PIN, CM | P_GA, Some("a.example"));
+        let t = token(
+            &mut card,
+            protocol,
+            PIN,
+            PERM_CM | PERM_GA,
+            Some("a.example"),
+        );
         refused(
             &mut card,
             set_req(&array[..1000], 0, Some(array.len()), Some(&t)),
             PIN_AUTH_INVALID,
         );
-        let t = token(&mut card, protocol, PIN, LBW, None);
+        let t = token(&mut card, protocol, PIN, PERM_LBW, None);
         let mut bad = t.clone();
         bad.value[3] ^= 0x40;
         refused(
@@ -367,7 +372,7 @@ fn a_get_assertion_token_keeps_lbw_for_the_write() {
     let created = card.ctap(MC, Some(cmap(pairs))).ok();
     let key = as_bytes(get(&created, 5).unwrap());
     set_pin(&mut card, 2, PIN);
-    let t = token(&mut card, 2, PIN, P_GA | LBW, Some(rp));
+    let t = token(&mut card, 2, PIN, PERM_GA | PERM_LBW, Some(rp));
     let C::Map(mut pairs) = ga_request(rp, &cdh, &[]) else {
         panic!()
     };

@@ -166,9 +166,8 @@ impl FileStorage {
             .truncate(false)
             .open(&lock_path)
             .map_err(io_err("cannot open lock file", &lock_path))?;
-        // `File::try_lock` (flock on Unix) is stable since Rust 1.89; the
-        // workspace `rust-version` still says 1.80.
-        #[allow(clippy::incompatible_msrv)]
+        // `File::try_lock` (flock on Unix): stable since Rust 1.89, the
+        // workspace `rust-version`.
         let locked = lock.try_lock();
         match locked {
             Ok(()) => {}

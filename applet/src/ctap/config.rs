@@ -34,7 +34,7 @@ use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::policy::MAX_PIN_BYTES;
 use crate::pin::token::permission;
-use crate::pin::uv::check_protocol;
+use crate::pin::uv::{verify_command_param, PinUvAuth};
 use crate::pin::{PinState, PinStore};
 use crate::state::CardState;
 
@@ -145,23 +145,30 @@ pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<()
         None if uv_needed => return Err(CtapError::PuatRequired),
         None => {}
         Some(param) => {
-            let protocol = check_protocol(protocol, &config.pin_uv_auth_protocols)?;
-            let mut message = vec![0xFF; 32];
-            message.push(COMMAND_BYTE);
-            message.push(sub_command_byte);
-            if let Some(value) = sub_params_value {
-                // The strict decoder only accepts canonical CBOR, so the
-                // canonical re-encoding is the bytes the platform sent.
-                cbor::encode_into(value, &mut message);
-            }
-            let now = env.now();
-            let tokens = pin.tokens();
-            if !tokens.verify(now, protocol, &message, param)
-                || !tokens.has_permission(now, permission::AUTHENTICATOR_CONFIG)
-            {
-                return Err(CtapError::PinAuthInvalid);
-            }
-            tokens.mark_used();
+            let message = || {
+                let mut message = vec![0xFF; 32];
+                message.push(COMMAND_BYTE);
+                message.push(sub_command_byte);
+                if let Some(value) = sub_params_value {
+                    // The strict decoder only accepts canonical CBOR, so the
+                    // canonical re-encoding is the bytes the platform sent.
+                    cbor::encode_into(value, &mut message);
+                }
+                Ok(message)
+            };
+            let auth = PinUvAuth {
+                param: Some(param),
+                protocol,
+            };
+            verify_command_param(
+                pin,
+                env.now(),
+                auth,
+                &config.pin_uv_auth_protocols,
+                message,
+                permission::AUTHENTICATOR_CONFIG,
+            )?;
+            pin.tokens().mark_used();
         }
     }
 

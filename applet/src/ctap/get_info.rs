@@ -14,6 +14,13 @@
 //! getInfo lists exactly what is implemented: the profile's claims filtered
 //! by [`IMPLEMENTED_OPTIONS`] and [`IMPLEMENTED_EXTENSIONS`]. When a feature
 //! starts to work, add its name there (and its getInfo fields follow).
+//!
+//! An option the profile sets to `false` is listed as `false` and its
+//! feature is off (CTAP 2.1 §6.4: `rk`, `largeBlobs`, `credMgmt`, ... are
+//! "supported" only when `true`), except for the options whose `false`
+//! means "supported, not set" ([`STATEFUL_OPTIONS`]). `alwaysUv` is not a
+//! profile claim: it is listed, with the card's current value, wherever
+//! authenticatorConfig (and so toggleAlwaysUv) works.
 
 use super::Authenticator;
 use crate::cbor::Value;
@@ -39,7 +46,13 @@ pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "credentialMgmtPreview",
     "largeBlobs",
     "makeCredUvNotRqd",
+    "alwaysUv",
 ];
+
+/// Options whose `false` still means "supported" (CTAP 2.1 §6.4):
+/// `clientPin` false = no PIN set yet, `ep` false = capable but disabled,
+/// `alwaysUv` false = off. Their listed value is the card's state.
+pub const STATEFUL_OPTIONS: &[&str] = &["clientPin", "ep", "alwaysUv"];
 
 /// Extensions the code implements (`ctap::extensions`).
 /// `largeBlobKey` is only useful with the `largeBlobs` option
@@ -52,9 +65,18 @@ pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
     "minPinLength",
 ];
 
-/// Whether option `name` is claimed by the profile and implemented.
+/// Whether option `name`'s feature works: implemented, and claimed by the
+/// profile as `true` (or with any value for a [`STATEFUL_OPTIONS`] entry).
+/// `alwaysUv` follows `authnrCfg` (toggleAlwaysUv is a config subcommand).
 pub fn option_enabled(config: &Config, name: &str) -> bool {
-    config.claims_option(name) && IMPLEMENTED_OPTIONS.contains(&name)
+    if name == "alwaysUv" {
+        return option_enabled(config, "authnrCfg");
+    }
+    IMPLEMENTED_OPTIONS.contains(&name)
+        && config
+            .options
+            .get(name)
+            .is_some_and(|on| *on || STATEFUL_OPTIONS.contains(&name))
 }
 
 /// Whether extension `name` is claimed by the profile and implemented.
@@ -80,15 +102,20 @@ pub fn handle(auth: &Authenticator) -> Value {
     put(0x03, Value::from(c.aaguid.0.to_vec()));
     let mut options = Vec::new();
     for (name, value) in &c.options {
-        if !option_enabled(c, name) {
+        if name == "alwaysUv" || !IMPLEMENTED_OPTIONS.contains(&name.as_str()) {
             continue;
         }
         let value = match name.as_str() {
             "clientPin" => auth.pin_is_set(),
-            "alwaysUv" => auth.state.persistent().always_uv,
             _ => *value,
         };
         options.push((Value::from(name.as_str()), Value::from(value)));
+    }
+    if option_enabled(c, "alwaysUv") {
+        options.push((
+            Value::from("alwaysUv"),
+            Value::from(auth.state.persistent().always_uv),
+        ));
     }
     put(0x04, Value::Map(options));
     put(0x05, Value::from(c.max_msg_size));

@@ -43,7 +43,7 @@ use crate::config::Config;
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::token::permission;
-use crate::pin::uv::check_protocol;
+use crate::pin::uv::{verify_command_param, PinUvAuth};
 
 /// Length of the trailing truncated hash.
 pub const HASH_LEN: usize = 16;
@@ -245,20 +245,26 @@ fn write_fragment(
 /// pinUvAuthParam of a set (§6.10.2 step "If the authenticator is protected
 /// by some form of user verification").
 fn authenticate(auth: &mut Authenticator, env: &dyn Env, w: &Write<'_>) -> Result<(), CtapError> {
-    let param = w.param.ok_or(CtapError::PuatRequired)?;
-    let protocol = check_protocol(w.protocol, &auth.config.pin_uv_auth_protocols)?;
-    let offset = u32::try_from(w.offset).map_err(|_| CtapError::InvalidParameter)?;
-    let mut message = vec![0xFF; 32];
-    message.extend_from_slice(&[COMMAND_BYTE, 0x00]);
-    message.extend_from_slice(&offset.to_le_bytes());
-    message.extend_from_slice(&Sha256::digest(w.fragment));
-    let now = env.now();
-    let tokens = auth.pin.tokens();
-    if !tokens.verify(now, protocol, &message, param)
-        || !tokens.has_permission(now, permission::LARGE_BLOB_WRITE)
-    {
-        return Err(CtapError::PinAuthInvalid);
-    }
-    tokens.mark_used();
+    let message = || {
+        let offset = u32::try_from(w.offset).map_err(|_| CtapError::InvalidParameter)?;
+        let mut message = vec![0xFF; 32];
+        message.extend_from_slice(&[COMMAND_BYTE, 0x00]);
+        message.extend_from_slice(&offset.to_le_bytes());
+        message.extend_from_slice(&Sha256::digest(w.fragment));
+        Ok(message)
+    };
+    let auth_pair = PinUvAuth {
+        param: w.param,
+        protocol: w.protocol,
+    };
+    verify_command_param(
+        &mut auth.pin,
+        env.now(),
+        auth_pair,
+        &auth.config.pin_uv_auth_protocols,
+        message,
+        permission::LARGE_BLOB_WRITE,
+    )?;
+    auth.pin.tokens().mark_used();
     Ok(())
 }

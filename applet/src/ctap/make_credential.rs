@@ -143,7 +143,10 @@ pub fn handle(
         return Err(CtapError::InvalidOption.into());
     }
     let rk = req.options.rk.unwrap_or(false);
-    if req.options.rk.is_some() && !auth.config.claims_option("rk") {
+    // A profile without `rk` refuses the option; one with `rk = false`
+    // refuses a discoverable credential.
+    let rk_on = super::get_info::option_enabled(&auth.config, "rk");
+    if (req.options.rk.is_some() && !auth.config.claims_option("rk")) || (rk && !rk_on) {
         return Err(CtapError::UnsupportedOption.into());
     }
     if req.options.up == Some(false) {
@@ -152,8 +155,7 @@ pub fn handle(
     // Steps 6-7: a card protected by a PIN needs a pinUvAuthParam unless
     // makeCredUvNotRqd allows a non-discoverable credential without it.
     if auth.pin_is_set() && !has_param {
-        let uv_not_rqd = super::get_info::option_enabled(&auth.config, "makeCredUvNotRqd")
-            && auth.config.options.get("makeCredUvNotRqd") == Some(&true);
+        let uv_not_rqd = super::get_info::option_enabled(&auth.config, "makeCredUvNotRqd");
         if rk || !uv_not_rqd || auth.state.persistent().always_uv {
             return Err(CtapError::PuatRequired.into());
         }

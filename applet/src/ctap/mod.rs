@@ -38,7 +38,7 @@ use crate::credential::IdKey;
 use crate::env::{Env, Presence};
 use crate::error::CtapError;
 use crate::pin::uv::{self, PinUvAuth, UvCheck, UvFor};
-use crate::pin::{PinState, PinStore, TokenTimes};
+use crate::pin::{PinState, PinStore};
 use crate::state::{CardState, ResidentCredential, Transient};
 
 /// authenticatorMakeCredential.
@@ -111,7 +111,7 @@ impl Authenticator {
         attestation: Option<BatchAttestation>,
     ) -> Self {
         let id_key = IdKey::derive(&state.identity().master_key);
-        let pin = PinState::new(env, TokenTimes::default());
+        let pin = PinState::new(env, config.token_times());
         Authenticator {
             config,
             state,

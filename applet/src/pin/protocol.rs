@@ -359,7 +359,7 @@ impl SharedSecret {
         rng: &mut dyn CardRng,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, ProtocolError> {
-        if plaintext.len() % AES_BLOCK_LEN != 0 {
+        if !plaintext.len().is_multiple_of(AES_BLOCK_LEN) {
             return Err(ProtocolError::InvalidLength);
         }
         match self.protocol {
@@ -416,7 +416,7 @@ fn aes_cbc_encrypt(
     iv: &[u8; AES_BLOCK_LEN],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, ProtocolError> {
-    if plaintext.len() % AES_BLOCK_LEN != 0 {
+    if !plaintext.len().is_multiple_of(AES_BLOCK_LEN) {
         return Err(ProtocolError::InvalidLength);
     }
     let cipher = cbc::Encryptor::<Aes256>::new(key.into(), iv.into());
@@ -429,7 +429,7 @@ fn aes_cbc_decrypt(
     iv: &[u8; AES_BLOCK_LEN],
     ciphertext: &[u8],
 ) -> Result<Vec<u8>, ProtocolError> {
-    if ciphertext.len() % AES_BLOCK_LEN != 0 {
+    if !ciphertext.len().is_multiple_of(AES_BLOCK_LEN) {
         return Err(ProtocolError::InvalidLength);
     }
     let cipher = cbc::Decryptor::<Aes256>::new(key.into(), iv.into());

@@ -64,11 +64,11 @@ pub struct TokenTimes {
 }
 
 impl Default for TokenTimes {
+    /// The lifetimes of the default profile ([`Config::token_times`]).
+    ///
+    /// [`Config::token_times`]: crate::config::Config::token_times
     fn default() -> Self {
-        Self {
-            initial_usage_window: Duration::from_secs(19),
-            max_lifetime: Duration::from_secs(600),
-        }
+        crate::config::Config::default().token_times()
     }
 }
 

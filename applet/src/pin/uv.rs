@@ -149,6 +149,32 @@ pub fn verify_pin_uv_auth_param(
     Ok(())
 }
 
+/// Verifies the pinUvAuthParam of a command authorized by a token alone —
+/// authenticatorConfig (§6.11), authenticatorCredentialManagement (§6.8),
+/// authenticatorLargeBlobs set (§6.10.2): the param must be present
+/// (`PUAT_REQUIRED`), the protocol enabled (step 2 statuses), and
+/// `verify(token, message, param)` and the token's `permission` must hold
+/// (`PIN_AUTH_INVALID`). `message` builds the authenticated bytes once the
+/// protocol is accepted. The caller marks the token used when every other
+/// check of its command has passed too.
+pub fn verify_command_param(
+    pin: &mut PinState,
+    now: Duration,
+    auth: PinUvAuth<'_>,
+    enabled_protocols: &[u8],
+    message: impl FnOnce() -> Result<Vec<u8>, CtapError>,
+    permission: u8,
+) -> Result<(), CtapError> {
+    let param = auth.param.ok_or(CtapError::PuatRequired)?;
+    let protocol = check_protocol(auth.protocol, enabled_protocols)?;
+    let message = message()?;
+    let tokens = pin.tokens();
+    if !tokens.verify(now, protocol, &message, param) || !tokens.has_permission(now, permission) {
+        return Err(CtapError::PinAuthInvalid);
+    }
+    Ok(())
+}
+
 /// `clearUserPresentFlag()`, `clearUserVerifiedFlag()`,
 /// `clearPinUvAuthTokenPermissionsExceptLbw()`: call after an MC or GA that
 /// collected user presence.

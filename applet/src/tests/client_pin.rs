@@ -63,14 +63,19 @@ fn get(resp: &[(i64, CValue)], key: i64) -> &CValue {
     &resp.iter().find(|(k, _)| *k == key).unwrap().1
 }
 
+/// A COSE_Key map: kty (1), alg (3), crv (-1), x (-2) and, when given,
+/// y (-3).
+fn cose_key(kty: i64, alg: i64, crv: i64, x: &[u8], y: Option<&[u8]>) -> CValue {
+    let mut pairs = vec![(1, int(kty)), (3, int(alg)), (-1, int(crv)), (-2, bytes(x))];
+    if let Some(y) = y {
+        pairs.push((-3, bytes(y)));
+    }
+    map(pairs)
+}
+
+/// The platform key as a P-256 ECDH COSE_Key (EC2, ECDH-ES+HKDF-256).
 fn cose(key: &CoseEcdhKey) -> CValue {
-    map(vec![
-        (1, int(2)),
-        (3, int(-25)),
-        (-1, int(1)),
-        (-2, bytes(&key.x)),
-        (-3, bytes(&key.y)),
-    ])
+    cose_key(2, -25, 1, &key.x, Some(&key.y))
 }
 
 /// getKeyAgreement through CBOR, checked with an independent P-256 parser.
@@ -320,51 +325,29 @@ fn bad_key_agreement_keys_are_invalid_parameter_and_cost_nothing() {
     let hash_enc = bytes(&p.encrypt([0; 16], &pin_hash16(b"1234")));
     let mut off_curve = p.public;
     off_curve.y[5] ^= 4;
+    let (x, y) = (&p.public.x, Some(p.public.y.as_slice()));
     let keys = vec![
         cose(&off_curve),
-        map(vec![
-            (1, int(1)),
-            (3, int(-25)),
-            (-1, int(1)),
-            (-2, bytes(&p.public.x)),
-            (-3, bytes(&p.public.y)),
-        ]),
-        map(vec![
-            (1, int(2)),
-            (3, int(-25)),
-            (-1, int(2)),
-            (-2, bytes(&p.public.x)),
-            (-3, bytes(&p.public.y)),
-        ]),
-        map(vec![
-            (1, int(2)),
-            (3, int(-8)),
-            (-1, int(1)),
-            (-2, bytes(&p.public.x)),
-            (-3, bytes(&p.public.y)),
-        ]),
-        map(vec![
-            (1, int(2)),
-            (3, int(-25)),
-            (-1, int(1)),
-            (-2, bytes(&p.public.x[1..])),
-            (-3, bytes(&p.public.y)),
-        ]),
-        map(vec![
-            (1, int(2)),
-            (3, int(-25)),
-            (-1, int(1)),
-            (-2, bytes(&p.public.x)),
-        ]),
+        cose_key(1, -25, 1, x, y),
+        cose_key(2, -25, 2, x, y),
+        cose_key(2, -8, 1, x, y),
+        cose_key(2, -25, 1, &x[1..], y),
+        cose_key(2, -25, 1, x, None),
     ];
-    for key in &keys {
-        let request = map(vec![
+    // getPinToken (0x05) over protocol one with `key`.
+    let get_pin_token = |key: &CValue| {
+        map(vec![
             (1, int(1)),
             (2, int(5)),
             (3, key.clone()),
             (6, hash_enc.clone()),
-        ]);
-        assert_eq!(send(&mut card, &request), Err(CtapError::InvalidParameter));
+        ])
+    };
+    for key in &keys {
+        assert_eq!(
+            send(&mut card, &get_pin_token(key)),
+            Err(CtapError::InvalidParameter)
+        );
     }
     assert_eq!(card.retries(), 8);
     // The PIN state is checked before the key (CTAP 2.1 §6.5.5.7.2 steps 5-6).
@@ -372,13 +355,10 @@ fn bad_key_agreement_keys_are_invalid_parameter_and_cost_nothing() {
         let p = platform(&mut card, PinUvAuthProtocol::One, seed);
         assert!(send(&mut card, &token_request(&p, "0000", vec![])).is_err());
     }
-    let request = map(vec![
-        (1, int(1)),
-        (2, int(5)),
-        (3, keys[0].clone()),
-        (6, hash_enc),
-    ]);
-    assert_eq!(send(&mut card, &request), Err(CtapError::PinAuthBlocked));
+    assert_eq!(
+        send(&mut card, &get_pin_token(&keys[0])),
+        Err(CtapError::PinAuthBlocked)
+    );
 }
 
 #[test]

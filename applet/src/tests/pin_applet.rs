@@ -86,6 +86,20 @@ impl Tap {
         (reply[0], body)
     }
 
+    /// Without presence `command` (no parameters) asks a client that may
+    /// wait to poll, and answers CTAP2_ERR_USER_ACTION_TIMEOUT (0x2F) to one
+    /// that cannot (CTAP 2.1 §6.9, §11.3).
+    pub(crate) fn waits_for_presence(&mut self, command: u8) {
+        assert_eq!(
+            self.outcome(command, None, true).0,
+            CtapOutcome::UserPresenceNeeded
+        );
+        assert_eq!(
+            self.outcome(command, None, false),
+            (CtapOutcome::Done, vec![0x2F])
+        );
+    }
+
     pub(crate) fn status(&mut self, command: u8, body: Option<&CValue>) -> u8 {
         self.send(command, body).0
     }
@@ -341,14 +355,7 @@ fn reset_is_refused_after_10_s_and_waits_for_presence() {
     let writes = tap.env().storage.writes;
 
     tap.env().presence = Presence::Withheld;
-    assert_eq!(
-        tap.outcome(0x07, None, true).0,
-        CtapOutcome::UserPresenceNeeded
-    );
-    assert_eq!(
-        tap.outcome(0x07, None, false),
-        (CtapOutcome::Done, vec![0x2F])
-    );
+    tap.waits_for_presence(0x07);
     tap.env().presence = Presence::Field;
 
     tap.env().advance(Duration::from_millis(10_001));
@@ -389,14 +396,7 @@ fn selection_needs_presence_and_nothing_else() {
     let mut tap = Tap::new(66);
     assert_eq!(tap.outcome(0x0B, None, true), (CtapOutcome::Done, vec![0]));
     tap.env().presence = Presence::Withheld;
-    assert_eq!(
-        tap.outcome(0x0B, None, true).0,
-        CtapOutcome::UserPresenceNeeded
-    );
-    assert_eq!(
-        tap.outcome(0x0B, None, false),
-        (CtapOutcome::Done, vec![0x2F])
-    );
+    tap.waits_for_presence(0x0B);
 }
 
 // ---- authenticatorConfig ---------------------------------------------------------------

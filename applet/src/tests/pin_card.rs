@@ -90,14 +90,24 @@ impl Card {
         let platform = self.platform(protocol);
         let enc = platform.encrypt([0x42; 16], block);
         let param = platform.authenticate(&enc);
+        self.set_pin_raw(&platform, &enc, &param)
+    }
+
+    /// setPIN with a given newPinEnc and pinUvAuthParam.
+    pub(crate) fn set_pin_raw(
+        &mut self,
+        platform: &Platform,
+        new_pin_enc: &[u8],
+        pin_uv_auth_param: &[u8],
+    ) -> Result<(), CtapError> {
         self.pin.set_pin(
             &mut self.env,
             &mut self.state,
             NewPinRequest {
-                protocol,
+                protocol: platform.protocol,
                 key_agreement: Some(&platform.public),
-                pin_uv_auth_param: &param,
-                new_pin_enc: &enc,
+                pin_uv_auth_param,
+                new_pin_enc,
             },
         )
     }

@@ -124,17 +124,10 @@ fn set_pin_refuses_a_second_pin_and_a_bad_mac() {
         let enc = platform.encrypt([3; 16], &padded(b"1234"));
         let mut mac = platform.authenticate(&enc);
         mac[0] ^= 1;
-        let result = card.pin.set_pin(
-            &mut card.env,
-            &mut card.state,
-            crate::pin::NewPinRequest {
-                protocol,
-                key_agreement: Some(&platform.public),
-                pin_uv_auth_param: &mac,
-                new_pin_enc: &enc,
-            },
+        assert_eq!(
+            card.set_pin_raw(&platform, &enc, &mac),
+            Err(CtapError::PinAuthInvalid)
         );
-        assert_eq!(result, Err(CtapError::PinAuthInvalid));
         assert_eq!(card.state.persistent().pin_hash, None);
     }
 }
@@ -146,17 +139,10 @@ fn set_pin_with_an_undecryptable_new_pin_enc_is_pin_auth_invalid() {
         let platform = card.platform(protocol);
         let enc = vec![0x11; len];
         let mac = platform.authenticate(&enc);
-        let result = card.pin.set_pin(
-            &mut card.env,
-            &mut card.state,
-            crate::pin::NewPinRequest {
-                protocol,
-                key_agreement: Some(&platform.public),
-                pin_uv_auth_param: &mac,
-                new_pin_enc: &enc,
-            },
+        assert_eq!(
+            card.set_pin_raw(&platform, &enc, &mac),
+            Err(CtapError::PinAuthInvalid)
         );
-        assert_eq!(result, Err(CtapError::PinAuthInvalid));
     }
 }
 

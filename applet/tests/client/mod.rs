@@ -1,7 +1,12 @@
 //! An independent CTAP2 test client: builds requests and checks responses
 //! with `ciborium`, `p256`, `ed25519-dalek`, `sha2` and `x509-cert` only —
-//! never the applet's own CBOR, key or state types.
+//! never the applet's own CBOR, key or state types. `pin` is the platform
+//! side of the PIN/UV auth protocols, `cred` the credential-management
+//! requests; every integration test file uses this one module.
 #![allow(dead_code)]
+
+pub mod cred;
+pub mod pin;
 
 use std::io::Cursor;
 
@@ -27,6 +32,25 @@ pub fn text(s: &str) -> C {
 }
 pub fn bytes(b: &[u8]) -> C {
     C::Bytes(b.to_vec())
+}
+
+/// A clientDataHash of 32 equal bytes.
+pub fn cdh(n: u8) -> [u8; 32] {
+    [n; 32]
+}
+
+/// `req` (a map) with `extra` pairs added, keys in canonical order.
+pub fn with(req: C, extra: Vec<(C, C)>) -> C {
+    let C::Map(mut pairs) = req else {
+        panic!("not a map: {req:?}")
+    };
+    pairs.extend(extra);
+    cmap(pairs)
+}
+
+/// An extensions map (text keys).
+pub fn ext(pairs: Vec<(&str, C)>) -> C {
+    cmap(pairs.into_iter().map(|(k, v)| (text(k), v)).collect())
 }
 
 pub fn ser(v: &C) -> Vec<u8> {

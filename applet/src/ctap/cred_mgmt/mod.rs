@@ -49,7 +49,7 @@ use crate::cbor::{self, Map, Value};
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::token::permission;
-use crate::pin::uv::{check_protocol, PinUvAuth};
+use crate::pin::uv::{verify_command_param, PinUvAuth};
 
 /// getCredsMetadata.
 pub const GET_CREDS_METADATA: u8 = 0x01;
@@ -169,22 +169,23 @@ fn verify_token(
     env: &dyn Env,
     req: &Request<'_>,
 ) -> Result<(), CtapError> {
-    let param = req.auth.param.ok_or(CtapError::PuatRequired)?;
-    let protocol = check_protocol(req.auth.protocol, &auth.config.pin_uv_auth_protocols)?;
-    let mut message = vec![req.sub_command];
-    if let Some(value) = req.params_value {
-        // The strict decoder accepts only canonical CBOR, so re-encoding
-        // gives back the bytes the platform authenticated.
-        cbor::encode_into(value, &mut message);
-    }
-    let now = env.now();
-    let tokens = auth.pin.tokens();
-    if !tokens.verify(now, protocol, &message, param)
-        || !tokens.has_permission(now, permission::CREDENTIAL_MANAGEMENT)
-    {
-        return Err(CtapError::PinAuthInvalid);
-    }
-    Ok(())
+    let message = || {
+        let mut message = vec![req.sub_command];
+        if let Some(value) = req.params_value {
+            // The strict decoder accepts only canonical CBOR, so re-encoding
+            // gives back the bytes the platform authenticated.
+            cbor::encode_into(value, &mut message);
+        }
+        Ok(message)
+    };
+    verify_command_param(
+        &mut auth.pin,
+        env.now(),
+        req.auth,
+        &auth.config.pin_uv_auth_protocols,
+        message,
+        permission::CREDENTIAL_MANAGEMENT,
+    )
 }
 
 /// Check the token's permissions RP ID against `scope`; on success the

@@ -3,18 +3,14 @@
 
 use ciborium::Value as C;
 
-use super::Token;
-use crate::client::*;
+use super::pin::Token;
+use super::*;
 
 /// authenticatorCredentialManagement and its FIDO_2_1_PRE command byte.
 pub const CM_CMD: u8 = 0x0A;
 pub const CM_PRE: u8 = 0x41;
 
 pub const NOT_ALLOWED: u8 = 0x30;
-
-pub fn cdh(n: u8) -> [u8; 32] {
-    [n; 32]
-}
 
 pub fn register(card: &mut Card, rp: &str, user: &[u8], alg: i64, rk: bool) -> Registered {
     let aaguid = card.config.aaguid.0;
@@ -99,6 +95,14 @@ pub fn refused(card: &mut Card, cmd: u8, request: C, status: u8) {
     assert_eq!(r.status, status, "expected {status:#04x}");
     assert!(r.body.is_none());
     assert_eq!(card.storage(), before, "an error changed the stored state");
+}
+
+/// Each `(subCommand, subCommandParams)` signed with `token` is refused
+/// with `status` and changes nothing.
+pub fn refused_with(card: &mut Card, token: &Token, cases: Vec<(u8, Option<C>)>, status: u8) {
+    for (sub, params) in cases {
+        refused(card, CM_CMD, cm_request(sub, params, Some(token)), status);
+    }
 }
 
 /// Every RP (id, hash) through enumerateRPs, checking totals.

@@ -1,9 +1,18 @@
-//! The platform side of PIN/UV auth protocols one and two and of the
-//! hmac-secret extension (CTAP 2.1 §6.5.6, §6.5.7, §12.5), written for the
-//! extension tests from the specification: ECDH with `p256`, HKDF built
-//! from HMAC (RFC 5869), CBC built from the raw AES block cipher, CBOR with
-//! ciborium. Nothing here uses the applet's own PIN, key or CBOR code.
-#![allow(dead_code)]
+//! The platform side of PIN/UV auth protocols one and two (CTAP 2.1 §6.5.6,
+//! §6.5.7), of authenticatorClientPIN token requests (§6.5.5) and of the
+//! hmac-secret extension input (§12.5), written from the specification:
+//! ECDH with `p256`, HKDF built from HMAC-SHA-256 (RFC 5869), AES-256-CBC
+//! built from the raw AES block cipher, CBOR with ciborium. Nothing here
+//! uses the applet's own PIN, key or CBOR code.
+//!
+//! ```text
+//!  protocol one: key = SHA-256(Z); encrypt = AES-256-CBC(key, IV = 0);
+//!                authenticate = LEFT(HMAC-SHA-256(key, m), 16)
+//!  protocol two: HMAC key = HKDF(salt 32×00, Z, "CTAP2 HMAC key"),
+//!                AES key  = HKDF(salt 32×00, Z, "CTAP2 AES key");
+//!                encrypt = IV || AES-256-CBC(AES key, IV, m);
+//!                authenticate = HMAC-SHA-256(HMAC key, m)
+//! ```
 
 use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use aes::Aes256;
@@ -15,16 +24,21 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
 
-use crate::client::{as_bytes, bytes, cmap, get, int, text, Card};
+use super::{as_bytes, bytes, cmap, get, int, ser, text, Card, Reply};
 
+/// authenticatorClientPIN.
 pub const CLIENT_PIN: u8 = 0x06;
+/// authenticatorReset.
 pub const RESET: u8 = 0x07;
+/// authenticatorConfig.
 pub const CONFIG: u8 = 0x0D;
 
 /// Token permissions (CTAP 2.1 §6.5.5.7).
-pub const PERM_MC: u64 = 0x01;
-pub const PERM_GA: u64 = 0x02;
-pub const PERM_ACFG: u64 = 0x20;
+pub const PERM_MC: u8 = 0x01;
+pub const PERM_GA: u8 = 0x02;
+pub const PERM_CM: u8 = 0x04;
+pub const PERM_LBW: u8 = 0x10;
+pub const PERM_ACFG: u8 = 0x20;
 
 pub fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
@@ -40,40 +54,42 @@ fn hkdf32(salt: &[u8], ikm: &[u8], info: &[u8]) -> Vec<u8> {
     hmac(&prk, &t)
 }
 
-fn cbc_encrypt(key: &[u8], iv: &[u8; 16], pt: &[u8]) -> Vec<u8> {
-    assert_eq!(pt.len() % 16, 0);
+/// AES-256-CBC without padding over whole blocks.
+fn cbc(key: &[u8], iv: &[u8; 16], data: &[u8], encrypt: bool) -> Vec<u8> {
+    assert_eq!(data.len() % 16, 0, "whole blocks");
     let aes = Aes256::new_from_slice(key).unwrap();
     let mut prev = *iv;
-    let mut out = Vec::new();
-    for chunk in pt.chunks(16) {
-        let mut block = [0u8; 16];
-        for i in 0..16 {
-            block[i] = chunk[i] ^ prev[i];
+    let mut out = Vec::with_capacity(data.len());
+    for chunk in data.chunks(16) {
+        let block: [u8; 16] = chunk.try_into().unwrap();
+        if encrypt {
+            let mut b = [0u8; 16];
+            for i in 0..16 {
+                b[i] = block[i] ^ prev[i];
+            }
+            let mut g = b.into();
+            aes.encrypt_block(&mut g);
+            prev = g.into();
+            out.extend_from_slice(&prev);
+        } else {
+            let mut g = block.into();
+            aes.decrypt_block(&mut g);
+            let plain: [u8; 16] = g.into();
+            out.extend(plain.iter().zip(prev).map(|(p, c)| p ^ c));
+            prev = block;
         }
-        let mut b = block.into();
-        aes.encrypt_block(&mut b);
-        prev = b.into();
-        out.extend_from_slice(&prev);
     }
     out
 }
 
-fn cbc_decrypt(key: &[u8], iv: &[u8; 16], ct: &[u8]) -> Vec<u8> {
-    assert_eq!(ct.len() % 16, 0, "ciphertext is whole blocks");
-    let aes = Aes256::new_from_slice(key).unwrap();
-    let mut prev = *iv;
-    let mut out = Vec::new();
-    for chunk in ct.chunks(16) {
-        let c: [u8; 16] = chunk.try_into().unwrap();
-        let mut b = c.into();
-        aes.decrypt_block(&mut b);
-        let p: [u8; 16] = b.into();
-        for i in 0..16 {
-            out.push(p[i] ^ prev[i]);
-        }
-        prev = c;
+/// authenticate(key, message) of a protocol: HMAC-SHA-256, the first 16
+/// bytes for protocol one.
+pub fn authenticate(protocol: u8, key: &[u8], msg: &[u8]) -> Vec<u8> {
+    let mut mac = hmac(key, msg);
+    if protocol == 1 {
+        mac.truncate(16);
     }
-    out
+    mac
 }
 
 /// One key agreement with the card: the platform key and the shared
@@ -88,7 +104,7 @@ pub struct Session {
 }
 
 impl Session {
-    /// getKeyAgreement, then ECDH and the protocol's KDF.
+    /// getKeyAgreement (0x02), then ECDH with a seeded platform key.
     pub fn new(card: &mut Card, protocol: u8, seed: u64) -> Self {
         let resp = card
             .ctap(
@@ -96,11 +112,10 @@ impl Session {
                 Some(cmap(vec![(int(1), int(protocol.into())), (int(2), int(2))])),
             )
             .ok();
-        let cose = get(&resp, 1).unwrap();
-        Self::with_card_key(cose, protocol, seed)
+        Self::with_card_key(get(&resp, 1).unwrap(), protocol, seed)
     }
 
-    /// ECDH with a given card COSE_Key.
+    /// ECDH with a given card COSE_Key and the protocol's KDF.
     pub fn with_card_key(cose: &C, protocol: u8, seed: u64) -> Self {
         let x = as_bytes(get(cose, -2).unwrap());
         let y = as_bytes(get(cose, -3).unwrap());
@@ -141,12 +156,12 @@ impl Session {
 
     pub fn encrypt(&mut self, pt: &[u8]) -> Vec<u8> {
         match self.protocol {
-            1 => cbc_encrypt(&self.aes_key, &[0; 16], pt),
+            1 => cbc(&self.aes_key, &[0; 16], pt, true),
             _ => {
                 let mut iv = [0u8; 16];
                 self.rng.fill_bytes(&mut iv);
                 let mut out = iv.to_vec();
-                out.extend(cbc_encrypt(&self.aes_key, &iv, pt));
+                out.extend(cbc(&self.aes_key, &iv, pt, true));
                 out
             }
         }
@@ -154,10 +169,10 @@ impl Session {
 
     pub fn decrypt(&self, ct: &[u8]) -> Vec<u8> {
         match self.protocol {
-            1 => cbc_decrypt(&self.aes_key, &[0; 16], ct),
+            1 => cbc(&self.aes_key, &[0; 16], ct, false),
             _ => {
                 let iv: [u8; 16] = ct[..16].try_into().unwrap();
-                cbc_decrypt(&self.aes_key, &iv, &ct[16..])
+                cbc(&self.aes_key, &iv, &ct[16..], false)
             }
         }
     }
@@ -183,15 +198,6 @@ impl Session {
     }
 }
 
-/// authenticate(key, msg) of a protocol (token or shared-secret HMAC key).
-pub fn authenticate(protocol: u8, key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = hmac(key, msg);
-    if protocol == 1 {
-        mac.truncate(16);
-    }
-    mac
-}
-
 /// setPIN (0x03) with `pin`.
 pub fn set_pin(card: &mut Card, protocol: u8, pin: &str) {
     let mut s = Session::new(card, protocol, 0x5e7);
@@ -212,8 +218,23 @@ pub fn set_pin(card: &mut Card, protocol: u8, pin: &str) {
     .ok();
 }
 
+/// A pinUvAuthToken as the platform holds it.
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub protocol: u8,
+    pub value: Vec<u8>,
+}
+
+impl Token {
+    /// pinUvAuthParam over `msg` (the clientDataHash for makeCredential
+    /// and getAssertion).
+    pub fn param(&self, msg: &[u8]) -> Vec<u8> {
+        authenticate(self.protocol, &self.value, msg)
+    }
+}
+
 /// getPinUvAuthTokenUsingPinWithPermissions (0x09): the token.
-pub fn token(card: &mut Card, protocol: u8, pin: &str, perms: u64, rp: Option<&str>) -> Vec<u8> {
+pub fn token(card: &mut Card, protocol: u8, pin: &str, perms: u8, rp: Option<&str>) -> Token {
     let mut s = Session::new(card, protocol, 0x70c);
     let pin_hash = &Sha256::digest(pin.as_bytes())[..16];
     let pin_hash_enc = s.encrypt(pin_hash);
@@ -222,18 +243,34 @@ pub fn token(card: &mut Card, protocol: u8, pin: &str, perms: u64, rp: Option<&s
         (int(2), int(9)),
         (int(3), s.platform_key.clone()),
         (int(6), bytes(&pin_hash_enc)),
-        (int(9), int(perms.try_into().unwrap())),
+        (int(9), int(perms.into())),
     ];
     if let Some(rp) = rp {
         m.push((int(10), text(rp)));
     }
     let resp = card.ctap(CLIENT_PIN, Some(cmap(m))).ok();
-    s.decrypt(&as_bytes(get(&resp, 2).unwrap()))
+    let value = s.decrypt(&as_bytes(get(&resp, 2).unwrap()));
+    assert_eq!(value.len(), 32);
+    Token { protocol, value }
 }
 
-/// pinUvAuthParam for makeCredential / getAssertion.
-pub fn uv_param(protocol: u8, token: &[u8], cdh: &[u8; 32]) -> Vec<u8> {
-    authenticate(protocol, token, cdh)
+/// An authenticatorConfig request: pinUvAuthParam over
+/// `32×FF || 0D || subCommand || subCommandParams` (CTAP 2.1 §6.11).
+pub fn config(card: &mut Card, sub: u8, params: Option<C>, token: Option<&Token>) -> Reply {
+    let mut m = vec![(int(1), int(sub.into()))];
+    if let Some(t) = token {
+        let mut msg = vec![0xff; 32];
+        msg.extend_from_slice(&[CONFIG, sub]);
+        if let Some(p) = &params {
+            msg.extend(ser(p));
+        }
+        m.push((int(3), int(t.protocol.into())));
+        m.push((int(4), bytes(&t.param(&msg))));
+    }
+    if let Some(p) = params {
+        m.push((int(2), p));
+    }
+    card.ctap(CONFIG, Some(cmap(m)))
 }
 
 /// authenticatorConfig setMinPINLength (0x03) with minPinLengthRPIDs.
@@ -243,18 +280,6 @@ pub fn set_min_pin_length(card: &mut Card, pin: &str, len: u8, rp_ids: &[&str]) 
         (int(1), int(len.into())),
         (int(2), C::Array(rp_ids.iter().map(|r| text(r)).collect())),
     ]);
-    let mut msg = vec![0xff; 32];
-    msg.extend_from_slice(&[0x0d, 0x03]);
-    msg.extend(crate::client::ser(&params));
-    let param = authenticate(2, &tok, &msg);
-    let reply = card.ctap(
-        CONFIG,
-        Some(cmap(vec![
-            (int(1), int(3)),
-            (int(2), params),
-            (int(3), int(2)),
-            (int(4), bytes(&param)),
-        ])),
-    );
+    let reply = config(card, 0x03, Some(params), Some(&tok));
     assert_eq!(reply.status, 0, "setMinPINLength");
 }

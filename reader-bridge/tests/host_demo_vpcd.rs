@@ -4,9 +4,6 @@
 //! vpcd driver the test says SKIPPED and passes (the end-to-end suite in
 //! `tests/` enforces the stack in CI).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-// `File::lock_shared` / `try_lock` (flock) are stable since Rust 1.89; the
-// workspace `rust-version` still says 1.80 (as in src/storage.rs).
-#![allow(clippy::incompatible_msrv)]
 
 use std::fs::{File, OpenOptions};
 

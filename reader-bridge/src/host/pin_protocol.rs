@@ -108,7 +108,7 @@ impl SharedSecret {
     /// `encrypt(key, demPlaintext)`: a random IV then AES-256-CBC; the
     /// plaintext must be a multiple of 16 bytes.
     pub fn encrypt(&self, plaintext: &[u8], rng: &mut dyn HostRng) -> Result<Vec<u8>, HostError> {
-        if plaintext.len() % 16 != 0 {
+        if !plaintext.len().is_multiple_of(16) {
             return Err(HostError::Protocol(
                 "plaintext is not a multiple of 16 bytes",
             ));
@@ -123,7 +123,7 @@ impl SharedSecret {
 
     /// `decrypt(key, IV || ct)`.
     pub fn decrypt(&self, ciphertext: &[u8]) -> Result<Vec<u8>, HostError> {
-        if ciphertext.len() < 16 || ciphertext.len() % 16 != 0 {
+        if ciphertext.len() < 16 || !ciphertext.len().is_multiple_of(16) {
             return Err(HostError::Protocol("ciphertext length"));
         }
         let (iv, ct) = ciphertext.split_at(16);

@@ -120,7 +120,7 @@ pub fn b64url(data: &[u8]) -> String {
     for b in data {
         bits.push_str(&format!("{b:08b}"));
     }
-    while bits.len() % 6 != 0 {
+    while !bits.len().is_multiple_of(6) {
         bits.push('0');
     }
     let enc: String = bits

@@ -66,10 +66,8 @@ pub struct LoginReport {
 impl LoginReport {
     /// Verification (when done) and policy both passed.
     pub fn passed(&self) -> bool {
-        self.verification
-            .as_ref()
-            .map_or(true, Verification::passed)
-            && self.policy.as_ref().map_or(true, |p| p.passed)
+        self.verification.as_ref().is_none_or(Verification::passed)
+            && self.policy.as_ref().is_none_or(|p| p.passed)
     }
 }
 

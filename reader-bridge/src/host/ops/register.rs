@@ -56,7 +56,7 @@ pub struct RegisterReport {
 impl RegisterReport {
     /// Verification and policy both passed.
     pub fn passed(&self) -> bool {
-        self.verification.passed() && self.policy.as_ref().map_or(true, |p| p.passed)
+        self.verification.passed() && self.policy.as_ref().is_none_or(|p| p.passed)
     }
 }
 

@@ -25,7 +25,7 @@ impl<V: Serialize> VerifyReport<V> {
     where
         V: Passed,
     {
-        self.verification.ok() && self.policy.as_ref().map_or(true, |p| p.passed)
+        self.verification.ok() && self.policy.as_ref().is_none_or(|p| p.passed)
     }
 }
 

@@ -153,10 +153,9 @@ fn wait_for(
         ctx.get_status_change(Duration::ZERO, &mut states)?;
         let state = states[0].event_state();
         let is_present = state.contains(State::PRESENT);
-        // A card being powered or reset is not yet usable.
-        let settled =
-            !state.contains(State::CHANGED) || !is_present || !state.contains(State::MUTE);
-        if is_present == present && settled {
+        // A mute card (no usable ATR yet) is not a tap.
+        let usable = !is_present || !state.contains(State::MUTE);
+        if is_present == present && usable {
             return Ok(ReaderInfo {
                 card_present: is_present,
                 atr: if is_present {

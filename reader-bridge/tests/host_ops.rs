@@ -113,6 +113,21 @@ fn pin_register_login_creds_reset() {
     let updated = l.updated_record.unwrap();
     assert!(updated.sign_count > 0);
 
+    // The credential file: save, load, replace the record with its new counter.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("credentials.json");
+    reader_bridge::rp::store::save(&path, &records).unwrap();
+    let mut loaded = reader_bridge::rp::store::load(&path).unwrap();
+    assert_eq!(loaded, records);
+    reader_bridge::rp::store::upsert(&mut loaded, updated.clone());
+    assert_eq!(loaded.len(), 2);
+    assert!(loaded.contains(&updated));
+    assert!(
+        reader_bridge::rp::store::load(&dir.path().join("missing.json"))
+            .unwrap()
+            .is_empty()
+    );
+
     // Replaying the old counter: the stored record now has the new one, so
     // a second login must move past it.
     let mut newer = records.clone();

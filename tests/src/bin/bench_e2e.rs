@@ -163,6 +163,7 @@ fn main() {
     let mut t_tap = Vec::with_capacity(args.iterations);
     let mut described = None;
     let mut report = Vec::new();
+    let mut rounds = Vec::new();
     // Two rounds, tapfido on slot 0 then on slot 1 (the bare responder on the other), so
     // neither side keeps a slot that happens to be slower under load.
     for round in 0u8..2 {
@@ -194,6 +195,7 @@ fn main() {
             let _ = timed(&floor, &select, &[0x90, 0x00]);
             let _ = timed(&tap, &select, &expected);
         }
+        let (floor_from, tap_from) = (t_floor.len(), t_tap.len());
         for i in 0..args.iterations / 2 {
             // Alternate who goes first, so neither always meets pcscd's poll first.
             if i % 2 == 0 {
@@ -204,6 +206,19 @@ fn main() {
                 t_floor.push(timed(&floor, &select, &[0x90, 0x00]));
             }
         }
+        let (rf, rt) = (
+            stats(t_floor[floor_from..].to_vec()),
+            stats(t_tap[tap_from..].to_vec()),
+        );
+        rounds.push(format!(
+            "round {}: tapfido on {} {} µs, floor on {} {} µs, ratio {:.3}×",
+            round + 1,
+            card.reader().name,
+            us(rt.median),
+            bare.reader().name,
+            us(rf.median),
+            ratio(rt.median, rf.median)
+        ));
         if round == 1 {
             tap_to_authenticate(&args, &card, &tap, &floor, &select, &mut report);
         }
@@ -243,6 +258,12 @@ fn main() {
             "SUSPECT (p99 ≥ 10 ms)"
         }
     );
+    println!();
+    println!("Medians per round:");
+    println!();
+    for line in rounds {
+        println!("- {line}");
+    }
     for line in report {
         println!("{line}");
     }

@@ -205,11 +205,7 @@ fn iterators_end_with_power_cycle_and_any_other_command() {
     let first = cm(&mut card, 4, Some(rp_params("c.example")), Some(&t)).ok();
     let second = card.ctap(CM_PRE, Some(cm_request(5, None, None))).ok();
     let third = cm(&mut card, 5, None, None).ok();
-    let ids: BTreeSet<Vec<u8>> = [first, second, third]
-        .iter()
-        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
-        .collect();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(credential_ids(&[first, second, third]).len(), 3);
 }
 
 #[test]
@@ -408,11 +404,7 @@ fn paging_and_session_apdus_do_not_end_an_enumeration() {
     }
     let second = cm(&mut card, 5, None, None).ok();
     let third = cm(&mut card, 5, None, None).ok();
-    let ids: BTreeSet<Vec<u8>> = [first, second, third]
-        .iter()
-        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
-        .collect();
-    assert_eq!(ids.len(), 3);
+    assert_eq!(credential_ids(&[first, second, third]).len(), 3);
 }
 
 #[test]
@@ -483,4 +475,73 @@ fn a_failed_write_deletes_and_updates_nothing() {
         .ctap(GA, Some(ga_request("a.example", &cdh(9), &[&target.id])))
         .ok();
     check_assertion(&resp, "a.example", &cdh(9), target);
+}
+
+/// A makeCredential request for a discoverable credential with `rp_name`
+/// (or none) as `rp.name`.
+fn mc_with_rp_name(rp: &str, user: &[u8], rp_name: Option<&str>) -> C {
+    let C::Map(pairs) = mc_request(rp, user, &cdh(1), &[-7], true) else {
+        panic!()
+    };
+    let mut rp_entity = vec![(text("id"), text(rp))];
+    if let Some(name) = rp_name {
+        rp_entity.push((text("name"), text(name)));
+    }
+    let pairs = pairs
+        .into_iter()
+        .map(|(k, v)| {
+            if k == int(2) {
+                (k, cmap(rp_entity.clone()))
+            } else {
+                (k, v)
+            }
+        })
+        .collect();
+    cmap(pairs)
+}
+
+#[test]
+fn enumerate_rps_returns_the_rp_name_truncated_on_a_character_boundary() {
+    let mut card = Card::new(60, Config::default(), false);
+    // 1 + 2 × 40 bytes: 64 bytes would split an "é"; 63 is the boundary.
+    let long = format!("a{}", "é".repeat(40));
+    let mut expected_long = long.clone();
+    while expected_long.len() > 64 {
+        expected_long.pop();
+    }
+    assert_eq!(expected_long.len(), 63);
+    let requests = [
+        ("a.example", Some("Example A")),
+        ("b.example", Some(long.as_str())),
+        ("c.example", None),
+    ];
+    for (rp, name) in requests {
+        let r = card.ctap(MC, Some(mc_with_rp_name(rp, b"u", name)));
+        assert_eq!(r.status, OK);
+    }
+    set_pin(&mut card, 2, PIN);
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
+    let entries = enumerate_rp_entries(&mut card, CM_CMD, &t);
+    let names: Vec<(String, Option<String>)> = entries
+        .iter()
+        .map(|e| {
+            let rp = get(e, 3).unwrap();
+            let id = get_text(rp, "id").unwrap().as_text().unwrap().to_owned();
+            let name = get_text(rp, "name").map(|n| n.as_text().unwrap().to_owned());
+            (id, name)
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("a.example".to_owned(), Some("Example A".to_owned())),
+            ("b.example".to_owned(), Some(expected_long)),
+            ("c.example".to_owned(), None),
+        ]
+    );
+    // Kept across a restart (stored with the credential).
+    card.restart();
+    let t = token(&mut card, 2, PIN, PERM_CM, None);
+    let again = enumerate_rp_entries(&mut card, CM_CMD, &t);
+    assert_eq!(again, entries);
 }

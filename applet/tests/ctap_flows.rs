@@ -52,12 +52,7 @@ fn get_info_default_and_pocketkey() {
     let info = card.ctap(GET_INFO, None).ok();
     assert_eq!(
         get(&info, 1).unwrap(),
-        &C::Array(vec![
-            text("U2F_V2"),
-            text("FIDO_2_0"),
-            text("FIDO_2_1"),
-            text("FIDO_2_1_PRE")
-        ])
+        &texts(&["U2F_V2", "FIDO_2_0", "FIDO_2_1", "FIDO_2_1_PRE"])
     );
     assert_eq!(
         as_bytes(get(&info, 3).unwrap()),

@@ -65,6 +65,18 @@ fn ga(card: &mut Card, allow: &[&[u8]], exts: Option<C>, uv: bool) -> Reply {
     card.ctap(GA, Some(with(ga_request(RP, &cdh(2), allow), extra)))
 }
 
+/// A getAssertion that succeeds for `cred`: its checked authData.
+fn assertion(
+    card: &mut Card,
+    allow: &[&[u8]],
+    exts: Option<C>,
+    uv: bool,
+    cred: &Registered,
+) -> AuthData {
+    let resp = ga(card, allow, exts, uv).ok();
+    check_assertion(&resp, RP, &cdh(2), cred)
+}
+
 fn cred_protect(level: i64) -> Option<C> {
     Some(ext(vec![("credProtect", int(level))]))
 }
@@ -77,32 +89,23 @@ fn pin_card(config: Config) -> Card {
 
 #[test]
 fn get_info_lists_exactly_the_implemented_extensions() {
-    let mut card = Card::new(1, Config::pocketkey(), false);
-    let info = card.ctap(GET_INFO, None).ok();
-    assert_eq!(
-        get(&info, 2).unwrap(),
-        &C::Array(vec![
-            text("credBlob"),
-            text("credProtect"),
-            text("hmac-secret"),
-            text("minPinLength"),
-        ])
-    );
-    assert_eq!(as_int(get(&info, 0x0F).unwrap()), 64, "maxCredBlobLength");
-
-    let mut card = Card::new(1, Config::default(), false);
-    let info = card.ctap(GET_INFO, None).ok();
-    assert_eq!(
-        get(&info, 2).unwrap(),
-        &C::Array(vec![
-            text("credBlob"),
-            text("credProtect"),
-            text("hmac-secret"),
-            text("largeBlobKey"),
-            text("minPinLength"),
-        ])
-    );
-    assert_eq!(as_int(get(&info, 0x0F).unwrap()), 64);
+    let pocketkey = ["credBlob", "credProtect", "hmac-secret", "minPinLength"];
+    let default = [
+        "credBlob",
+        "credProtect",
+        "hmac-secret",
+        "largeBlobKey",
+        "minPinLength",
+    ];
+    for (config, extensions) in [
+        (Config::pocketkey(), &pocketkey[..]),
+        (Config::default(), &default[..]),
+    ] {
+        let mut card = Card::new(1, config, false);
+        let info = card.ctap(GET_INFO, None).ok();
+        assert_eq!(get(&info, 2).unwrap(), &texts(extensions));
+        assert_eq!(as_int(get(&info, 0x0F).unwrap()), 64, "maxCredBlobLength");
+    }
 
     // A profile claiming none lists none and no maxCredBlobLength.
     let mut config = Config::pocketkey();
@@ -158,12 +161,10 @@ fn cred_protect_2_discovery_needs_uv_allow_list_does_not() {
     assert_eq!(ga(&mut card, &[], None, false).status, NO_CREDENTIALS);
     assert_eq!(card.storage(), before);
     // allowList without UV signs.
-    let resp = ga(&mut card, &[&cred.id], None, false).ok();
-    let ad = check_assertion(&resp, RP, &cdh(2), &cred);
+    let ad = assertion(&mut card, &[&cred.id], None, false, &cred);
     assert_eq!(ad.flags & 0x04, 0);
     // Discovery with UV finds it.
-    let resp = ga(&mut card, &[], None, true).ok();
-    let ad = check_assertion(&resp, RP, &cdh(2), &cred);
+    let ad = assertion(&mut card, &[], None, true, &cred);
     assert_eq!(ad.flags & 0x04, 0x04);
 }
 
@@ -179,11 +180,9 @@ fn cred_protect_3_needs_uv_everywhere() {
             NO_CREDENTIALS
         );
         assert_eq!(card.storage(), before, "no counter step");
-        let resp = ga(&mut card, &[&cred.id], None, true).ok();
-        check_assertion(&resp, RP, &cdh(2), &cred);
+        assertion(&mut card, &[&cred.id], None, true, &cred);
         if rk {
-            let resp = ga(&mut card, &[], None, true).ok();
-            check_assertion(&resp, RP, &cdh(2), &cred);
+            assertion(&mut card, &[], None, true, &cred);
         }
     }
 }
@@ -192,8 +191,7 @@ fn cred_protect_3_needs_uv_everywhere() {
 fn cred_protect_1_and_unprotected_are_discoverable_without_uv() {
     let mut card = Card::new(4, Config::pocketkey(), false);
     let (cred, _, _) = register(&mut card, b"u", true, cred_protect(1), false);
-    let resp = ga(&mut card, &[], None, false).ok();
-    check_assertion(&resp, RP, &cdh(2), &cred);
+    assertion(&mut card, &[], None, false, &cred);
 }
 
 #[test]
@@ -289,8 +287,7 @@ fn cred_blob_stored_with_discoverable_credentials() {
     assert_eq!(exts.unwrap(), cmap(vec![(text("credBlob"), C::Bool(true))]));
     let want = Some(ext(vec![("credBlob", C::Bool(true))]));
     for allow in [vec![], vec![cred.id.as_slice()]] {
-        let resp = ga(&mut card, &allow, want.clone(), false).ok();
-        let ad = check_assertion(&resp, RP, &cdh(2), &cred);
+        let ad = assertion(&mut card, &allow, want.clone(), false, &cred);
         assert_eq!(ad.flags & 0x80, 0x80);
         assert_eq!(
             ad.extensions.unwrap(),
@@ -314,8 +311,7 @@ fn cred_blob_stored_with_discoverable_credentials() {
         .is_none());
     // Kept across a restart.
     card.restart();
-    let resp = ga(&mut card, &[], want, false).ok();
-    let ad = check_assertion(&resp, RP, &cdh(2), &cred);
+    let ad = assertion(&mut card, &[], want, false, &cred);
     assert_eq!(
         ad.extensions.unwrap(),
         cmap(vec![(text("credBlob"), bytes(&blob))])
@@ -338,8 +334,7 @@ fn cred_blob_too_long_or_not_discoverable_is_not_stored() {
         exts.unwrap(),
         cmap(vec![(text("credBlob"), C::Bool(false))])
     );
-    let resp = ga(&mut card, &[], want.clone(), false).ok();
-    let ad = check_assertion(&resp, RP, &cdh(2), &cred);
+    let ad = assertion(&mut card, &[], want.clone(), false, &cred);
     assert_eq!(
         ad.extensions.unwrap(),
         cmap(vec![(text("credBlob"), bytes(&[]))])
@@ -356,8 +351,7 @@ fn cred_blob_too_long_or_not_discoverable_is_not_stored() {
         exts.unwrap(),
         cmap(vec![(text("credBlob"), C::Bool(false))])
     );
-    let resp = ga(&mut card, &[&cred.id], want, false).ok();
-    let ad = check_assertion(&resp, RP, &cdh(2), &cred);
+    let ad = assertion(&mut card, &[&cred.id], want, false, &cred);
     assert_eq!(
         ad.extensions.unwrap(),
         cmap(vec![(text("credBlob"), bytes(&[]))])

@@ -207,6 +207,12 @@ fn malformed_requests_get_the_right_status() {
     let p = platform(&mut card, PinUvAuthProtocol::Two, 1);
     let good_key = cose(&p.public);
     let text = |s: &str| CValue::Text(s.into());
+    // A protocol-two request for subcommand `sub` with `rest`.
+    let v2 = |sub: i64, rest: Vec<(i64, CValue)>| {
+        let mut pairs = vec![(1, int(2)), (2, int(sub))];
+        pairs.extend(rest);
+        map(pairs)
+    };
     let cases: Vec<(CValue, CtapError)> = vec![
         (CValue::Array(vec![]), CtapError::CborUnexpectedType),
         (map(vec![]), CtapError::MissingParameter),
@@ -225,82 +231,61 @@ fn malformed_requests_get_the_right_status() {
             CtapError::CborUnexpectedType,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(3)),
-                (3, good_key.clone()),
-                (4, bytes(&[0; 32])),
-            ]),
+            v2(3, vec![(3, good_key.clone()), (4, bytes(&[0; 32]))]),
             CtapError::MissingParameter,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(3)),
-                (3, bytes(&[0; 64])),
-                (4, bytes(&[0; 32])),
-                (5, bytes(&[0; 80])),
-            ]),
+            v2(
+                3,
+                vec![
+                    (3, bytes(&[0; 64])),
+                    (4, bytes(&[0; 32])),
+                    (5, bytes(&[0; 80])),
+                ],
+            ),
             CtapError::CborUnexpectedType,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(5)),
-                (3, map(vec![(1, int(2))])),
-                (6, bytes(&[0; 32])),
-            ]),
+            v2(5, vec![(3, map(vec![(1, int(2))])), (6, bytes(&[0; 32]))]),
             // An unusable key fails at decapsulate, after the PIN checks.
             CtapError::PinNotSet,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(5)),
-                (3, good_key.clone()),
-                (6, bytes(&[0; 32])),
-                (9, int(1)),
-            ]),
+            v2(
+                5,
+                vec![(3, good_key.clone()), (6, bytes(&[0; 32])), (9, int(1))],
+            ),
             CtapError::InvalidParameter,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(5)),
-                (3, good_key.clone()),
-                (6, bytes(&[0; 32])),
-                (10, text("a.example")),
-            ]),
+            v2(
+                5,
+                vec![
+                    (3, good_key.clone()),
+                    (6, bytes(&[0; 32])),
+                    (10, text("a.example")),
+                ],
+            ),
             CtapError::InvalidParameter,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(9)),
-                (3, good_key.clone()),
-                (6, bytes(&[0; 32])),
-            ]),
+            v2(9, vec![(3, good_key.clone()), (6, bytes(&[0; 32]))]),
             CtapError::MissingParameter,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(9)),
-                (3, good_key.clone()),
-                (6, bytes(&[0; 32])),
-                (9, int(3)),
-                (10, bytes(b"a.example")),
-            ]),
+            v2(
+                9,
+                vec![
+                    (3, good_key.clone()),
+                    (6, bytes(&[0; 32])),
+                    (9, int(3)),
+                    (10, bytes(b"a.example")),
+                ],
+            ),
             CtapError::CborUnexpectedType,
         ),
         (
-            map(vec![
-                (1, int(2)),
-                (2, int(9)),
-                (3, good_key),
-                (6, bytes(&[0; 32])),
-                (9, int(0)),
-            ]),
+            v2(9, vec![(3, good_key), (6, bytes(&[0; 32])), (9, int(0))]),
             CtapError::InvalidParameter,
         ),
     ];

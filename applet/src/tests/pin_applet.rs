@@ -482,42 +482,22 @@ fn set_min_pin_length_rules() {
     let mut tap = Tap::new(68);
     let persistent = |tap: &Tap| tap.applet.authenticator().state.persistent().clone();
     let params = |pairs: Vec<(i64, CValue)>| Some(map(pairs));
+    // setMinPINLength (0x03) with `pairs` and, when given, a token.
+    let set_min = |tap: &mut Tap, token: Option<&[u8]>, pairs: Vec<(i64, CValue)>| {
+        tap.status(
+            0x0D,
+            Some(&config_request(protocol, token, 3, params(pairs))),
+        )
+    };
     // No PIN yet: forceChangePin is PIN_NOT_SET; raising the minimum works.
-    assert_eq!(
-        tap.status(
-            0x0D,
-            Some(&config_request(
-                protocol,
-                None,
-                3,
-                params(vec![(3, CValue::Bool(true))])
-            ))
-        ),
-        0x35
-    );
-    assert_eq!(
-        tap.status(
-            0x0D,
-            Some(&config_request(
-                protocol,
-                None,
-                3,
-                params(vec![(1, int(5))])
-            ))
-        ),
-        0
-    );
+    assert_eq!(set_min(&mut tap, None, vec![(3, CValue::Bool(true))]), 0x35);
+    assert_eq!(set_min(&mut tap, None, vec![(1, int(5))]), 0);
     assert_eq!(persistent(&tap).min_pin_length, 5);
     assert_eq!(tap.set_pin(protocol, PIN), 0x37);
     assert_eq!(tap.set_pin(protocol, "12345"), 0);
 
     let acfg = tap.token(protocol, "12345", 0x20, None).unwrap();
-    let send = |tap: &mut Tap, pairs: Vec<(i64, CValue)>| {
-        tap.status(
-            0x0D,
-            Some(&config_request(protocol, Some(&acfg), 3, params(pairs))),
-        )
-    };
+    let send = |tap: &mut Tap, pairs| set_min(tap, Some(&acfg), pairs);
     // Never lower; too many RP IDs; then a minimum above the PIN forces a change.
     assert_eq!(send(&mut tap, vec![(1, int(4))]), 0x37);
     let ids = CValue::Array((0..4).map(|i| text(&format!("rp{i}.example"))).collect());

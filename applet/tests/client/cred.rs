@@ -107,21 +107,27 @@ pub fn refused_with(card: &mut Card, token: &Token, cases: Vec<(u8, Option<C>)>,
 
 /// Every RP (id, hash) through enumerateRPs, checking totals.
 pub fn enumerate_rps(card: &mut Card, cmd: u8, t: &Token) -> Vec<(String, Vec<u8>)> {
+    enumerate_rp_entries(card, cmd, t)
+        .iter()
+        .map(|entry| {
+            let rp = get(entry, 3).unwrap();
+            let C::Text(id) = get_text(rp, "id").unwrap() else {
+                panic!("rp.id is not text: {rp:?}")
+            };
+            (id.clone(), as_bytes(get(entry, 4).unwrap()))
+        })
+        .collect()
+}
+
+/// Every enumerateRPs response map, checking totals.
+pub fn enumerate_rp_entries(card: &mut Card, cmd: u8, t: &Token) -> Vec<C> {
     let first = card.ctap(cmd, Some(cm_request(2, None, Some(t)))).ok();
     let total = usize::try_from(as_int(get(&first, 5).unwrap())).unwrap();
-    let mut out = Vec::new();
-    let mut entry = first;
-    loop {
-        let rp = get(&entry, 3).unwrap();
-        let C::Text(id) = get_text(rp, "id").unwrap() else {
-            panic!()
-        };
-        out.push((id.clone(), as_bytes(get(&entry, 4).unwrap())));
-        if out.len() == total {
-            break;
-        }
-        entry = card.ctap(cmd, Some(cm_request(3, None, None))).ok();
+    let mut out = vec![first];
+    while out.len() < total {
+        let entry = card.ctap(cmd, Some(cm_request(3, None, None))).ok();
         assert!(get(&entry, 5).is_none(), "totalRPs only in Begin");
+        out.push(entry);
     }
     // Exactly `total`, then the iterator is exhausted.
     assert_eq!(
@@ -129,6 +135,14 @@ pub fn enumerate_rps(card: &mut Card, cmd: u8, t: &Token) -> Vec<(String, Vec<u8
         NOT_ALLOWED
     );
     out
+}
+
+/// The distinct credential IDs of enumerateCredentials responses.
+pub fn credential_ids(entries: &[C]) -> std::collections::BTreeSet<Vec<u8>> {
+    entries
+        .iter()
+        .map(|e| as_bytes(get_text(get(e, 7).unwrap(), "id").unwrap()))
+        .collect()
 }
 
 /// Every credential of `rp` through enumerateCredentials.

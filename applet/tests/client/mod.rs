@@ -33,6 +33,10 @@ pub fn text(s: &str) -> C {
 pub fn bytes(b: &[u8]) -> C {
     C::Bytes(b.to_vec())
 }
+/// An array of text strings.
+pub fn texts(items: &[&str]) -> C {
+    C::Array(items.iter().map(|s| text(s)).collect())
+}
 
 /// A clientDataHash of 32 equal bytes.
 pub fn cdh(n: u8) -> [u8; 32] {

@@ -3,8 +3,8 @@
 //!
 //! ```text
 //!  getCredsMetadata          { 0x01 existing, 0x02 maxPossibleRemaining }
-//!  enumerateRPsBegin         { 0x03 rp {id}, 0x04 rpIDHash, 0x05 totalRPs }
-//!  enumerateRPsGetNextRP     { 0x03 rp {id}, 0x04 rpIDHash }
+//!  enumerateRPsBegin         { 0x03 rp {id, ?name}, 0x04 rpIDHash, 0x05 totalRPs }
+//!  enumerateRPsGetNextRP     { 0x03 rp {id, ?name}, 0x04 rpIDHash }
 //!  enumerateCredentialsBegin { 0x06 user, 0x07 credentialID, 0x08 publicKey,
 //!                              0x09 totalCredentials, 0x0A credProtect,
 //!                              ?0x0B largeBlobKey }

@@ -1,5 +1,5 @@
-//! The `tapfido` command line.
+//! The `tapfido` command line; everything lives in `reader_bridge::cli`.
 
-fn main() {
-    println!("tapfido {}", env!("CARGO_PKG_VERSION"));
+fn main() -> std::process::ExitCode {
+    reader_bridge::cli::main()
 }

@@ -1,0 +1,93 @@
+//! `tapfido demo` and `tapfido doctor` through pcscd + vpcd, when this
+//! machine has them: the embedded card is served on a free vpcd slot and
+//! driven through PC/SC, on both built-in profiles. Without pcscd or the
+//! vpcd driver the test says SKIPPED and passes (the end-to-end suite in
+//! `tests/` enforces the stack in CI).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::fs::{File, OpenOptions};
+
+use reader_bridge::demo::vpcd::{run_demo_vpcd, vpcd_reader, ServedCard, VPCD_PORT};
+use reader_bridge::demo::{DemoOptions, StepResult};
+use reader_bridge::host::doctor::{doctor_pcsc, CheckOutcome, DoctorOptions};
+use reader_bridge::host::ops;
+use reader_bridge::host::pcsc::list_readers;
+
+/// The end-to-end harness's locks (tests/src/lock.rs): pcscd shared, then
+/// one vpcd slot exclusive, so this test never shares a slot with theirs.
+fn lock_file(path: &str) -> File {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap()
+}
+
+fn take_slot() -> Option<(u16, File, File)> {
+    let readers = list_readers().ok()?;
+    let pcscd = lock_file("/tmp/tapfido-e2e-pcscd.lock");
+    pcscd.lock_shared().unwrap();
+    for slot in 0..2u16 {
+        let Some(reader) = vpcd_reader(&readers, slot) else {
+            continue;
+        };
+        let file = lock_file(&format!("/tmp/tapfido-e2e-slot-{slot}.lock"));
+        if !reader.card_present && file.try_lock().is_ok() {
+            return Some((slot, pcscd, file));
+        }
+    }
+    None
+}
+
+#[test]
+fn demo_and_doctor_through_pcscd_and_vpcd() {
+    let Some((slot, _pcscd, _slot)) = take_slot() else {
+        println!(
+            "SKIPPED: no pcscd with a free vpcd reader (apt-get install pcscd vsmartcard-vpcd)"
+        );
+        return;
+    };
+    let vpcd = format!("127.0.0.1:{}", VPCD_PORT + slot);
+    for profile in ["default", "pocketkey"] {
+        let options = DemoOptions {
+            profile: profile.into(),
+            ..DemoOptions::default()
+        };
+        let report = run_demo_vpcd(&options, &vpcd, slot).unwrap();
+        println!("{report}");
+        assert!(report.transport.contains("Virtual PCD"));
+        for step in &report.steps {
+            assert!(
+                matches!(step.result, StepResult::Pass { .. }),
+                "{profile}: {}: {:?}",
+                step.name,
+                step.result
+            );
+        }
+        assert!(report.passed);
+
+        let card = ServedCard::start(profile, &vpcd, slot).unwrap();
+        let mut session = ops::open(&card.selector()).unwrap();
+        ops::pin_set(&mut session, "271828").unwrap();
+        drop(session);
+        let options = DoctorOptions {
+            pin: Some("271828".into()),
+            anchors: card.anchors.clone(),
+        };
+        let r = doctor_pcsc(&card.selector(), &options).unwrap();
+        println!("{r}");
+        for check in &r.checks {
+            assert_eq!(
+                check.outcome,
+                CheckOutcome::Pass,
+                "{profile}: {}: {}",
+                check.name,
+                check.reason
+            );
+        }
+        assert!(r.passed, "{profile}");
+        card.stop().unwrap();
+    }
+}

@@ -4,7 +4,7 @@
 //! - [`iso`]: the contract with the ISO 7816-4 layer — a whole, de-chained
 //!   [`iso::Command`] in, response data plus an [`iso::Status`] out. The bridge
 //!   (crate `tapfido-reader-bridge`) owns chaining, paging and SELECT routing.
-//! - [`env`]: everything non-deterministic — RNG, clock, user presence and
+//! - [`env`](mod@env): everything non-deterministic — RNG, clock, user presence and
 //!   storage — behind one injected [`env::Env`]; [`env::TestEnv`] is seeded.
 //!
 //! The applet does no I/O of its own: no sockets, no files, no threads.

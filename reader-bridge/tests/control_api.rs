@@ -196,7 +196,7 @@ async fn garbage_is_400_and_the_server_survives() {
 async fn oversized_head_is_431() {
     let server = Server::start(&[0]).await;
     let mut request = b"GET / HTTP/1.1\r\nX-Filler: ".to_vec();
-    request.extend(std::iter::repeat(b'a').take(control::MAX_REQUEST_HEAD + 10));
+    request.extend(std::iter::repeat_n(b'a', control::MAX_REQUEST_HEAD + 10));
     request.extend_from_slice(b"\r\n\r\n");
     let answer = raw(server.addr, &request).await;
     assert_eq!(

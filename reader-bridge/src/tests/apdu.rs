@@ -58,7 +58,7 @@ fn seven_cases() {
 #[test]
 fn extended_lc_of_255_data_bytes() {
     let mut cmd = h("80 10 00 00 00 01 00");
-    cmd.extend(std::iter::repeat(0x5A).take(256));
+    cmd.extend(std::iter::repeat_n(0x5A, 256));
     let a = Apdu::parse(&cmd).unwrap();
     assert_eq!(a.data.len(), 256);
     assert_eq!(a.case(), Case::ThreeExtended);

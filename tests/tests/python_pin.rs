@@ -46,3 +46,15 @@ fn client_pin_pocketkey_profile() {
     let _ = e2e::require_python!();
     client_pin("pocketkey");
 }
+
+#[test]
+fn credential_management_default_profile() {
+    let _ = e2e::require_python!();
+    let _ = run(&start("default"), "pin_credman", "default", &[]);
+}
+
+#[test]
+fn credential_management_pocketkey_profile() {
+    let _ = e2e::require_python!();
+    let _ = run(&start("pocketkey"), "pin_credman", "pocketkey", &[]);
+}

@@ -15,6 +15,7 @@ import os
 import re
 import time
 
+from fido2.client import UserInteraction
 from fido2.ctap import CtapError
 from fido2.ctap2 import Ctap2
 from fido2.ctap2.pin import ClientPin, PinProtocolV1, PinProtocolV2
@@ -137,3 +138,45 @@ def cdh(label: str = "") -> bytes:
 
 
 ES256 = [{"type": "public-key", "alg": -7}]
+
+
+class PinEntry(UserInteraction):
+    """UserInteraction for Fido2Client: the card is in the field (presence is the tap)
+    and the user types `pin` when asked."""
+
+    def __init__(self, pin: str | None):
+        super().__init__()
+        self.pin = pin
+        self.asked = 0
+
+    def prompt_up(self) -> None:
+        print("user presence requested (the card is in the field)")
+
+    def request_pin(self, permissions, rp_id):
+        self.asked += 1
+        print(f"PIN requested (permissions {permissions!r}, rp {rp_id})")
+        return self.pin
+
+    def request_uv(self, permissions, rp_id) -> bool:
+        return True
+
+
+def client(s: Session, origin: str, pin: str | None, extensions=None):
+    """A Fido2Client on the session's current device with hmac-secret (and prf),
+    credProtect, credBlob and minPinLength."""
+    from fido2.client import DefaultClientDataCollector, Fido2Client
+    from fido2.ctap2.extensions import (
+        CredBlobExtension,
+        CredProtectExtension,
+        HmacSecretExtension,
+        MinPinLengthExtension,
+    )
+
+    if extensions is None:
+        extensions = [HmacSecretExtension(allow_hmac_secret=True), CredProtectExtension(),
+                      CredBlobExtension(), MinPinLengthExtension()]
+    ui = PinEntry(pin)
+    c = Fido2Client(s.dev, DefaultClientDataCollector(origin), user_interaction=ui,
+                    extensions=extensions)
+    c.ui = ui
+    return c

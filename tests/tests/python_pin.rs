@@ -58,3 +58,28 @@ fn credential_management_pocketkey_profile() {
     let _ = e2e::require_python!();
     let _ = run(&start("pocketkey"), "pin_credman", "pocketkey", &[]);
 }
+
+/// hmac-secret, credProtect and credBlob; the card process restarts between the phases.
+fn extensions(profile: &str) {
+    let mut card = start(profile);
+    let _ = run(&card, "pin_extensions", profile, &["--phase", "register"]);
+    card.restart();
+    let _ = run(
+        &card,
+        "pin_extensions",
+        profile,
+        &["--phase", "authenticate"],
+    );
+}
+
+#[test]
+fn extensions_default_profile() {
+    let _ = e2e::require_python!();
+    extensions("default");
+}
+
+#[test]
+fn extensions_pocketkey_profile() {
+    let _ = e2e::require_python!();
+    extensions("pocketkey");
+}

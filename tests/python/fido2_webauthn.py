@@ -7,8 +7,8 @@ register:     a non-discoverable credential whose request carries an excludeList
               paged through GET RESPONSE), verified up to the card's CA; a discoverable
               credential; an excludeList holding one of the card's own credentials must be
               refused (CREDENTIAL_EXCLUDED -> DEVICE_INELIGIBLE).
-authenticate: getAssertion with an allowList, and a discoverable sign-in without one, both
-              verified by the server; the signature counter keeps increasing, across a card
+authenticate: getAssertion with an allowList (short APDUs, then python-fido2's extended
+              mode), and a discoverable sign-in without one, all verified by the server; the signature counter keeps increasing, across a card
               restart between the phases.
 """
 
@@ -191,6 +191,19 @@ def authenticate(args, dev, saved: dict) -> None:
     check(ad.counter > counter, f"counter {ad.counter} > {counter}")
     counter = ad.counter
     print("ok: assertion with allowList verified by Fido2Server")
+
+    # python-fido2's extended-length mode: case 3E requests with no Le, whole responses.
+    dev.use_ext_apdu = True
+    try:
+        options, state = server.authenticate_begin([cred], user_verification="discouraged")
+        response = client.get_assertion(options.public_key).get_response(0)
+        server.authenticate_complete(state, [cred], response)
+        ad = response.response.authenticator_data
+        check(ad.counter > counter, f"extended APDUs: counter {ad.counter} > {counter}")
+        counter = ad.counter
+    finally:
+        dev.use_ext_apdu = False
+    print("ok: assertion over extended APDUs verified by Fido2Server")
 
     options, state = server.authenticate_begin(None, user_verification="discouraged")
     selection = client.get_assertion(options.public_key)

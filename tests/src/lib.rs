@@ -47,6 +47,9 @@ pub mod prereq;
 pub mod python;
 pub mod reader;
 
+#[cfg(test)]
+mod tests;
+
 pub use card::{Card, CardOptions, PcscdLock};
 pub use prereq::{in_ci, stack};
 pub use reader::{Conn, Reader};

@@ -87,12 +87,14 @@ fn start() -> Result<(), String> {
     Ok(())
 }
 
-/// PID of the running pcscd, from its PID file.
+/// PID of the running pcscd, from its PID file (pcscd 1.9.9 writes `PID\n\0`).
 #[must_use]
 pub fn running_pid() -> Option<u32> {
-    std::fs::read_to_string(PID_FILE)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
+    std::fs::read_to_string(PID_FILE).ok().and_then(|s| {
+        s.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+            .parse()
+            .ok()
+    })
 }
 
 /// `true` when the running pcscd was started by this harness (here or in an earlier

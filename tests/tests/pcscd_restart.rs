@@ -37,6 +37,9 @@ fn card_reconnects_after_pcscd_restarts() {
     card.reader().wait(true, CARD_TIMEOUT).unwrap_or_else(|e| {
         panic!("{e}\n--- card log ---\n{}", card.log());
     });
+    // The same card process, on its second vpcd connection.
+    let status = card.control("/").body;
+    assert!(status.contains("\"connections\":2"), "status: {status}");
     let conn = card.connect();
     conn.expect(&short(0x00, INS_ECHO, 0, 0, &[7], Some(256)), &[0x69, 0x85]);
     conn.expect(&e2e::select(&ECHO_AID), &[0x90, 0x00]);

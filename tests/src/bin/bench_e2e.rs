@@ -221,6 +221,7 @@ fn main() {
         ));
         if round == 1 {
             tap_to_authenticate(&args, &card, &tap, &floor, &select, &mut report);
+            large_exchanges(&tap, &floor, &select, &mut report);
         }
         described = Some((select, what));
     }
@@ -266,6 +267,46 @@ fn main() {
     }
     for line in report {
         println!("{line}");
+    }
+}
+
+/// Echo of 4 KiB and 64 KiB - 1 through pcscd (short APDUs: command chaining in 255-byte
+/// blocks, response paging with GET RESPONSE), against as many SELECTs to the floor.
+fn large_exchanges(tap: &Conn, floor: &Conn, select: &[u8], out: &mut Vec<String>) {
+    out.push(String::new());
+    out.push("## Chained and paged echo (short APDUs, echo applet)".to_owned());
+    out.push(String::new());
+    out.push(
+        "| payload | APDUs | tapfido median µs | floor, same APDU count, median µs | ratio |"
+            .to_owned(),
+    );
+    out.push("|---|---|---|---|---|".to_owned());
+    tap.expect(&e2e::select(&ECHO_AID), &[0x90, 0x00]);
+    for (name, len, iterations) in [("4 KiB", 4096usize, 200usize), ("64 KiB - 1", 65535, 20)] {
+        let data = e2e::apdu::pattern(len);
+        let framing = e2e::apdu::Framing::default();
+        let mut t_tap = Vec::with_capacity(iterations);
+        let mut t_floor = Vec::with_capacity(iterations);
+        let mut apdus = 0;
+        for _ in 0..iterations {
+            let start = Instant::now();
+            let ex = e2e::apdu::send(tap, 0x00, e2e::INS_ECHO, 0, 0, &data, framing);
+            t_tap.push(start.elapsed());
+            assert!(ex.sw == 0x9000 && ex.data == data, "echo {name}");
+            apdus = ex.commands;
+            let start = Instant::now();
+            for _ in 0..apdus {
+                let _ = timed(floor, select, &[0x90, 0x00]);
+            }
+            t_floor.push(start.elapsed());
+        }
+        let (st, sf) = (stats(t_tap), stats(t_floor));
+        out.push(format!(
+            "| {name} | {apdus} | {} | {} | {:.2}× |",
+            us(st.median),
+            us(sf.median),
+            ratio(st.median, sf.median)
+        ));
     }
 }
 

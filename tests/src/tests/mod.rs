@@ -1,0 +1,3 @@
+//! Unit tests of the harness's own client model (no pcscd needed).
+
+mod apdu;

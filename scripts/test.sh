@@ -32,6 +32,9 @@ if command -v "$PYTHON" >/dev/null 2>&1; then
             apt_missing+=(python3-pyscard)
         else
             pip_missing+=("pyscard>=2.0.5,<3")
+            # pip builds pyscard from source: swig, a C compiler, the PC/SC headers.
+            command -v swig >/dev/null 2>&1 || apt_missing+=(swig)
+            command -v cc >/dev/null 2>&1 || apt_missing+=(build-essential)
         fi
     fi
     if ! "$PYTHON" -c 'import importlib.metadata as m, sys; sys.exit(int(m.version("fido2").split(".")[0]) < 2)' >/dev/null 2>&1; then

@@ -113,3 +113,15 @@ fn config_pocketkey_profile() {
         &[ALWAYS_UV_GAP],
     );
 }
+
+#[test]
+fn entra_flow_default_profile() {
+    let _ = e2e::require_python!();
+    let _ = run(&start("default"), "entra_flow", "default", &[]);
+}
+
+#[test]
+fn entra_flow_pocketkey_profile() {
+    let _ = e2e::require_python!();
+    let _ = run(&start("pocketkey"), "entra_flow", "pocketkey", &[]);
+}

@@ -119,6 +119,8 @@ fn authenticate(key: &[u8], message: &[u8]) -> Vec<u8> {
 struct Wire {
     time: Duration,
     apdus: usize,
+    /// Round-trip time of each step (SELECT, getKeyAgreement, getPinToken, getAssertion).
+    steps: Vec<Duration>,
 }
 
 impl Wire {
@@ -126,7 +128,9 @@ impl Wire {
     fn call(&mut self, conn: &Conn, request: &[u8]) -> Value {
         let start = Instant::now();
         let ex = apdu::send(conn, 0x80, 0x10, 0x00, 0x00, request, Framing::default());
-        self.time += start.elapsed();
+        let elapsed = start.elapsed();
+        self.time += elapsed;
+        self.steps.push(elapsed);
         self.apdus += ex.commands;
         assert_eq!(ex.sw, SW_OK, "NFCCTAP_MSG status word");
         match ex.data.split_first() {
@@ -171,7 +175,9 @@ fn set_pin(conn: &Conn) {
 /// getAssertion with pinUvAuthParam. Returns (transmit time, APDUs).
 fn sign_in(conn: &Conn, selected: &[u8], cred_id: &[u8], cdh: &[u8; 32]) -> Wire {
     let mut wire = Wire::default();
-    wire.time += timed(conn, &e2e::select(&FIDO_AID), selected);
+    let elapsed = timed(conn, &e2e::select(&FIDO_AID), selected);
+    wire.time += elapsed;
+    wire.steps.push(elapsed);
     wire.apdus += 1;
     let shared = wire.key_agreement(conn);
     let pin_hash = Sha256::digest(PIN.as_bytes());
@@ -242,11 +248,15 @@ pub(crate) fn sign_in_with_pin(
     let apdus = sign_in(tap, &selected, &cred_id, &cdh).apdus;
     let iterations = (args.iterations / 5).max(100);
     let (mut t_all, mut t_wire, mut t_floor) = (Vec::new(), Vec::new(), Vec::new());
+    let mut t_steps: [Vec<Duration>; 4] = Default::default();
     for _ in 0..iterations {
         let start = Instant::now();
         let wire = sign_in(tap, &selected, &cred_id, &cdh);
         t_all.push(start.elapsed());
         t_wire.push(wire.time);
+        for (samples, step) in t_steps.iter_mut().zip(&wire.steps) {
+            samples.push(*step);
+        }
         assert_eq!(wire.apdus, apdus, "APDUs per sign-in");
         let start = Instant::now();
         for _ in 0..apdus {
@@ -271,6 +281,15 @@ pub(crate) fn sign_in_with_pin(
     ));
     out.push(row("tapfido sign-in with PIN, whole", &s_all));
     out.push(row("tapfido sign-in with PIN, on the wire", &s_wire));
+    let names = [
+        "SELECT",
+        "getKeyAgreement",
+        "getPinToken (0x09)",
+        "getAssertion (UV)",
+    ];
+    for (name, samples) in names.iter().zip(t_steps) {
+        out.push(row(&format!("… of which {name}"), &stats(samples)));
+    }
     out.push(String::new());
     say!(
         "sign-in with PIN / floor: median {:.2}× whole, {:.2}× on the wire; p90 {:.2}× whole",

@@ -113,3 +113,35 @@ fn config_pocketkey_profile() {
         &[ALWAYS_UV_GAP],
     );
 }
+
+#[test]
+fn entra_flow_default_profile() {
+    let _ = e2e::require_python!();
+    let _ = run(&start("default"), "entra_flow", "default", &[]);
+}
+
+#[test]
+fn entra_flow_pocketkey_profile() {
+    let _ = e2e::require_python!();
+    let _ = run(&start("pocketkey"), "entra_flow", "pocketkey", &[]);
+}
+
+/// Eight wrong PINs block the card, across a card restart, until authenticatorReset.
+fn pin_blocked(profile: &str) {
+    let mut card = start(profile);
+    let _ = run(&card, "pin_blocked", profile, &["--phase", "register"]);
+    card.restart();
+    let _ = run(&card, "pin_blocked", profile, &["--phase", "authenticate"]);
+}
+
+#[test]
+fn pin_blocked_default_profile() {
+    let _ = e2e::require_python!();
+    pin_blocked("default");
+}
+
+#[test]
+fn pin_blocked_pocketkey_profile() {
+    let _ = e2e::require_python!();
+    pin_blocked("pocketkey");
+}

@@ -13,6 +13,9 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "bench_e2e/pin.rs"]
+mod pin;
+
 use e2e::bare::BareResponder;
 use e2e::reader::hex_spaced;
 use e2e::{ctap, Card, CardOptions, Conn, PcscdLock, ECHO_AID, FIDO_AID};
@@ -221,6 +224,7 @@ fn main() {
         ));
         if round == 1 {
             tap_to_authenticate(&args, &card, &tap, &floor, &select, &mut report);
+            pin::sign_in_with_pin(&args, &card, &tap, &floor, &select, &mut report);
             large_exchanges(&tap, &floor, &select, &mut report);
         }
         described = Some((select, what));

@@ -1,0 +1,300 @@
+//! Sign-in with a PIN through pcscd (issue 4 item 9): what a platform sends for one
+//! user-verified assertion on a tapped card, with PIN/UV auth protocol 2 (CTAP 2.1
+//! §6.5.7), written here from the spec with RustCrypto (not the card's code):
+//!
+//! ```text
+//!  SELECT FIDO AID                                       00 A4 04 00 08 A0..01 00
+//!  clientPin getKeyAgreement      {1: 2, 2: 2}          → {1: card COSE key}
+//!    platform: ephemeral P-256 key, Z = ECDH(x), shared = HKDF(Z, "CTAP2 HMAC key")
+//!              || HKDF(Z, "CTAP2 AES key")  (salt 32 × 00)
+//!  clientPin getPinUvAuthTokenUsingPinWithPermissions
+//!        {1: 2, 2: 9, 3: platform COSE key, 6: enc(LEFT16(SHA-256(PIN))),
+//!         9: ga, 10: rpId}                             → {2: enc(pinUvAuthToken)}
+//!  getAssertion {1: rpId, 2: clientDataHash, 3: allowList, 6: HMAC(token, cdh), 7: 2}
+//!        → authData with UP and UV set
+//!  enc(x) = IV(16, random) || AES-256-CBC(aesKey, IV, x)
+//! ```
+//!
+//! Timed per iteration: the whole sequence (the platform's own crypto included) and the
+//! APDU round trips alone; the floor is as many SELECTs to the bare responder as the
+//! sequence took APDUs, timed the same way in the same run.
+
+use std::time::{Duration, Instant};
+
+use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use ciborium::Value;
+use e2e::apdu::{self, Framing, SW_OK};
+use e2e::{ctap, Card, Conn, FIDO_AID};
+use hmac::{Hmac, Mac};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+
+use super::{ratio, row, stats, timed, Args};
+
+const CLIENT_PIN: u8 = 0x06;
+const PROTOCOL: i64 = 2;
+const PIN: &str = "271828";
+const RP: &str = "pin.bench.example.com";
+/// getPinUvAuthTokenUsingPinWithPermissions permission `ga`.
+const PERMISSION_GA: i64 = 0x02;
+
+fn int(i: i64) -> Value {
+    Value::Integer(i.into())
+}
+
+fn encode(cmd: u8, map: Vec<(Value, Value)>) -> Vec<u8> {
+    let mut out = vec![cmd];
+    ciborium::into_writer(&Value::Map(map), &mut out).unwrap();
+    out
+}
+
+/// PIN/UV auth protocol 2 state of one key agreement (CTAP 2.1 §6.5.7).
+struct Shared {
+    hmac_key: [u8; 32],
+    aes_key: [u8; 32],
+    platform_key: Value,
+}
+
+impl Shared {
+    /// ECDH with the card's COSE key (map with -2 = x, -3 = y).
+    fn agree(card_key: &Value) -> Self {
+        let coord = |k: i64| {
+            ctap::field(card_key, k)
+                .unwrap()
+                .as_bytes()
+                .unwrap()
+                .clone()
+        };
+        let mut sec1 = vec![0x04];
+        sec1.extend(coord(-2));
+        sec1.extend(coord(-3));
+        let card = p256::PublicKey::from_sec1_bytes(&sec1).unwrap();
+        let secret = p256::ecdh::EphemeralSecret::random(&mut OsRng);
+        let z = secret.diffie_hellman(&card);
+        let hkdf = hkdf::Hkdf::<Sha256>::new(Some(&[0u8; 32]), z.raw_secret_bytes());
+        let (mut hmac_key, mut aes_key) = ([0u8; 32], [0u8; 32]);
+        hkdf.expand(b"CTAP2 HMAC key", &mut hmac_key).unwrap();
+        hkdf.expand(b"CTAP2 AES key", &mut aes_key).unwrap();
+        let point = secret.public_key().to_encoded_point(false);
+        // COSE_Key, canonical key order: 1, 3, -1, -2, -3.
+        let platform_key = Value::Map(vec![
+            (int(1), int(2)),
+            (int(3), int(-25)),
+            (int(-1), int(1)),
+            (int(-2), Value::Bytes(point.x().unwrap().to_vec())),
+            (int(-3), Value::Bytes(point.y().unwrap().to_vec())),
+        ]);
+        Self {
+            hmac_key,
+            aes_key,
+            platform_key,
+        }
+    }
+
+    fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
+        let mut iv = [0u8; 16];
+        OsRng.fill_bytes(&mut iv);
+        let ct = cbc::Encryptor::<aes::Aes256>::new(&self.aes_key.into(), &iv.into())
+            .encrypt_padded_vec_mut::<NoPadding>(plain);
+        [iv.as_slice(), &ct].concat()
+    }
+
+    fn decrypt(&self, data: &[u8]) -> Vec<u8> {
+        let (iv, ct) = data.split_at(16);
+        cbc::Decryptor::<aes::Aes256>::new(&self.aes_key.into(), iv.into())
+            .decrypt_padded_vec_mut::<NoPadding>(ct)
+            .unwrap()
+    }
+}
+
+fn authenticate(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(message);
+    mac.finalize().into_bytes().to_vec()
+}
+
+/// Transmit time and APDU count of the CTAP calls of one sequence.
+#[derive(Default)]
+struct Wire {
+    time: Duration,
+    apdus: usize,
+    /// Round-trip time of each step (SELECT, getKeyAgreement, getPinToken, getAssertion).
+    steps: Vec<Duration>,
+}
+
+impl Wire {
+    /// One CTAP2 command over NFCCTAP_MSG; an empty success (setPIN) is an empty map.
+    fn call(&mut self, conn: &Conn, request: &[u8]) -> Value {
+        let start = Instant::now();
+        let ex = apdu::send(conn, 0x80, 0x10, 0x00, 0x00, request, Framing::default());
+        let elapsed = start.elapsed();
+        self.time += elapsed;
+        self.steps.push(elapsed);
+        self.apdus += ex.commands;
+        assert_eq!(ex.sw, SW_OK, "NFCCTAP_MSG status word");
+        match ex.data.split_first() {
+            Some((0x00, [])) => Value::Map(Vec::new()),
+            Some((0x00, cbor)) => ciborium::from_reader(cbor).unwrap(),
+            other => panic!("CTAP status {other:02x?}"),
+        }
+    }
+
+    fn key_agreement(&mut self, conn: &Conn) -> Shared {
+        let resp = self.call(
+            conn,
+            &encode(CLIENT_PIN, vec![(int(1), int(PROTOCOL)), (int(2), int(2))]),
+        );
+        Shared::agree(ctap::field(&resp, 1).unwrap())
+    }
+}
+
+fn set_pin(conn: &Conn) {
+    let mut wire = Wire::default();
+    let shared = wire.key_agreement(conn);
+    let mut padded = PIN.as_bytes().to_vec();
+    padded.resize(64, 0);
+    let new_pin_enc = shared.encrypt(&padded);
+    let param = authenticate(&shared.hmac_key, &new_pin_enc);
+    let _ = wire.call(
+        conn,
+        &encode(
+            CLIENT_PIN,
+            vec![
+                (int(1), int(PROTOCOL)),
+                (int(2), int(3)),
+                (int(3), shared.platform_key),
+                (int(4), Value::Bytes(param)),
+                (int(5), Value::Bytes(new_pin_enc)),
+            ],
+        ),
+    );
+}
+
+/// One sign-in: SELECT, getKeyAgreement, getPinUvAuthTokenUsingPinWithPermissions,
+/// getAssertion with pinUvAuthParam. Returns (transmit time, APDUs).
+fn sign_in(conn: &Conn, selected: &[u8], cred_id: &[u8], cdh: &[u8; 32]) -> Wire {
+    let mut wire = Wire::default();
+    let elapsed = timed(conn, &e2e::select(&FIDO_AID), selected);
+    wire.time += elapsed;
+    wire.steps.push(elapsed);
+    wire.apdus += 1;
+    let shared = wire.key_agreement(conn);
+    let pin_hash = Sha256::digest(PIN.as_bytes());
+    let pin_hash_enc = shared.encrypt(&pin_hash[..16]);
+    let resp = wire.call(
+        conn,
+        &encode(
+            CLIENT_PIN,
+            vec![
+                (int(1), int(PROTOCOL)),
+                (int(2), int(9)),
+                (int(3), shared.platform_key.clone()),
+                (int(6), Value::Bytes(pin_hash_enc)),
+                (int(9), int(PERMISSION_GA)),
+                (int(10), Value::Text(RP.to_owned())),
+            ],
+        ),
+    );
+    let token = shared.decrypt(ctap::field(&resp, 2).unwrap().as_bytes().unwrap());
+    assert_eq!(token.len(), 32, "pinUvAuthToken length");
+    let mut request = ctap::get_assertion_request(RP, cdh, cred_id);
+    // Append pinUvAuthParam (6) and pinUvAuthProtocol (7) to the request map.
+    let mut map: Value = ciborium::from_reader(&request[1..]).unwrap();
+    if let Value::Map(entries) = &mut map {
+        entries.push((int(6), Value::Bytes(authenticate(&token, cdh))));
+        entries.push((int(7), int(PROTOCOL)));
+    }
+    request.truncate(1);
+    ciborium::into_writer(&map, &mut request).unwrap();
+    let resp = wire.call(conn, &request);
+    let auth_data = ctap::field(&resp, 2).unwrap().as_bytes().unwrap();
+    assert_eq!(auth_data[32] & 0x05, 0x05, "UP and UV flags in authData");
+    wire
+}
+
+/// The benchmark; appends its Markdown to `out`.
+pub(crate) fn sign_in_with_pin(
+    args: &Args,
+    card: &Card,
+    tap: &Conn,
+    floor: &Conn,
+    select: &[u8],
+    out: &mut Vec<String>,
+) {
+    macro_rules! say {
+        ($($t:tt)*) => { out.push(format!($($t)*)) };
+    }
+    out.push(String::new());
+    say!("## Sign-in with PIN (SELECT, getKeyAgreement, getPinToken, getAssertion)");
+    out.push(String::new());
+    let fido = e2e::select(&FIDO_AID);
+    let selected = tap.transmit(&fido);
+    if !selected.ends_with(&[0x90, 0x00]) {
+        say!("skipped: the FIDO applet does not answer SELECT");
+        return;
+    }
+    let _ = card.control(&format!("/usb{}/touch/on", card.reader().slot));
+    let cdh = ctap::sha256(b"pin bench client data");
+    let made = match ctap::call(tap, &ctap::make_credential_request(RP, &cdh)) {
+        Ok((value, _)) => value,
+        Err(e) => {
+            say!("skipped: makeCredential failed: {e}");
+            return;
+        }
+    };
+    let cred_id = ctap::credential_id(&made).unwrap();
+    set_pin(tap);
+    let apdus = sign_in(tap, &selected, &cred_id, &cdh).apdus;
+    let iterations = (args.iterations / 5).max(100);
+    let (mut t_all, mut t_wire, mut t_floor) = (Vec::new(), Vec::new(), Vec::new());
+    let mut t_steps: [Vec<Duration>; 4] = Default::default();
+    for _ in 0..iterations {
+        let start = Instant::now();
+        let wire = sign_in(tap, &selected, &cred_id, &cdh);
+        t_all.push(start.elapsed());
+        t_wire.push(wire.time);
+        for (samples, step) in t_steps.iter_mut().zip(&wire.steps) {
+            samples.push(*step);
+        }
+        assert_eq!(wire.apdus, apdus, "APDUs per sign-in");
+        let start = Instant::now();
+        for _ in 0..apdus {
+            let _ = timed(floor, select, &[0x90, 0x00]);
+        }
+        t_floor.push(start.elapsed());
+    }
+    let (s_all, s_wire, s_floor) = (stats(t_all), stats(t_wire), stats(t_floor));
+    say!(
+        "PIN/UV auth protocol 2, ES256 credential in a one-entry allowList, token with the \
+         `ga` permission bound to the RP; {apdus} APDUs per sign-in; {iterations} \
+         iterations; the floor is {apdus} SELECTs to the bare responder, timed the same way. \
+         \"whole\" includes the platform's ECDH, HKDF, AES and HMAC; \"on the wire\" is the \
+         sum of the APDU round trips."
+    );
+    out.push(String::new());
+    say!("| sequence | median µs | p90 µs | p99 µs | max µs |");
+    say!("|---|---|---|---|---|");
+    out.push(row(
+        &format!("bare responder, {apdus} APDUs (floor)"),
+        &s_floor,
+    ));
+    out.push(row("tapfido sign-in with PIN, whole", &s_all));
+    out.push(row("tapfido sign-in with PIN, on the wire", &s_wire));
+    let names = [
+        "SELECT",
+        "getKeyAgreement",
+        "getPinToken (0x09)",
+        "getAssertion (UV)",
+    ];
+    for (name, samples) in names.iter().zip(t_steps) {
+        out.push(row(&format!("… of which {name}"), &stats(samples)));
+    }
+    out.push(String::new());
+    say!(
+        "sign-in with PIN / floor: median {:.2}× whole, {:.2}× on the wire; p90 {:.2}× whole",
+        ratio(s_all.median, s_floor.median),
+        ratio(s_wire.median, s_floor.median),
+        ratio(s_all.p90, s_floor.p90)
+    );
+}

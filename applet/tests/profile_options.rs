@@ -143,10 +143,19 @@ fn get_info_lists_always_uv_with_its_value_where_it_can_be_toggled() {
             Some(&C::Bool(false))
         );
         // toggleAlwaysUv needs no token on a card without a PIN.
+        assert_eq!(
+            get_text(&options(&mut card), "makeCredUvNotRqd"),
+            Some(&C::Bool(true))
+        );
         assert_eq!(config(&mut card, 0x02, None, None).status, OK);
         assert_eq!(
             get_text(&options(&mut card), "alwaysUv"),
             Some(&C::Bool(true))
+        );
+        assert_eq!(
+            get_text(&options(&mut card), "makeCredUvNotRqd"),
+            Some(&C::Bool(false)),
+            "CTAP 2.1 §6.4: makeCredUvNotRqd is false while alwaysUv is on"
         );
         card.restart();
         assert_eq!(

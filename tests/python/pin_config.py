@@ -56,28 +56,25 @@ def get(s: Session, rp_id: str, cred_id: bytes, pin: str | None):
     return s.ctap.get_assertion(rp_id, h, [{"type": "public-key", "id": cred_id}], **kw)
 
 
-def advertised(args, info, value: bool) -> None:
+def advertised(info, value: bool) -> None:
     """getInfo's alwaysUv option: present (CTAP 2.1 §6.4: absent means the feature is not
-    supported) with the current value. With --always-uv-unadvertised (a known card gap:
-    toggleAlwaysUv is accepted and enforced while no profile lists alwaysUv) the option
-    must be absent, so that this flag has to go once the card advertises it."""
+    supported) with the current value; makeCredUvNotRqd is false while alwaysUv is on."""
     got = info.options.get("alwaysUv")
-    if args.always_uv_unadvertised:
-        check(got is None, f"KNOWN GAP: getInfo lists no alwaysUv (state {value})")
-    else:
-        check(got is value, f"getInfo alwaysUv {got} == {value}")
+    check(got is value, f"getInfo alwaysUv {got} == {value}")
+    if value:
+        not_rqd = info.options.get("makeCredUvNotRqd")
+        check(not_rqd is not True, f"getInfo makeCredUvNotRqd {not_rqd} is not true")
 
 
 def main() -> None:
     p = parser(__doc__)
     p.add_argument("--late-reset", action="store_true")
-    p.add_argument("--always-uv-unadvertised", action="store_true")
     args = p.parse_args()
     s = Session(args)
     info = s.info()
     check(info.options.get("authnrCfg") is True, "getInfo authnrCfg")
     check(info.options.get("setMinPINLength") is True, "getInfo setMinPINLength")
-    advertised(args, info, False)
+    advertised(info, False)
     check(info.min_pin_length == 4, f"getInfo minPINLength {info.min_pin_length}")
 
     s.pin().set_pin("1234")
@@ -111,7 +108,7 @@ def main() -> None:
     cred = att.auth_data.credential_data.credential_id
 
     config(s, "123456").toggle_always_uv()
-    advertised(args, s.info(), True)
+    advertised(s.info(), True)
     expect_error(ERR.PUAT_REQUIRED, "alwaysUv: makeCredential without pinUvAuthParam",
                  make, s, OTHER, None)
     expect_error(ERR.PUAT_REQUIRED, "alwaysUv: getAssertion without pinUvAuthParam",
@@ -119,7 +116,7 @@ def main() -> None:
     check(get(s, OTHER, cred, "123456").auth_data.is_user_verified(),
           "alwaysUv: getAssertion with the PIN (UV)")
     config(s, "123456").toggle_always_uv()
-    advertised(args, s.info(), False)
+    advertised(s.info(), False)
     ga = get(s, OTHER, cred, None)
     check(ga.auth_data.is_user_present() and not ga.auth_data.is_user_verified(),
           "getAssertion without UV once alwaysUv is off")
@@ -139,7 +136,7 @@ def main() -> None:
         info = s.info()
         check(info.options.get("clientPin") is False, "no PIN after reset")
         check(info.min_pin_length == 4, f"minPINLength back to 4 ({info.min_pin_length})")
-        advertised(args, info, False)
+        advertised(info, False)
         expect_error(ERR.NO_CREDENTIALS, "credential after reset", get, s, OTHER, cred, None)
     s.dev.close()
     print("PASS")

@@ -84,34 +84,18 @@ fn extensions_pocketkey_profile() {
     extensions("pocketkey");
 }
 
-/// Known gap: the card accepts and enforces toggleAlwaysUv, but getInfo lists no
-/// `alwaysUv` option (no profile claims it), which per CTAP 2.1 §6.4 says the feature is
-/// unsupported. The script checks the option is absent while this flag is passed; drop
-/// the flag once the card advertises `alwaysUv`.
-const ALWAYS_UV_GAP: &str = "--always-uv-unadvertised";
-
 /// authenticatorConfig in both profiles; the late reset (one 11 s wait) in the default one.
 #[test]
 fn config_and_late_reset_default_profile() {
     let _ = e2e::require_python!();
     let card = start("default");
-    let _ = run(
-        &card,
-        "pin_config",
-        "default",
-        &["--late-reset", ALWAYS_UV_GAP],
-    );
+    let _ = run(&card, "pin_config", "default", &["--late-reset"]);
 }
 
 #[test]
 fn config_pocketkey_profile() {
     let _ = e2e::require_python!();
-    let _ = run(
-        &start("pocketkey"),
-        "pin_config",
-        "pocketkey",
-        &[ALWAYS_UV_GAP],
-    );
+    let _ = run(&start("pocketkey"), "pin_config", "pocketkey", &[]);
 }
 
 #[test]

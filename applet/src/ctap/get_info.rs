@@ -109,6 +109,8 @@ pub fn handle(auth: &Authenticator) -> Value {
         }
         let value = match name.as_str() {
             "clientPin" => auth.pin_is_set(),
+            // CTAP 2.1 §6.4: with alwaysUv on, makeCredUvNotRqd is reported false.
+            "makeCredUvNotRqd" => *value && !auth.state.persistent().always_uv,
             // Capable, never enabled: enterpriseAttestation is refused.
             "ep" => false,
             _ => *value,

@@ -162,6 +162,6 @@ pub fn run_demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
     }
     let card = embedded::EmbeddedCard::build(&options.profile)?;
     let mut report = run_demo_with_card(card.card, card.anchors, card.aaguid, options)?;
-    report.transport = format!("{} ({} profile)", report.transport, card.profile);
+    report.transport = format!("{}, {} profile", report.transport, card.profile);
     Ok(report)
 }

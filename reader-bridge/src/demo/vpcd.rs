@@ -158,7 +158,7 @@ pub fn run_demo_vpcd(
     let flow = params(options, served.anchors.clone(), Some(served.aaguid))?;
     let mut session = CardSession::new(PcscTransport::open(&served.selector())?);
     let transport = format!(
-        "{} ({} profile, served on vpcd {vpcd})",
+        "{}, {} profile, card served on vpcd {vpcd}",
         session.transport().describe(),
         served.profile
     );

@@ -108,20 +108,7 @@ pub fn verify_assertion_files(
 }
 
 pub(crate) fn write_policy(f: &mut std::fmt::Formatter<'_>, p: &PolicyReport) -> std::fmt::Result {
-    writeln!(
-        f,
-        "  policy {:?}: {}",
-        p.policy,
-        if p.passed { "PASS" } else { "FAIL" }
-    )?;
-    for rule in &p.rules {
-        writeln!(
-            f,
-            "    {:?}: {:?} — {}",
-            rule.rule, rule.outcome, rule.reason
-        )?;
-    }
-    Ok(())
+    p.write_to(f, "  ", "")
 }
 
 /// Why `tapfido verify FILE.json` could not run.
@@ -250,5 +237,53 @@ pub fn verify_json(
                 updated_record,
             })
         }
+    }
+}
+
+impl std::fmt::Display for JsonVerifyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, failure, policy) = match self {
+            Self::Registration { report, .. } => (
+                "registration",
+                match &report.verification {
+                    Verification::Passed { result } => {
+                        writeln!(
+                            f,
+                            "registration verified: {} {}, {}, credential {}, UV {}",
+                            result.fmt,
+                            result.attestation_type,
+                            result.trust,
+                            hex::encode(&result.credential_id),
+                            result.user_verified
+                        )?;
+                        None
+                    }
+                    Verification::Failed { error } => Some(error),
+                },
+                &report.policy,
+            ),
+            Self::Assertion { report, .. } => (
+                "assertion",
+                match &report.verification {
+                    Verification::Passed { result } => {
+                        writeln!(
+                            f,
+                            "assertion verified: signature valid, counter {}, UV {}",
+                            result.sign_count, result.user_verified
+                        )?;
+                        None
+                    }
+                    Verification::Failed { error } => Some(error),
+                },
+                &report.policy,
+            ),
+        };
+        if let Some(error) = failure {
+            writeln!(f, "{kind} FAILED [{}]: {error}", error.rule_name())?;
+        }
+        if let Some(p) = policy {
+            write_policy(f, p)?;
+        }
+        writeln!(f, "{}", if self.passed() { "PASS" } else { "FAIL" })
     }
 }

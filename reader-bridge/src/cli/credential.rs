@@ -111,7 +111,7 @@ pub struct LoginArgs {
     pub rp_id: String,
     /// Sign with this credential (hex or base64url) [default: a discoverable one].
     #[arg(long, value_name = "ID", value_parser = parse_credential_id)]
-    pub credential: Option<Vec<u8>>,
+    pub credential: Option<Bytes>,
     /// Require user verification (the PIN).
     #[arg(long)]
     pub uv: bool,
@@ -132,8 +132,12 @@ pub struct LoginArgs {
     pub output: OutputArgs,
 }
 
-/// A credential ID as hex, else as base64url.
-pub fn parse_credential_id(text: &str) -> Result<Vec<u8>, String> {
+/// Bytes given on the command line (an alias, so that clap takes the
+/// value as one argument and not as a list of `u8`).
+pub type Bytes = Vec<u8>;
+
+/// A credential ID (or challenge) as hex, else as base64url.
+pub fn parse_credential_id(text: &str) -> Result<Bytes, String> {
     hex::decode(text)
         .ok()
         .or_else(|| crate::rp::json::base64url_decode(text))
@@ -218,6 +222,8 @@ pub fn run_login(args: &LoginArgs) -> Result<(), CliError> {
     if report.passed() {
         Ok(())
     } else {
-        Err(CliError::Failed("sign-in failed verification or policy".into()))
+        Err(CliError::Failed(
+            "sign-in failed verification or policy".into(),
+        ))
     }
 }

@@ -9,7 +9,7 @@
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::credential::parse_credential_id;
+use super::credential::{parse_credential_id, Bytes};
 use super::output::{emit, emit_report, OutputArgs};
 use super::pin_input::PinArgs;
 use super::reader::ReaderArgs;
@@ -43,7 +43,7 @@ pub enum CredsAction {
     Delete {
         /// Credential ID (hex or base64url), as `creds list` shows it.
         #[arg(value_name = "ID", value_parser = parse_credential_id)]
-        id: Vec<u8>,
+        id: Bytes,
         /// PIN source.
         #[command(flatten)]
         pin: PinArgs,
@@ -85,7 +85,13 @@ pub fn run(args: &CredsArgs) -> Result<(), CliError> {
             let mut session = reader.connect()?;
             ops::creds::delete(&mut session, &pin, id)?;
             let human = format!("deleted credential {}\n", hex::encode(id));
-            emit(output.json, &Deleted { deleted: id.clone() }, &human)
+            emit(
+                output.json,
+                &Deleted {
+                    deleted: id.clone(),
+                },
+                &human,
+            )
         }
     }
 }

@@ -76,6 +76,8 @@ pub fn run(args: &DemoArgs) -> Result<(), CliError> {
     if report.passed {
         Ok(())
     } else {
-        Err(CliError::Failed("the demo failed (see the steps above)".into()))
+        Err(CliError::Failed(
+            "the demo failed (see the steps above)".into(),
+        ))
     }
 }

@@ -164,11 +164,13 @@ pub enum CliError {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     // The card server logs what it does; the client subcommands only warn.
-    init_logging(if matches!(cli.command, Command::Card(_) | Command::Tap(_)) {
-        "info"
-    } else {
-        "warn"
-    });
+    init_logging(
+        if matches!(cli.command, Command::Card(_) | Command::Tap(_)) {
+            "info"
+        } else {
+            "warn"
+        },
+    );
     let json = cli.command.json();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -48,7 +48,11 @@ pub fn emit_report<T: Serialize + std::fmt::Display>(
     json: bool,
     value: &T,
 ) -> Result<(), CliError> {
-    let human = if json { String::new() } else { value.to_string() };
+    let human = if json {
+        String::new()
+    } else {
+        value.to_string()
+    };
     emit(json, value, &human)
 }
 

@@ -88,9 +88,9 @@ fn from_file_or_env(file: Option<&Path>, env: &str) -> Result<Option<Pin>, CliEr
     match std::env::var(env) {
         Ok(value) => check(Zeroizing::new(value), &format!("${env}")).map(Some),
         Err(std::env::VarError::NotPresent) => Ok(None),
-        Err(std::env::VarError::NotUnicode(_)) => Err(CliError::Usage(format!(
-            "${env} is not valid UTF-8"
-        ))),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(CliError::Usage(format!("${env} is not valid UTF-8")))
+        }
     }
 }
 

@@ -9,12 +9,12 @@
 
 use std::time::Duration;
 
-use clap::Args;
 use super::output::{emit, OutputArgs, Spinner};
 use super::CliError;
 use crate::host::ops;
 use crate::host::pcsc::{PcscTransport, ReaderInfo, ReaderSelector};
 use crate::host::{CardSession, HostError};
+use clap::Args;
 
 /// `--reader R --timeout SECS`, shared by every subcommand that talks to a card.
 #[derive(Debug, Clone, Default, Args)]
@@ -52,8 +52,10 @@ impl ReaderArgs {
         match ops::wait(&selector, Some(Duration::ZERO)) {
             Ok(reader) => Ok(reader),
             Err(HostError::WaitTimeout) => {
-                let _spinner =
-                    Spinner::start(format!("tap a card on {} (Ctrl-C to stop) …", self.describe()));
+                let _spinner = Spinner::start(format!(
+                    "tap a card on {} (Ctrl-C to stop) …",
+                    self.describe()
+                ));
                 Ok(ops::wait(&selector, self.timeout())?)
             }
             Err(e) => Err(e.into()),

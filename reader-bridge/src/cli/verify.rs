@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::credential::{parse_credential_id, StoreArgs};
+use super::credential::{parse_credential_id, Bytes, StoreArgs};
 use super::output::{emit_report, OutputArgs};
 use super::CliError;
 use crate::host::ops::verify::verify_json;
@@ -31,7 +31,7 @@ pub struct VerifyArgs {
     pub rp_id: String,
     /// The challenge the relying party issued (base64url or hex).
     #[arg(long, value_name = "B64URL|HEX", value_parser = parse_credential_id)]
-    pub challenge: Vec<u8>,
+    pub challenge: Bytes,
     /// Expected origin [default: https://<rp>].
     #[arg(long, value_name = "URL")]
     pub origin: Option<String>,

@@ -81,7 +81,10 @@ fn millis(micros: u64) -> String {
 
 impl fmt::Display for DemoReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "tapfido demo: tap to authenticate with an NFC FIDO2 card")?;
+        writeln!(
+            f,
+            "tapfido demo: tap to authenticate with an NFC FIDO2 card"
+        )?;
         writeln!(f, "  path  {}", self.transport)?;
         writeln!(f, "  RP    {}", self.rp_id)?;
         writeln!(f)?;

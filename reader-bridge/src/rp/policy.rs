@@ -173,7 +173,12 @@ impl PolicyReport {
 
     /// The report for people: a verdict line `policy "NAME" on WHAT: PASS`,
     /// then one aligned line per rule, each line starting with `indent`.
-    pub fn write_to(&self, f: &mut impl std::fmt::Write, indent: &str, what: &str) -> std::fmt::Result {
+    pub fn write_to(
+        &self,
+        f: &mut impl std::fmt::Write,
+        indent: &str,
+        what: &str,
+    ) -> std::fmt::Result {
         writeln!(
             f,
             "{indent}policy {:?}{what}: {}",

@@ -68,13 +68,16 @@ pub fn load(path: &Path) -> Result<Vec<CredentialRecord>, StoreError> {
     }
 }
 
-/// Replace the file's contents (write to `<path>.tmp`, then rename).
+/// Replace the file's contents atomically (temp file, fsync, rename; mode
+/// 0600), creating its directory (mode 0700) when missing.
 pub fn save(path: &Path, records: &[CredentialRecord]) -> Result<(), StoreError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
     let json = serde_json::to_vec_pretty(records)?;
-    std::fs::write(&tmp, json)?;
-    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            crate::storage::create_private_dir(dir)?;
+        }
+    }
+    crate::storage::atomic_write(path, &json, 0o600)?;
     Ok(())
 }
 

@@ -182,13 +182,8 @@ impl FileStorage {
         }
 
         let lock_path = dir.join(format!("{file_name}.lock"));
-        let lock = private_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(io_err("cannot open lock file", &lock_path))?;
+        let lock =
+            open_lock_file(&lock_path).map_err(io_err("cannot open lock file", &lock_path))?;
         // `File::try_lock` (flock on Unix): stable since Rust 1.89, the
         // workspace `rust-version`.
         let locked = lock.try_lock();
@@ -293,13 +288,7 @@ pub fn load_or_create_ca(
         create_private_dir(state_dir).map_err(io(state_dir))?;
     }
     let lock_path = state_dir.join(CA_LOCK_FILE);
-    let lock = private_options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock_path)
-        .map_err(io(&lock_path))?;
+    let lock = open_lock_file(&lock_path).map_err(io(&lock_path))?;
     lock.lock().map_err(io(&lock_path))?;
     remove_stray_temps(state_dir, &[CA_CERT_FILE, CA_KEY_FILE])
         .map_err(|(path, source)| CaFileError::Io { path, source })?;
@@ -411,6 +400,16 @@ fn write_then_rename(temp: &Path, target: &Path, bytes: &[u8], mode: u32) -> io:
 
 fn storage_err(what: &str, path: &Path, e: &io::Error) -> StorageError {
     StorageError::Io(format!("cannot {what} {}: {e}", path.display()))
+}
+
+/// Open (creating it, mode 0600) a file used only for its `flock`.
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    private_options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
 }
 
 /// OpenOptions that create files owner-only.

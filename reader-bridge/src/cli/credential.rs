@@ -15,13 +15,13 @@
 //! `--uv` is given or the card has a PIN set; exit status 1 when
 //! verification or a policy rule fails.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 
-use super::output::{emit_report, OutputArgs};
+use super::output::emit_report;
 use super::pin_input::{Pin, PinArgs};
-use super::reader::ReaderArgs;
+use super::reader::SessionArgs;
 use super::CliError;
 use crate::host::ops::login::{login, LoginOptions};
 use crate::host::ops::register::{register, RegisterOptions};
@@ -68,6 +68,28 @@ impl StoreArgs {
     }
 }
 
+/// `--policy FILE --store PATH`: what the relying party checks against.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RpArgs {
+    /// Passkey policy (TOML) to evaluate.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Where the records are kept.
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+impl RpArgs {
+    /// The policy, when one is given.
+    pub fn load_policy(&self) -> Result<Option<Policy>, CliError> {
+        self.policy
+            .as_deref()
+            .map(Policy::load)
+            .transpose()
+            .map_err(CliError::from)
+    }
+}
+
 /// Arguments of `tapfido register`.
 #[derive(Debug, Args)]
 pub struct RegisterArgs {
@@ -86,21 +108,12 @@ pub struct RegisterArgs {
     /// Ask for the hmac-secret extension.
     #[arg(long)]
     pub hmac_secret: bool,
-    /// Passkey policy (TOML) to evaluate.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Where the records are kept.
+    /// Policy and records.
     #[command(flatten)]
-    pub store: StoreArgs,
-    /// PIN source.
+    pub rp: RpArgs,
+    /// PIN source, reader, output.
     #[command(flatten)]
-    pub pin: PinArgs,
-    /// Reader and time limit.
-    #[command(flatten)]
-    pub reader: ReaderArgs,
-    /// Output.
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub session: SessionArgs,
 }
 
 /// Arguments of `tapfido login`.
@@ -115,21 +128,12 @@ pub struct LoginArgs {
     /// Require user verification (the PIN).
     #[arg(long)]
     pub uv: bool,
-    /// Passkey policy (TOML) to evaluate.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Where the records are kept.
+    /// Policy and records.
     #[command(flatten)]
-    pub store: StoreArgs,
-    /// PIN source.
+    pub rp: RpArgs,
+    /// PIN source, reader, output.
     #[command(flatten)]
-    pub pin: PinArgs,
-    /// Reader and time limit.
-    #[command(flatten)]
-    pub reader: ReaderArgs,
-    /// Output.
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub session: SessionArgs,
 }
 
 /// Bytes given on the command line (an alias, so that clap takes the
@@ -143,10 +147,6 @@ pub fn parse_credential_id(text: &str) -> Result<Bytes, String> {
         .or_else(|| crate::rp::json::base64url_decode(text))
         .filter(|id| !id.is_empty())
         .ok_or_else(|| "expected a credential ID in hex or base64url".to_owned())
-}
-
-fn load_policy(path: Option<&Path>) -> Result<Option<Policy>, CliError> {
-    path.map(Policy::load).transpose().map_err(CliError::from)
 }
 
 /// The PIN when one is needed: `--uv`, or the card has a PIN set.
@@ -168,9 +168,9 @@ fn pin_if_needed(
 
 /// Run `tapfido register`.
 pub fn run_register(args: &RegisterArgs) -> Result<(), CliError> {
-    let policy = load_policy(args.policy.as_deref())?;
-    let mut session = args.reader.connect()?;
-    let pin = pin_if_needed(&mut session, &args.pin, args.uv)?;
+    let policy = args.rp.load_policy()?;
+    let mut session = args.session.reader.connect()?;
+    let pin = pin_if_needed(&mut session, &args.session.pin, args.uv)?;
     let options = RegisterOptions {
         rp_id: args.rp_id.clone(),
         user: args.user.clone(),
@@ -182,10 +182,10 @@ pub fn run_register(args: &RegisterArgs) -> Result<(), CliError> {
     };
     let report = register(&mut session, &options)?;
     drop(options);
-    emit_report(args.output.json, &report)?;
+    emit_report(args.session.output.json, &report)?;
     if let Some(record) = &report.record {
-        let path = args.store.keep(record.clone())?;
-        if !args.output.json {
+        let path = args.rp.store.keep(record.clone())?;
+        if !args.session.output.json {
             println!("  record kept in {}", path.display());
         }
     }
@@ -200,10 +200,10 @@ pub fn run_register(args: &RegisterArgs) -> Result<(), CliError> {
 
 /// Run `tapfido login`.
 pub fn run_login(args: &LoginArgs) -> Result<(), CliError> {
-    let policy = load_policy(args.policy.as_deref())?;
-    let records = args.store.load()?;
-    let mut session = args.reader.connect()?;
-    let pin = pin_if_needed(&mut session, &args.pin, args.uv)?;
+    let policy = args.rp.load_policy()?;
+    let records = args.rp.store.load()?;
+    let mut session = args.session.reader.connect()?;
+    let pin = pin_if_needed(&mut session, &args.session.pin, args.uv)?;
     let options = LoginOptions {
         rp_id: args.rp_id.clone(),
         credential_id: args.credential.clone(),
@@ -215,9 +215,9 @@ pub fn run_login(args: &LoginArgs) -> Result<(), CliError> {
     };
     let report = login(&mut session, &options)?;
     drop(options);
-    emit_report(args.output.json, &report)?;
+    emit_report(args.session.output.json, &report)?;
     if let Some(record) = &report.updated_record {
-        args.store.keep(record.clone())?;
+        args.rp.store.keep(record.clone())?;
     }
     if report.passed() {
         Ok(())

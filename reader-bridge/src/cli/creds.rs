@@ -10,9 +10,8 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::credential::{parse_credential_id, Bytes};
-use super::output::{emit, emit_report, OutputArgs};
-use super::pin_input::PinArgs;
-use super::reader::ReaderArgs;
+use super::output::{emit, emit_report};
+use super::reader::SessionArgs;
 use super::CliError;
 use crate::host::ops;
 
@@ -29,30 +28,18 @@ pub struct CredsArgs {
 pub enum CredsAction {
     /// List the discoverable credentials on the card.
     List {
-        /// PIN source.
+        /// PIN source, reader, output.
         #[command(flatten)]
-        pin: PinArgs,
-        /// Reader and time limit.
-        #[command(flatten)]
-        reader: ReaderArgs,
-        /// Output.
-        #[command(flatten)]
-        output: OutputArgs,
+        session: SessionArgs,
     },
     /// Delete one discoverable credential.
     Delete {
         /// Credential ID (hex or base64url), as `creds list` shows it.
         #[arg(value_name = "ID", value_parser = parse_credential_id)]
         id: Bytes,
-        /// PIN source.
+        /// PIN source, reader, output.
         #[command(flatten)]
-        pin: PinArgs,
-        /// Reader and time limit.
-        #[command(flatten)]
-        reader: ReaderArgs,
-        /// Output.
-        #[command(flatten)]
-        output: OutputArgs,
+        session: SessionArgs,
     },
 }
 
@@ -66,21 +53,22 @@ struct Deleted {
 /// Run `tapfido creds …`.
 pub fn run(args: &CredsArgs) -> Result<(), CliError> {
     match &args.action {
-        CredsAction::List {
-            pin,
-            reader,
-            output,
-        } => {
+        CredsAction::List { session } => {
+            let SessionArgs {
+                pin,
+                reader,
+                output,
+            } = session;
             let pin = pin.require()?;
             let mut session = reader.connect()?;
             emit_report(output.json, &ops::creds::list(&mut session, &pin)?)
         }
-        CredsAction::Delete {
-            id,
-            pin,
-            reader,
-            output,
-        } => {
+        CredsAction::Delete { id, session } => {
+            let SessionArgs {
+                pin,
+                reader,
+                output,
+            } = session;
             let pin = pin.require()?;
             let mut session = reader.connect()?;
             ops::creds::delete(&mut session, &pin, id)?;

@@ -12,9 +12,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::output::{emit_report, OutputArgs};
-use super::pin_input::PinArgs;
-use super::reader::ReaderArgs;
+use super::output::emit_report;
+use super::reader::SessionArgs;
 use super::CliError;
 use crate::host::doctor::{doctor_pcsc, DoctorOptions};
 use crate::host::pcsc::ReaderSelector;
@@ -25,15 +24,9 @@ pub struct DoctorArgs {
     /// PEM file of a root the attestation chain must end in (repeatable).
     #[arg(long, value_name = "PEM")]
     pub trust_anchor: Vec<PathBuf>,
-    /// PIN source.
+    /// PIN source, reader, output.
     #[command(flatten)]
-    pub pin: PinArgs,
-    /// Reader and time limit.
-    #[command(flatten)]
-    pub reader: ReaderArgs,
-    /// Output.
-    #[command(flatten)]
-    pub output: OutputArgs,
+    pub session: SessionArgs,
 }
 
 /// Run `tapfido doctor`.
@@ -53,13 +46,13 @@ pub fn run(args: &DoctorArgs) -> Result<(), CliError> {
         anchors.extend(certs);
     }
     let options = DoctorOptions {
-        pin: args.pin.given()?.map(|p| p.to_string()),
+        pin: args.session.pin.given()?.map(|p| p.to_string()),
         anchors,
     };
-    let reader = args.reader.wait()?;
+    let reader = args.session.reader.wait()?;
     let report = doctor_pcsc(&ReaderSelector::Name(reader.name), &options)?;
     drop(options);
-    emit_report(args.output.json, &report)?;
+    emit_report(args.session.output.json, &report)?;
     if report.passed {
         Ok(())
     } else {

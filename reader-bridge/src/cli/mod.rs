@@ -90,19 +90,20 @@ impl Command {
             Self::Wait(a) => a.output.json,
             Self::Info(a) => a.output.json,
             Self::Pin(a) => match &a.action {
-                pin::PinAction::Retries { output, .. }
-                | pin::PinAction::Set { output, .. }
-                | pin::PinAction::Change { output, .. } => output.json,
+                pin::PinAction::Retries { output, .. } | pin::PinAction::Set { output, .. } => {
+                    output.json
+                }
+                pin::PinAction::Change { session, .. } => session.output.json,
             },
-            Self::Register(a) => a.output.json,
-            Self::Login(a) => a.output.json,
+            Self::Register(a) => a.session.output.json,
+            Self::Login(a) => a.session.output.json,
             Self::Creds(a) => match &a.action {
-                creds::CredsAction::List { output, .. }
-                | creds::CredsAction::Delete { output, .. } => output.json,
+                creds::CredsAction::List { session }
+                | creds::CredsAction::Delete { session, .. } => session.output.json,
             },
             Self::Reset(a) => a.output.json,
             Self::Verify(a) => a.output.json,
-            Self::Doctor(a) => a.output.json,
+            Self::Doctor(a) => a.session.output.json,
         }
     }
 }

@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::output::{emit_report, OutputArgs};
-use super::pin_input::{new_pin, PinArgs, NEW_PIN_ENV, PIN_ENV};
-use super::reader::ReaderArgs;
+use super::pin_input::{new_pin, NEW_PIN_ENV, PIN_ENV};
+use super::reader::{ReaderArgs, SessionArgs};
 use super::CliError;
 use crate::host::ops;
 
@@ -51,18 +51,12 @@ pub enum PinAction {
     },
     /// Change the PIN.
     Change {
-        /// The current PIN.
-        #[command(flatten)]
-        pin: PinArgs,
         /// Read the new PIN from the first line of this file [else $TAPFIDO_NEW_PIN, else a prompt].
         #[arg(long, value_name = "PATH")]
         new_pin_file: Option<PathBuf>,
-        /// Reader and time limit.
+        /// The current PIN, reader, output.
         #[command(flatten)]
-        reader: ReaderArgs,
-        /// Output.
-        #[command(flatten)]
-        output: OutputArgs,
+        session: SessionArgs,
     },
 }
 
@@ -89,10 +83,13 @@ pub fn run(args: &PinCommandArgs) -> Result<(), CliError> {
             emit_report(output.json, &left)
         }
         PinAction::Change {
-            pin,
             new_pin_file,
-            reader,
-            output,
+            session:
+                SessionArgs {
+                    pin,
+                    reader,
+                    output,
+                },
         } => {
             let current = pin.require()?;
             let new = new_pin(new_pin_file.as_deref(), NEW_PIN_ENV)?;

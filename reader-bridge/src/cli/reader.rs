@@ -70,6 +70,20 @@ impl ReaderArgs {
     }
 }
 
+/// The flags of a subcommand that needs the PIN: PIN source, reader, output.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SessionArgs {
+    /// PIN source.
+    #[command(flatten)]
+    pub pin: super::pin_input::PinArgs,
+    /// Reader and time limit.
+    #[command(flatten)]
+    pub reader: ReaderArgs,
+    /// Output.
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// Arguments of `tapfido readers`.
 #[derive(Debug, Args)]
 pub struct ReadersArgs {

@@ -14,11 +14,11 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::credential::{parse_credential_id, Bytes, StoreArgs};
+use super::credential::{parse_credential_id, Bytes, RpArgs};
 use super::output::{emit_report, OutputArgs};
 use super::CliError;
 use crate::host::ops::verify::verify_json;
-use crate::rp::{Expectations, Policy};
+use crate::rp::Expectations;
 
 /// Arguments of `tapfido verify`.
 #[derive(Debug, Args)]
@@ -38,12 +38,9 @@ pub struct VerifyArgs {
     /// Require flag UV.
     #[arg(long)]
     pub uv: bool,
-    /// Passkey policy (TOML) to evaluate.
-    #[arg(long, value_name = "FILE")]
-    pub policy: Option<PathBuf>,
-    /// Where the records are kept.
+    /// Policy and records.
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub rp: RpArgs,
     /// Output.
     #[command(flatten)]
     pub output: OutputArgs,
@@ -51,8 +48,8 @@ pub struct VerifyArgs {
 
 /// Run `tapfido verify`.
 pub fn run(args: &VerifyArgs) -> Result<(), CliError> {
-    let policy = args.policy.as_deref().map(Policy::load).transpose()?;
-    let records = args.store.load()?;
+    let policy = args.rp.load_policy()?;
+    let records = args.rp.store.load()?;
     let expect = Expectations {
         rp_id: args.rp_id.clone(),
         origin: args

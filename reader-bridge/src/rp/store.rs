@@ -47,6 +47,18 @@ pub enum StoreError {
 }
 
 impl CredentialRecord {
+    /// What to keep of a verified registration for `rp_id` and `user`.
+    pub fn of_registration(rp_id: &str, reg: &super::VerifiedRegistration, user: &str) -> Self {
+        Self {
+            rp_id: rp_id.to_owned(),
+            credential_id: hex::encode(&reg.credential_id),
+            public_key: hex::encode(reg.public_key.to_cbor()),
+            sign_count: reg.sign_count,
+            aaguid: super::policy::format_aaguid(&reg.aaguid),
+            user: user.to_owned(),
+        }
+    }
+
     /// The verifier's view of this record.
     pub fn stored(&self) -> Result<StoredCredential, StoreError> {
         let bad = |_| StoreError::Record(RpError::MalformedCoseKey("not hex"));

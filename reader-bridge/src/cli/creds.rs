@@ -53,33 +53,18 @@ struct Deleted {
 /// Run `tapfido creds …`.
 pub fn run(args: &CredsArgs) -> Result<(), CliError> {
     match &args.action {
-        CredsAction::List { session } => {
-            let SessionArgs {
-                pin,
-                reader,
-                output,
-            } = session;
-            let pin = pin.require()?;
-            let mut session = reader.connect()?;
-            emit_report(output.json, &ops::creds::list(&mut session, &pin)?)
+        CredsAction::List { session: flags } => {
+            let (pin, mut session) = flags.pin_and_connect()?;
+            emit_report(flags.output.json, &ops::creds::list(&mut session, &pin)?)
         }
-        CredsAction::Delete { id, session } => {
-            let SessionArgs {
-                pin,
-                reader,
-                output,
-            } = session;
-            let pin = pin.require()?;
-            let mut session = reader.connect()?;
+        CredsAction::Delete { id, session: flags } => {
+            let (pin, mut session) = flags.pin_and_connect()?;
             ops::creds::delete(&mut session, &pin, id)?;
             let human = format!("deleted credential {}\n", hex::encode(id));
-            emit(
-                output.json,
-                &Deleted {
-                    deleted: id.clone(),
-                },
-                &human,
-            )
+            let deleted = Deleted {
+                deleted: id.clone(),
+            };
+            emit(flags.output.json, &deleted, &human)
         }
     }
 }

@@ -84,6 +84,17 @@ pub struct SessionArgs {
     pub output: OutputArgs,
 }
 
+impl SessionArgs {
+    /// The PIN (refused before any reader is touched when there is none),
+    /// then the card.
+    pub fn pin_and_connect(
+        &self,
+    ) -> Result<(super::pin_input::Pin, CardSession<PcscTransport>), CliError> {
+        let pin = self.pin.require()?;
+        Ok((pin, self.reader.connect()?))
+    }
+}
+
 /// Arguments of `tapfido readers`.
 #[derive(Debug, Args)]
 pub struct ReadersArgs {

@@ -141,3 +141,23 @@ fn bad_pin_sources_are_usage_errors_that_do_not_echo_the_pin() {
         assert!(run.stderr.contains("--pin-file"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn demo_without_pcscd_runs_in_process() {
+    // pcsc-lite's client library looks for pcscd at $PCSCLITE_CSOCK_NAME:
+    // pointing it nowhere is a machine without pcscd.
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("no-pcscd.comm");
+    let run = tapfido(
+        &["demo"],
+        &[("PCSCLITE_CSOCK_NAME", socket.to_str().unwrap())],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains("card and reader in this process (no pcscd)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.lines().last().unwrap().starts_with("PASS"));
+}

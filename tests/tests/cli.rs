@@ -164,6 +164,19 @@ fn client_subcommands_against_the_virtual_card() {
     let err = json(bin, &card, &["creds", "list"], Some("000000"), 1);
     assert_eq!(err["ctap_status"], "CTAP2_ERR_PIN_INVALID", "{err}");
 
+    // tap: the card leaves the reader and comes back (control API); JSON says so.
+    let slot = card.reader().slot.to_string();
+    let control = card.control_addr().to_string();
+    let run = tapfido(
+        bin,
+        &["tap", "--card", &slot, "--control", &control, "--json"],
+        None,
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let done: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(done["done"], "tap");
+    json(bin, &card, &["wait", "--timeout", "15"], None, 0);
+
     // reset: the PIN is gone.
     json(bin, &card, &["reset", "--yes"], None, 0);
     let info = json(bin, &card, &["info"], None, 0);

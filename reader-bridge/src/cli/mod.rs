@@ -83,7 +83,8 @@ impl Command {
     /// Whether `--json` was asked for.
     pub fn json(&self) -> bool {
         match self {
-            Self::Card(_) | Self::Tap(_) => false,
+            Self::Card(_) => false,
+            Self::Tap(a) => a.output.json,
             Self::Profiles(a) => a.json,
             Self::Demo(a) => a.output.json,
             Self::Readers(a) => a.output.json,

@@ -32,7 +32,7 @@ pub struct VerifyArgs {
     /// The challenge the relying party issued (base64url or hex).
     #[arg(long, value_name = "B64URL|HEX", value_parser = parse_credential_id)]
     pub challenge: Bytes,
-    /// Expected origin [default: https://<rp>].
+    /// Expected origin [default: https://ID, the RP ID].
     #[arg(long, value_name = "URL")]
     pub origin: Option<String>,
     /// Require flag UV.

@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex};
 use applet::attestation::AttestationCa;
 use applet::config::{Aaguid, Config};
 use applet::fido::{FidoApplet, LoadError};
-use rand_core::OsRng;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -31,7 +30,7 @@ use crate::control::{self, CardHandle, ControlError, PresenceSwitch, Switchboard
 use crate::echo::EchoApplet;
 use crate::env::CardEnv;
 use crate::profile::Profile;
-use crate::storage::{load_attestation_ca, CaFileError, FileStorage, OpenError};
+use crate::storage::{CaFileError, FileStorage, OpenError};
 
 /// One card to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,14 +105,6 @@ pub enum ServeError {
     Profile {
         /// Name or path given.
         name: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The attestation CA could not be read, created or used.
-    #[error("attestation CA {path}: {reason}")]
-    Ca {
-        /// The file or directory concerned.
-        path: PathBuf,
         /// What went wrong.
         reason: String,
     },
@@ -195,99 +186,7 @@ impl<C: VirtualCard> VirtualCard for TracedCard<C> {
     }
 }
 
-/// File name of the test attestation CA certificate in the state directory.
-pub const CA_CERT_FILE: &str = "ca.pem";
-/// File name of the test attestation CA private key (mode 0600).
-pub const CA_KEY_FILE: &str = "ca.key";
-
-/// The attestation CA: the user's (`--attestation-ca CERT KEY`), else the
-/// test CA kept in `state_dir` (`ca.pem`, `ca.key`), created there at first
-/// start. One file of the pair without the other is an error, never a
-/// silent regeneration.
-pub fn load_or_create_ca(
-    state_dir: &Path,
-    explicit: Option<&(PathBuf, PathBuf)>,
-) -> Result<AttestationCa, ServeError> {
-    let (cert, key) = match explicit {
-        Some((cert, key)) => (cert.clone(), key.clone()),
-        None => (state_dir.join(CA_CERT_FILE), state_dir.join(CA_KEY_FILE)),
-    };
-    let exists = |p: &Path| p.try_exists().map_err(|e| ca_err(p, &e));
-    match (explicit, exists(&cert)?, exists(&key)?) {
-        (None, false, false) => create_test_ca(state_dir, &cert, &key),
-        (_, true, true) => Ok(load_attestation_ca(&cert, &key)?),
-        (_, cert_exists, _) => {
-            let missing = if cert_exists { &key } else { &cert };
-            Err(ServeError::Ca {
-                path: missing.clone(),
-                reason: if explicit.is_some() {
-                    "not found".into()
-                } else {
-                    format!(
-                        "missing while its pair exists; restore it, or remove both {CA_CERT_FILE} \
-                         and {CA_KEY_FILE} to create a new test CA"
-                    )
-                },
-            })
-        }
-    }
-}
-
-fn ca_err(path: &Path, err: &dyn std::fmt::Display) -> ServeError {
-    ServeError::Ca {
-        path: path.to_path_buf(),
-        reason: err.to_string(),
-    }
-}
-
-/// Generate a test CA and keep it in `dir`: key (0600) first, then the
-/// certificate, each written to a temporary file, synced and renamed.
-fn create_test_ca(dir: &Path, cert: &Path, key: &Path) -> Result<AttestationCa, ServeError> {
-    let ca = AttestationCa::generate_test_ca(&mut OsRng).map_err(|e| ca_err(dir, &e))?;
-    let (cert_pem, key_pem) = ca.to_pem().map_err(|e| ca_err(dir, &e))?;
-    create_private_dir(dir).map_err(|e| ca_err(dir, &e))?;
-    write_new(key, key_pem.as_bytes(), 0o600).map_err(|e| ca_err(key, &e))?;
-    write_new(cert, cert_pem.as_bytes(), 0o644).map_err(|e| ca_err(cert, &e))?;
-    tracing::info!(dir = %dir.display(), "created a test attestation CA");
-    Ok(ca)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
-}
-
-/// Write `bytes` to `path` through `<path>.tmp`: create with `mode`, fsync,
-/// rename, then fsync the directory.
-fn write_new(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = options.open(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    drop(file);
-    std::fs::rename(&tmp, path)?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::File::open(parent)?.sync_all()?;
-    }
-    Ok(())
-}
+pub use crate::storage::{load_or_create_ca, CA_CERT_FILE, CA_KEY_FILE};
 
 /// The FIDO applet of one card: its state file opened (and locked), its
 /// state loaded, its environment wired to the card's presence switch.

@@ -1,15 +1,22 @@
-//! One card's state file: atomic, durable, owner-only, single-writer.
+//! One card's state file and the test attestation CA: atomic, durable,
+//! owner-only, single-writer.
 //!
-//! [`FileStorage`] implements [`applet::env::Storage`] for a single file:
+//! [`FileStorage`] implements [`applet::env::Storage`] for a single file;
+//! [`load_or_create_ca`] keeps the test attestation CA of a state directory:
 //!
 //! ```text
 //!  <dir>/                      mode 0700, created if missing
 //!    state.bin                 mode 0600, the last complete blob
 //!    state.bin.lock            mode 0600, flock'd while a process serves the card
 //!    .state.bin.tmp-<pid>-<n>  mode 0600, only while a store is in flight
+//!  <state dir>/
+//!    ca.pem                    mode 0644, test CA certificate (PEM)
+//!    ca.key                    mode 0600, its PKCS#8 private key (PEM)
+//!    ca.lock                   mode 0600, flock'd while the CA is read or created
 //! ```
 //!
-//! `store` never writes over the state file in place:
+//! Every file is written by one function, [`atomic_write`], and never in
+//! place:
 //! 1. create `.state.bin.tmp-<pid>-<n>` with `O_CREAT | O_EXCL`, mode 0600;
 //! 2. write the whole blob, `fsync` it;
 //! 3. `rename` it over `state.bin` (atomic within one directory, POSIX);
@@ -34,14 +41,19 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use applet::attestation::{AttestationCa, AttestationError, Zeroizing};
-use applet::env::{CardRng, Storage, StorageError};
+use applet::env::{Storage, StorageError};
 
 /// File name of a card's state inside its directory.
 pub const STATE_FILE_NAME: &str = "state.bin";
 
-/// File beside the state file holding the generated test attestation CA:
-/// its certificate and PKCS#8 private key, PEM.
-pub const TEST_CA_FILE_NAME: &str = "attestation-ca.pem";
+/// File name of the test attestation CA certificate in the state directory.
+pub const CA_CERT_FILE: &str = "ca.pem";
+/// File name of the test attestation CA private key (mode 0600).
+pub const CA_KEY_FILE: &str = "ca.key";
+/// Lock held while the test CA is read or created.
+const CA_LOCK_FILE: &str = "ca.lock";
+/// Mode of the CA certificate (public).
+const CERT_MODE: u32 = 0o644;
 
 /// Mode of the state directory.
 const DIR_MODE: u32 = 0o700;
@@ -99,6 +111,17 @@ pub enum CaFileError {
         /// What is wrong with it.
         #[source]
         source: AttestationError,
+    },
+    /// One file of the test CA pair exists without the other.
+    #[error(
+        "attestation CA file {missing} is missing while {present} exists; restore it, or \
+         remove both {CA_CERT_FILE} and {CA_KEY_FILE} to create a new test CA"
+    )]
+    HalfPair {
+        /// The file that is missing.
+        missing: PathBuf,
+        /// The file that is there.
+        present: PathBuf,
     },
 }
 
@@ -159,13 +182,8 @@ impl FileStorage {
         }
 
         let lock_path = dir.join(format!("{file_name}.lock"));
-        let lock = private_options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&lock_path)
-            .map_err(io_err("cannot open lock file", &lock_path))?;
+        let lock =
+            open_lock_file(&lock_path).map_err(io_err("cannot open lock file", &lock_path))?;
         // `File::try_lock` (flock on Unix): stable since Rust 1.89, the
         // workspace `rust-version`.
         let locked = lock.try_lock();
@@ -193,29 +211,11 @@ impl FileStorage {
         &self.path
     }
 
-    /// Delete temp files left by a store that never reached its rename (of
-    /// the state file or of the test CA file; other cards' files in the
-    /// same directory are left alone).
+    /// Delete temp files left by a store that never reached its rename
+    /// (other cards' files in the same directory are left alone).
     fn remove_stray_temps(&self) -> Result<(), OpenError> {
-        let prefixes = [
-            format!(".{}.tmp-", self.file_name),
-            format!(".{TEST_CA_FILE_NAME}.tmp-"),
-        ];
-        let entries =
-            fs::read_dir(&self.dir).map_err(io_err("cannot list state directory", &self.dir))?;
-        for entry in entries {
-            let entry = entry.map_err(io_err("cannot list state directory", &self.dir))?;
-            let name = entry.file_name();
-            let is_temp = name
-                .to_str()
-                .is_some_and(|n| prefixes.iter().any(|p| n.starts_with(p.as_str())));
-            if is_temp {
-                let stray = entry.path();
-                tracing::warn!(path = %stray.display(), "removing temp file of an interrupted write");
-                fs::remove_file(&stray).map_err(io_err("cannot remove stray temp file", &stray))?;
-            }
-        }
-        Ok(())
+        remove_stray_temps(&self.dir, &[&self.file_name])
+            .map_err(|(path, e)| io_err("cannot remove stray temp file", &path)(e))
     }
 
     /// Make an existing state file owner-only if it is not already.
@@ -239,44 +239,92 @@ impl FileStorage {
         }
     }
 
-    /// The directory holding the state file (and the test attestation CA).
+    /// The directory holding the state file.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
+}
 
-    /// The test attestation CA kept beside the state file in
-    /// [`TEST_CA_FILE_NAME`] (certificate and PKCS#8 key, mode 0600),
-    /// created with `rng` and stored atomically on first use.
-    ///
-    /// An existing file that does not hold a valid CA is an error, never a
-    /// reason to make a new one.
-    pub fn load_or_create_test_ca(
-        &self,
-        rng: &mut dyn CardRng,
-    ) -> Result<AttestationCa, CaFileError> {
-        let path = self.dir.join(TEST_CA_FILE_NAME);
-        match fs::read_to_string(&path) {
-            Ok(text) => {
-                return AttestationCa::from_pem(&text, &text)
-                    .map_err(|source| CaFileError::Invalid { path, source });
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(CaFileError::Io { path, source }),
+/// Delete `.<name>.tmp-*` files of `names` in `dir`: what a write that
+/// never reached its rename leaves behind.
+fn remove_stray_temps(dir: &Path, names: &[&str]) -> Result<(), (PathBuf, io::Error)> {
+    let prefixes: Vec<String> = names.iter().map(|n| format!(".{n}.tmp-")).collect();
+    let entries = fs::read_dir(dir).map_err(|e| (dir.to_path_buf(), e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| (dir.to_path_buf(), e))?;
+        let name = entry.file_name();
+        let is_temp = name
+            .to_str()
+            .is_some_and(|n| prefixes.iter().any(|p| n.starts_with(p.as_str())));
+        if is_temp {
+            let stray = entry.path();
+            tracing::warn!(path = %stray.display(), "removing temp file of an interrupted write");
+            fs::remove_file(&stray).map_err(|e| (stray, e))?;
         }
-        let ca = AttestationCa::generate_test_ca(rng).map_err(|source| CaFileError::Invalid {
-            path: path.clone(),
-            source,
-        })?;
-        let (cert_pem, key_pem) = ca.to_pem().map_err(|source| CaFileError::Invalid {
-            path: path.clone(),
-            source,
-        })?;
-        let mut text = Zeroizing::new(String::with_capacity(cert_pem.len() + key_pem.len()));
-        text.push_str(&cert_pem);
-        text.push_str(&key_pem);
-        atomic_write(&self.dir, &path, text.as_bytes())
-            .map_err(|source| CaFileError::Io { path, source })?;
-        Ok(ca)
+    }
+    Ok(())
+}
+
+/// The attestation CA: the user's (`--attestation-ca CERT KEY`), else the
+/// test CA kept in `state_dir` as [`CA_CERT_FILE`] and [`CA_KEY_FILE`],
+/// created there (with the OS RNG) at first start.
+///
+/// Under the `ca.lock` flock, so two processes starting on one state
+/// directory make one CA. A file of the pair without the other, or files
+/// that do not hold a valid CA, are an error, never a reason to make a new
+/// one.
+pub fn load_or_create_ca(
+    state_dir: &Path,
+    explicit: Option<&(PathBuf, PathBuf)>,
+) -> Result<AttestationCa, CaFileError> {
+    if let Some((cert, key)) = explicit {
+        return load_attestation_ca(cert, key);
+    }
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| CaFileError::Io { path, source }
+    };
+    if !state_dir.exists() {
+        create_private_dir(state_dir).map_err(io(state_dir))?;
+    }
+    let lock_path = state_dir.join(CA_LOCK_FILE);
+    let lock = open_lock_file(&lock_path).map_err(io(&lock_path))?;
+    lock.lock().map_err(io(&lock_path))?;
+    remove_stray_temps(state_dir, &[CA_CERT_FILE, CA_KEY_FILE])
+        .map_err(|(path, source)| CaFileError::Io { path, source })?;
+    let cert = state_dir.join(CA_CERT_FILE);
+    let key = state_dir.join(CA_KEY_FILE);
+    let cert_exists = cert.try_exists().map_err(io(&cert))?;
+    let key_exists = key.try_exists().map_err(io(&key))?;
+    match (cert_exists, key_exists) {
+        (true, true) => load_attestation_ca(&cert, &key),
+        (false, false) => {
+            let ca = AttestationCa::generate_test_ca(&mut rand_core::OsRng).map_err(|source| {
+                CaFileError::Invalid {
+                    path: cert.clone(),
+                    source,
+                }
+            })?;
+            let (cert_pem, key_pem) = ca.to_pem().map_err(|source| CaFileError::Invalid {
+                path: cert.clone(),
+                source,
+            })?;
+            let key_pem = Zeroizing::new(key_pem);
+            // The key first: a crash between the two leaves a key without a
+            // certificate, which the next start reports instead of using.
+            atomic_write(&key, key_pem.as_bytes(), FILE_MODE).map_err(io(&key))?;
+            atomic_write(&cert, cert_pem.as_bytes(), CERT_MODE).map_err(io(&cert))?;
+            tracing::info!(dir = %state_dir.display(), "created a test attestation CA");
+            Ok(ca)
+        }
+        (true, false) => Err(CaFileError::HalfPair {
+            missing: key,
+            present: cert,
+        }),
+        (false, true) => Err(CaFileError::HalfPair {
+            missing: cert,
+            present: key,
+        }),
     }
 }
 
@@ -296,17 +344,23 @@ pub fn load_attestation_ca(cert: &Path, key: &Path) -> Result<AttestationCa, CaF
     })
 }
 
-/// Replace `target` (in `dir`) with `bytes`: temp file (O_EXCL, 0600),
-/// write, fsync, rename, fsync the directory. On failure before the rename
-/// the temp file is removed and `target` is unchanged.
-fn atomic_write(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Replace `target` with `bytes`: temp file `.<name>.tmp-<pid>-<n>` beside
+/// it (O_EXCL, `mode`), write, fsync, rename, fsync the directory. On
+/// failure before the rename the temp file is removed and `target` is
+/// unchanged. The one writer of the state file, the test CA files and the
+/// relying party's records.
+pub fn atomic_write(target: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     let name = target
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no file name"))?;
+    let dir = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{name}.tmp-{}-{n}", std::process::id()));
-    if let Err(e) = write_then_rename(&temp, target, bytes) {
+    if let Err(e) = write_then_rename(&temp, target, bytes, mode) {
         // Best effort: the temp file may not exist; a leftover is removed
         // by the next open.
         let _ = fs::remove_file(&temp);
@@ -329,12 +383,15 @@ impl Storage for FileStorage {
     }
 
     fn store(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
-        atomic_write(&self.dir, &self.path, bytes).map_err(|e| storage_err("write", &self.path, &e))
+        atomic_write(&self.path, bytes, FILE_MODE).map_err(|e| storage_err("write", &self.path, &e))
     }
 }
 
-fn write_then_rename(temp: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = private_options().write(true).create_new(true).open(temp)?;
+fn write_then_rename(temp: &Path, target: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    let mut file = options_with_mode(mode)
+        .write(true)
+        .create_new(true)
+        .open(temp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     drop(file);
@@ -345,18 +402,36 @@ fn storage_err(what: &str, path: &Path, e: &io::Error) -> StorageError {
     StorageError::Io(format!("cannot {what} {}: {e}", path.display()))
 }
 
+/// Open (creating it, mode 0600) a file used only for its `flock`.
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    private_options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+}
+
 /// OpenOptions that create files owner-only.
 fn private_options() -> OpenOptions {
+    options_with_mode(FILE_MODE)
+}
+
+/// OpenOptions that create files with `mode`.
+fn options_with_mode(mode: u32) -> OpenOptions {
     let mut options = OpenOptions::new();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(FILE_MODE);
+        options.mode(mode);
     }
+    #[cfg(not(unix))]
+    let _ = mode;
     options
 }
 
-fn create_private_dir(dir: &Path) -> io::Result<()> {
+/// Create `dir` and its missing parents, mode 0700.
+pub(crate) fn create_private_dir(dir: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -5,50 +5,22 @@
 //! `tests/` enforces the stack in CI).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::fs::{File, OpenOptions};
-
-use reader_bridge::demo::vpcd::{run_demo_vpcd, vpcd_reader, ServedCard, VPCD_PORT};
+use reader_bridge::demo::vpcd::{free_vpcd_slot, run_demo_vpcd, ServedCard, VPCD_PORT};
 use reader_bridge::demo::{DemoOptions, StepResult};
 use reader_bridge::host::doctor::{doctor_pcsc, CheckOutcome, DoctorOptions};
 use reader_bridge::host::ops;
-use reader_bridge::host::pcsc::list_readers;
-
-/// The end-to-end harness's locks (tests/src/lock.rs): pcscd shared, then
-/// one vpcd slot exclusive, so this test never shares a slot with theirs.
-fn lock_file(path: &str) -> File {
-    OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .read(true)
-        .write(true)
-        .open(path)
-        .unwrap()
-}
-
-fn take_slot() -> Option<(u16, File, File)> {
-    let readers = list_readers().ok()?;
-    let pcscd = lock_file("/tmp/tapfido-e2e-pcscd.lock");
-    pcscd.lock_shared().unwrap();
-    for slot in 0..2u16 {
-        let Some(reader) = vpcd_reader(&readers, slot) else {
-            continue;
-        };
-        let file = lock_file(&format!("/tmp/tapfido-e2e-slot-{slot}.lock"));
-        if !reader.card_present && file.try_lock().is_ok() {
-            return Some((slot, pcscd, file));
-        }
-    }
-    None
-}
 
 #[test]
 fn demo_and_doctor_through_pcscd_and_vpcd() {
-    let Some((slot, _pcscd, _slot)) = take_slot() else {
+    // The end-to-end harness's locks (tests/src/lock.rs): pcscd shared,
+    // then one vpcd slot exclusive, so this test never shares a slot.
+    let Some(lock) = free_vpcd_slot() else {
         println!(
             "SKIPPED: no pcscd with a free vpcd reader (apt-get install pcscd vsmartcard-vpcd)"
         );
         return;
     };
+    let slot = lock.slot();
     let vpcd = format!("127.0.0.1:{}", VPCD_PORT + slot);
     for profile in ["default", "pocketkey"] {
         let options = DemoOptions {

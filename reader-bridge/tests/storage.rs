@@ -10,7 +10,6 @@ use applet::attestation::AttestationError;
 use applet::env::Storage;
 use reader_bridge::storage::{
     default_state_path, load_attestation_ca, CaFileError, FileStorage, OpenError, STATE_FILE_NAME,
-    TEST_CA_FILE_NAME,
 };
 
 fn mode(path: &Path) -> u32 {
@@ -184,64 +183,6 @@ fn default_path_is_per_card_under_the_data_dir() {
             "{bad:?}"
         );
     }
-}
-
-fn rng() -> rand_core::OsRng {
-    rand_core::OsRng
-}
-
-#[test]
-fn test_ca_is_created_once_owner_only_and_reloaded() {
-    let tmp = tempfile::tempdir().unwrap();
-    let storage = FileStorage::open(tmp.path().join(STATE_FILE_NAME)).unwrap();
-    assert_eq!(storage.dir(), tmp.path());
-    let ca = storage.load_or_create_test_ca(&mut rng()).unwrap();
-    let file = tmp.path().join(TEST_CA_FILE_NAME);
-    assert_eq!(mode(&file), 0o600);
-    let text = fs::read_to_string(&file).unwrap();
-    assert!(text.contains("-----BEGIN CERTIFICATE-----"));
-    assert!(text.contains("-----BEGIN PRIVATE KEY-----"));
-
-    // The next start reads it back instead of making another.
-    let again = storage.load_or_create_test_ca(&mut rng()).unwrap();
-    assert_eq!(again.cert_der(), ca.cert_der());
-    assert_eq!(again.verifying_key(), ca.verifying_key());
-    assert_eq!(
-        listing(tmp.path()),
-        vec!["attestation-ca.pem", "state.bin.lock"]
-    );
-}
-
-#[test]
-fn corrupt_test_ca_file_is_an_error_not_a_new_ca() {
-    let tmp = tempfile::tempdir().unwrap();
-    let storage = FileStorage::open(tmp.path().join(STATE_FILE_NAME)).unwrap();
-    let file = tmp.path().join(TEST_CA_FILE_NAME);
-    fs::write(
-        &file,
-        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-    )
-    .unwrap();
-    match storage.load_or_create_test_ca(&mut rng()) {
-        Err(CaFileError::Invalid { path, source }) => {
-            assert_eq!(path, file);
-            assert_eq!(source, AttestationError::NoKey);
-        }
-        other => panic!("expected Invalid, got {other:?}"),
-    }
-    assert_eq!(
-        fs::read(&file).unwrap(),
-        b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
-    );
-}
-
-#[test]
-fn stray_test_ca_temp_file_is_removed_on_open() {
-    let tmp = tempfile::tempdir().unwrap();
-    let stray = tmp.path().join(".attestation-ca.pem.tmp-1-0");
-    fs::write(&stray, b"partial").unwrap();
-    let _storage = FileStorage::open(tmp.path().join(STATE_FILE_NAME)).unwrap();
-    assert!(!stray.exists());
 }
 
 #[test]

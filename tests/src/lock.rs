@@ -2,6 +2,9 @@
 //! threads of one binary, the python tests and the benchmark never share a vpcd slot, and
 //! the test that restarts pcscd runs alone.
 //!
+//! `tapfido demo` takes the same locks (`reader_bridge::demo::slot_lock`, which owns the
+//! paths), without waiting, so a demo never lands on a slot a test is using.
+//!
 //! Order, always: the pcscd lock first (shared, or exclusive to restart pcscd), then one
 //! slot lock. Each lock is its own open file description, so two threads of one process
 //! exclude each other exactly like two processes.
@@ -29,14 +32,15 @@ fn open(path: &str) -> File {
         .unwrap_or_else(|e| panic!("open lock file {path}: {e}"))
 }
 
-/// Path of the lock of vpcd slot `slot`.
+/// Path of the lock of vpcd slot `slot` (the same file `tapfido demo` locks).
 #[must_use]
 pub fn slot_path(slot: u8) -> String {
-    format!("/tmp/tapfido-e2e-slot-{slot}.lock")
+    reader_bridge::demo::slot_lock::slot_lock_path(u16::from(slot))
 }
 
-/// Path of the pcscd lock: shared while a card is in use, exclusive to restart pcscd.
-pub const PCSCD_LOCK: &str = "/tmp/tapfido-e2e-pcscd.lock";
+/// Path of the pcscd lock: shared while a card is in use, exclusive to restart pcscd
+/// (the same file `tapfido demo` locks).
+pub const PCSCD_LOCK: &str = reader_bridge::demo::slot_lock::PCSCD_LOCK;
 /// Path of the lock held while checking for and starting pcscd.
 pub const PCSCD_START_LOCK: &str = "/tmp/tapfido-e2e-pcscd-start.lock";
 

@@ -30,6 +30,9 @@ pub struct TapArgs {
     /// For a whole tap: how long the card stays away, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000, conflicts_with_all = ["off", "on"])]
     pub hold_ms: u64,
+    /// Output.
+    #[command(flatten)]
+    pub output: super::output::OutputArgs,
 }
 
 /// What `tapfido tap` does, in order.
@@ -73,7 +76,28 @@ pub async fn tap(addr: SocketAddr, slot: u16, plan: TapPlan) -> Result<(), CliEr
     Ok(())
 }
 
-/// Run `tapfido tap`.
+/// What `tapfido tap --json` prints.
+#[derive(Debug, serde::Serialize)]
+struct TapDone {
+    card: u16,
+    done: &'static str,
+}
+
+/// Run `tapfido tap`: silent on success, unless `--json`.
 pub fn run(args: &TapArgs) -> Result<(), CliError> {
-    runtime()?.block_on(tap(args.control, args.card, args.plan()))
+    let plan = args.plan();
+    runtime()?.block_on(tap(args.control, args.card, plan))?;
+    if args.output.json {
+        let done = match plan {
+            TapPlan::Off => "off",
+            TapPlan::On => "on",
+            TapPlan::Tap(_) => "tap",
+        };
+        let report = TapDone {
+            card: args.card,
+            done,
+        };
+        super::output::emit(true, &report, "")?;
+    }
+    Ok(())
 }

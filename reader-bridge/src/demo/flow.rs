@@ -112,7 +112,7 @@ pub fn run_flow<T: Transport>(
 
     r.step("tap", |s| {
         let v = s.select().map_err(e)?;
-        Ok(((), format!("SELECT FIDO AID → {v:?}")))
+        Ok(((), format!("SELECT FIDO AID → {v}")))
     });
     let info: Option<Info> = r.step("read card info", |s| {
         let info = s.get_info().map_err(e)?;
@@ -232,7 +232,7 @@ pub fn run_flow<T: Transport>(
     });
     r.step("tap again", |s| {
         let v = s.select().map_err(e)?;
-        Ok(((), format!("SELECT FIDO AID → {v:?}")))
+        Ok(((), format!("SELECT FIDO AID → {v}")))
     });
     let a_challenge = challenge("sign-in", &rp);
     let a_cdj = make_client_data(Ceremony::Get, &a_challenge, &origin);

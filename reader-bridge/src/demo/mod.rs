@@ -14,6 +14,7 @@
 pub mod embedded;
 mod flow;
 mod report;
+pub mod slot_lock;
 pub mod vpcd;
 
 use std::path::PathBuf;
@@ -148,20 +149,35 @@ pub fn run_demo_pcsc(
 /// `tapfido demo`:
 /// - `--reader R`: the card already in that reader;
 /// - otherwise, with pcscd running and a free vpcd reader (and no
-///   `--in-process`): the embedded card served on vpcd, driven through PC/SC;
+///   `--in-process`): the embedded card served on vpcd, driven through PC/SC
+///   (the slot is locked as the end-to-end tests lock it, see [`slot_lock`]);
 /// - otherwise: the embedded card in this process.
 pub fn run_demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
     if let Some(reader) = &options.reader {
         return run_demo_pcsc(&ReaderSelector::parse(Some(reader)), options);
     }
     if !options.in_process {
-        if let Some(slot) = vpcd::free_vpcd_slot() {
+        if let Some(lock) = vpcd::free_vpcd_slot() {
+            let slot = lock.slot();
             let port = vpcd::VPCD_PORT.saturating_add(slot);
-            return vpcd::run_demo_vpcd(options, &format!("127.0.0.1:{port}"), slot);
+            // The lock is held until the card has left the reader.
+            let report = vpcd::run_demo_vpcd(options, &format!("127.0.0.1:{port}"), slot);
+            drop(lock);
+            return report;
         }
     }
+    let why = if options.in_process {
+        "--in-process"
+    } else if crate::host::pcsc::pcsc_available() {
+        "no free vpcd reader"
+    } else {
+        "no pcscd"
+    };
     let card = embedded::EmbeddedCard::build(&options.profile)?;
     let mut report = run_demo_with_card(card.card, card.anchors, card.aaguid, options)?;
-    report.transport = format!("{} ({} profile)", report.transport, card.profile);
+    report.transport = format!(
+        "card and reader in this process ({why}), {} profile",
+        card.profile
+    );
     Ok(report)
 }

@@ -74,50 +74,69 @@ pub(crate) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// Milliseconds with one decimal, for people (display only).
+fn millis(micros: u64) -> String {
+    format!("{}.{} ms", micros / 1000, (micros % 1000) / 100)
+}
+
 impl fmt::Display for DemoReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "tapfido demo via {} (RP {})", self.transport, self.rp_id)?;
+        writeln!(
+            f,
+            "tapfido demo: tap to authenticate with an NFC FIDO2 card"
+        )?;
+        writeln!(f, "  path  {}", self.transport)?;
+        writeln!(f, "  RP    {}", self.rp_id)?;
+        writeln!(f)?;
+        let width = self
+            .steps
+            .iter()
+            .map(|s| s.name.chars().count())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        writeln!(
+            f,
+            "   #  {:<width$}  RESULT  APDUS       TIME  DETAIL",
+            "STEP"
+        )?;
         for (i, step) in self.steps.iter().enumerate() {
             let (mark, text) = match &step.result {
-                StepResult::Pass { detail } => ("ok  ", detail.as_str()),
+                StepResult::Pass { detail } => ("ok", detail.as_str()),
                 StepResult::Fail { error } => ("FAIL", error.as_str()),
                 StepResult::Skipped { reason } => ("skip", reason.as_str()),
             };
             writeln!(
                 f,
-                "{:>2}. [{mark}] {:<22} {:>3} APDUs {:>8.1} ms  {text}",
+                "  {:>2}  {:<width$}  {mark:<6}  {:>5}  {:>9}  {text}",
                 i + 1,
                 step.name,
                 step.apdus,
-                // Display only: microseconds to milliseconds.
-                step.micros as f64 / 1000.0,
+                millis(step.micros),
             )?;
         }
+        writeln!(f)?;
         for (label, report) in [
-            ("registration", &self.registration_policy),
-            ("sign-in", &self.assertion_policy),
+            (" on registration", &self.registration_policy),
+            (" on sign-in", &self.assertion_policy),
         ] {
             if let Some(report) = report {
-                writeln!(
-                    f,
-                    "policy {:?} on {label}: {}",
-                    report.policy,
-                    if report.passed { "PASS" } else { "FAIL" }
-                )?;
-                for rule in &report.rules {
-                    writeln!(
-                        f,
-                        "    {:?}: {:?} — {}",
-                        rule.rule, rule.outcome, rule.reason
-                    )?;
-                }
+                report.write_to(f, "", label)?;
             }
         }
+        let passed = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s.result, StepResult::Pass { .. }))
+            .count();
+        let total: u64 = self.steps.iter().map(|s| s.micros).sum();
         writeln!(
             f,
-            "{} ({} APDUs)",
+            "{}: {passed} of {} steps passed, {} APDUs, {}",
             if self.passed { "PASS" } else { "FAIL" },
-            self.total_apdus()
+            self.steps.len(),
+            self.total_apdus(),
+            millis(total)
         )
     }
 }

@@ -36,10 +36,11 @@ pub fn vpcd_reader(readers: &[ReaderInfo], slot: u16) -> Option<&ReaderInfo> {
         .find(|r| r.name.trim_end().ends_with(&suffix))
 }
 
-/// A free vpcd slot among the first 16 (reader listed, no card in it).
-pub fn free_vpcd_slot() -> Option<u16> {
+/// A free vpcd slot (reader listed, no card in it, its lock free), locked
+/// against the end-to-end tests and other demos until the value is dropped.
+pub fn free_vpcd_slot() -> Option<super::slot_lock::SlotLock> {
     let readers = list_readers().ok()?;
-    (0..16u16).find(|slot| vpcd_reader(&readers, *slot).is_some_and(|r| !r.card_present))
+    super::slot_lock::lock_free_slot(&readers)
 }
 
 type ServeResult = Result<(), String>;
@@ -158,7 +159,7 @@ pub fn run_demo_vpcd(
     let flow = params(options, served.anchors.clone(), Some(served.aaguid))?;
     let mut session = CardSession::new(PcscTransport::open(&served.selector())?);
     let transport = format!(
-        "{} ({} profile, served on vpcd {vpcd})",
+        "{}, {} profile, card served on vpcd {vpcd}",
         session.transport().describe(),
         served.profile
     );

@@ -190,7 +190,7 @@ pub fn doctor<T: Transport>(s: &mut CardSession<T>, options: &DoctorOptions) -> 
         Ok(v) => t.add(
             "select",
             CheckOutcome::Pass,
-            format!("FIDO AID selected, {v:?}"),
+            format!("FIDO AID selected, {v}"),
         ),
         Err(e) => {
             t.add("select", CheckOutcome::Fail, e.to_string());

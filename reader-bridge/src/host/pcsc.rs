@@ -150,7 +150,11 @@ fn wait_for(
     let mut states = vec![ReaderState::new(name, State::UNAWARE)];
     let deadline = timeout.map(|t| std::time::Instant::now() + t);
     loop {
-        ctx.get_status_change(Duration::ZERO, &mut states)?;
+        // A poll: `Timeout` only means nothing changed since the last look.
+        match ctx.get_status_change(Duration::ZERO, &mut states) {
+            Ok(()) | Err(pcsc::Error::Timeout) => {}
+            Err(e) => return Err(e.into()),
+        }
         let state = states[0].event_state();
         let is_present = state.contains(State::PRESENT);
         // A mute card (no usable ATR yet) is not a tap.

@@ -43,6 +43,16 @@ pub enum FidoVersion {
     Fido20,
 }
 
+impl std::fmt::Display for FidoVersion {
+    /// The version string the card answered SELECT with.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::U2fV2 => "U2F_V2",
+            Self::Fido20 => "FIDO_2_0",
+        })
+    }
+}
+
 /// How long requests are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum LengthMode {

@@ -6,7 +6,6 @@
 //! ```
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::authdata::AuthData;
 use super::client_data::{check_client_data, Ceremony};
@@ -64,16 +63,7 @@ pub fn verify_assertion_hash(
     expect: &Expectations,
     stored: &StoredCredential,
 ) -> Result<VerifiedAssertion, RpError> {
-    let auth = AuthData::parse(auth_data)?;
-    if auth.rp_id_hash != Sha256::digest(expect.rp_id.as_bytes()).as_slice() {
-        return Err(RpError::RpIdHashMismatch);
-    }
-    if !auth.user_present() {
-        return Err(RpError::UserNotPresent);
-    }
-    if expect.require_uv && !auth.user_verified() {
-        return Err(RpError::UserNotVerified);
-    }
+    let auth = AuthData::parse_expected(auth_data, expect)?;
     let mut signed = auth.raw.clone();
     signed.extend_from_slice(client_data_hash);
     if !stored.public_key.verify(&signed, signature) {

@@ -59,6 +59,24 @@ pub struct AttestedCredential {
 }
 
 impl AuthData {
+    /// Parse, then the checks both ceremonies make on authenticator data
+    /// (WebAuthn Level 3 §7.1 steps 13-16, §7.2 steps 15-17): rpIdHash is
+    /// SHA-256 of the RP ID, flag UP set, and flag UV set when required.
+    pub fn parse_expected(raw: &[u8], expect: &super::Expectations) -> Result<Self, RpError> {
+        use sha2::{Digest, Sha256};
+        let auth = Self::parse(raw)?;
+        if auth.rp_id_hash != Sha256::digest(expect.rp_id.as_bytes()).as_slice() {
+            return Err(RpError::RpIdHashMismatch);
+        }
+        if !auth.user_present() {
+            return Err(RpError::UserNotPresent);
+        }
+        if expect.require_uv && !auth.user_verified() {
+            return Err(RpError::UserNotVerified);
+        }
+        Ok(auth)
+    }
+
     /// Parse authenticator data; rejects truncated data and trailing bytes.
     pub fn parse(raw: &[u8]) -> Result<Self, RpError> {
         let head = raw

@@ -121,3 +121,13 @@ pub enum RpError {
         received: u32,
     },
 }
+
+impl RpError {
+    /// The rule's snake_case name, as in JSON reports (`signature_invalid`).
+    pub fn rule_name(&self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("rule").and_then(|r| r.as_str()).map(str::to_owned))
+            .unwrap_or_default()
+    }
+}

@@ -170,6 +170,61 @@ impl PolicyReport {
     pub fn rule(&self, rule: Rule) -> Option<&RuleResult> {
         self.rules.iter().find(|r| r.rule == rule)
     }
+
+    /// The report for people: a verdict line `policy "NAME" on WHAT: PASS`,
+    /// then one aligned line per rule, each line starting with `indent`.
+    pub fn write_to(
+        &self,
+        f: &mut impl std::fmt::Write,
+        indent: &str,
+        what: &str,
+    ) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{indent}policy {:?}{what}: {}",
+            self.policy,
+            if self.passed { "PASS" } else { "FAIL" }
+        )?;
+        for rule in &self.rules {
+            writeln!(
+                f,
+                "{indent}  {:<18} {:<12} {}",
+                rule.rule.name(),
+                rule.outcome.name(),
+                rule.reason
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Rule {
+    /// The rule's name as in JSON reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Attestation => "attestation",
+            Self::KeyRestrictions => "key_restrictions",
+            Self::DeviceBound => "device_bound",
+            Self::UserVerification => "user_verification",
+        }
+    }
+}
+
+impl Outcome {
+    /// The outcome's name as in JSON reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Fail => "FAIL",
+            Self::NotEnforced => "not enforced",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write_to(f, "", "")
+    }
 }
 
 /// Parse an AAGUID written as 32 hex digits, dashes allowed.

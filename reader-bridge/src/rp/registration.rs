@@ -12,7 +12,6 @@
 
 use ciborium::Value;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use x509_cert::Certificate;
 
 use super::authdata::AuthData;
@@ -155,16 +154,7 @@ pub fn verify_registration_parts(
     expect: &Expectations,
     anchors: &[Certificate],
 ) -> Result<VerifiedRegistration, RpError> {
-    let auth = AuthData::parse(auth_data)?;
-    if auth.rp_id_hash != Sha256::digest(expect.rp_id.as_bytes()).as_slice() {
-        return Err(RpError::RpIdHashMismatch);
-    }
-    if !auth.user_present() {
-        return Err(RpError::UserNotPresent);
-    }
-    if expect.require_uv && !auth.user_verified() {
-        return Err(RpError::UserNotVerified);
-    }
+    let auth = AuthData::parse_expected(auth_data, expect)?;
     let attested = auth.attested.clone().ok_or(RpError::NoAttestedCredential)?;
     let Value::Map(stmt) = att_stmt else {
         return Err(RpError::MalformedAttStmt("not a map"));

@@ -47,6 +47,18 @@ pub enum StoreError {
 }
 
 impl CredentialRecord {
+    /// What to keep of a verified registration for `rp_id` and `user`.
+    pub fn of_registration(rp_id: &str, reg: &super::VerifiedRegistration, user: &str) -> Self {
+        Self {
+            rp_id: rp_id.to_owned(),
+            credential_id: hex::encode(&reg.credential_id),
+            public_key: hex::encode(reg.public_key.to_cbor()),
+            sign_count: reg.sign_count,
+            aaguid: super::policy::format_aaguid(&reg.aaguid),
+            user: user.to_owned(),
+        }
+    }
+
     /// The verifier's view of this record.
     pub fn stored(&self) -> Result<StoredCredential, StoreError> {
         let bad = |_| StoreError::Record(RpError::MalformedCoseKey("not hex"));
@@ -68,13 +80,16 @@ pub fn load(path: &Path) -> Result<Vec<CredentialRecord>, StoreError> {
     }
 }
 
-/// Replace the file's contents (write to `<path>.tmp`, then rename).
+/// Replace the file's contents atomically (temp file, fsync, rename; mode
+/// 0600), creating its directory (mode 0700) when missing.
 pub fn save(path: &Path, records: &[CredentialRecord]) -> Result<(), StoreError> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
     let json = serde_json::to_vec_pretty(records)?;
-    std::fs::write(&tmp, json)?;
-    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if !dir.exists() {
+            crate::storage::create_private_dir(dir)?;
+        }
+    }
+    crate::storage::atomic_write(path, &json, 0o600)?;
     Ok(())
 }
 

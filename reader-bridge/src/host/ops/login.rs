@@ -12,9 +12,7 @@ use crate::host::session::CardSession;
 use crate::host::transport::Transport;
 use crate::host::HostError;
 use crate::rp::store::CredentialRecord;
-use crate::rp::{
-    make_client_data, verify_assertion, AuthData, Ceremony, Expectations, Policy, PolicyReport,
-};
+use crate::rp::{make_client_data, AuthData, Ceremony, Expectations, Policy, PolicyReport};
 
 /// What to sign in to.
 #[derive(Debug, Clone, Default)]
@@ -149,34 +147,26 @@ pub fn login<T: Transport>(
         challenge,
         require_uv: o.uv,
     };
-    let verification = match record {
-        Some(r) => Some(match r.stored() {
-            Ok(stored) => Verification::from_result(verify_assertion(
-                &a.auth_data,
-                &cdj,
-                &a.signature,
-                &expect,
-                &stored,
-            )),
-            Err(_) => Verification::Failed {
-                error: crate::rp::RpError::MalformedCoseKey("stored record"),
-            },
-        }),
-        None => None,
-    };
-    let updated_record = match (&verification, record) {
-        (Some(Verification::Passed { result }), Some(r)) => Some(CredentialRecord {
-            sign_count: result.sign_count,
+    let checked = record.map(|r| {
+        super::verify::check_assertion(
+            &a.auth_data,
+            &cdj,
+            &a.signature,
+            r,
+            &expect,
+            o.policy.as_ref(),
+        )
+    });
+    let updated_record = match (&checked, record) {
+        (Some(report), Some(r)) => report.verification.value().map(|v| CredentialRecord {
+            sign_count: v.sign_count,
             ..r.clone()
         }),
         _ => None,
     };
-    let policy = match (
-        &o.policy,
-        verification.as_ref().and_then(Verification::value),
-    ) {
-        (Some(p), Some(v)) => Some(p.evaluate_assertion(v)),
-        _ => None,
+    let (verification, policy) = match checked {
+        Some(report) => (Some(report.verification), report.policy),
+        None => (None, None),
     };
     Ok(LoginReport {
         rp_id: o.rp_id.clone(),

@@ -209,7 +209,7 @@ impl std::fmt::Display for InfoReport {
             }
         )?;
         if let Some(v) = self.select {
-            writeln!(f, "  SELECT     {v:?}")?;
+            writeln!(f, "  SELECT     {v}")?;
         }
         writeln!(f, "  versions   {}", i.versions.join(" "))?;
         writeln!(

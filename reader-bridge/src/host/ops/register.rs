@@ -11,9 +11,7 @@ use crate::host::transport::Transport;
 use crate::host::{HostError, MakeCredentialRequest};
 use crate::rp::policy::format_aaguid;
 use crate::rp::store::CredentialRecord;
-use crate::rp::{
-    make_client_data, verify_registration, Ceremony, Expectations, Policy, PolicyReport,
-};
+use crate::rp::{make_client_data, Ceremony, Expectations, Policy, PolicyReport};
 
 /// What to register.
 #[derive(Debug, Clone, Default)]
@@ -122,29 +120,18 @@ pub fn register<T: Transport>(
         challenge,
         require_uv: o.uv,
     };
-    let anchors = o
-        .policy
-        .as_ref()
-        .map(|p| p.trust_anchors.clone())
-        .unwrap_or_default();
-    let verification = Verification::from_result(verify_registration(
+    let super::verify::VerifyReport {
+        verification,
+        policy,
+    } = super::verify::check_registration(
         &resp.attestation_object(),
         &cdj,
         &expect,
-        &anchors,
-    ));
-    let record = verification.value().map(|reg| CredentialRecord {
-        rp_id: o.rp_id.clone(),
-        credential_id: hex::encode(&reg.credential_id),
-        public_key: hex::encode(reg.public_key.to_cbor()),
-        sign_count: reg.sign_count,
-        aaguid: format_aaguid(&reg.aaguid),
-        user: o.user.clone(),
-    });
-    let policy = match (&o.policy, verification.value()) {
-        (Some(p), Some(reg)) => Some(p.evaluate_registration(reg)),
-        _ => None,
-    };
+        o.policy.as_ref(),
+    );
+    let record = verification
+        .value()
+        .map(|reg| CredentialRecord::of_registration(&o.rp_id, reg, &o.user));
     Ok(RegisterReport {
         rp_id: o.rp_id.clone(),
         user: o.user.clone(),

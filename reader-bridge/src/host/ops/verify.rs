@@ -58,6 +58,62 @@ fn read(path: &Path) -> Result<Vec<u8>, FileError> {
     })
 }
 
+/// Verify a registration and evaluate `policy` on it (its trust anchors
+/// are the ones the attestation chain must reach).
+pub fn check_registration(
+    attestation_object: &[u8],
+    client_data_json: &[u8],
+    expect: &Expectations,
+    policy: Option<&Policy>,
+) -> VerifyReport<RegistrationVerification> {
+    let anchors = policy.map(|p| p.trust_anchors.clone()).unwrap_or_default();
+    let verification = Verification::from_result(verify_registration(
+        attestation_object,
+        client_data_json,
+        expect,
+        &anchors,
+    ));
+    let policy = match (policy, verification.value()) {
+        (Some(p), Some(reg)) => Some(p.evaluate_registration(reg)),
+        _ => None,
+    };
+    VerifyReport {
+        verification,
+        policy,
+    }
+}
+
+/// Verify an assertion against the stored `record` and evaluate `policy`.
+pub fn check_assertion(
+    authenticator_data: &[u8],
+    client_data_json: &[u8],
+    signature: &[u8],
+    record: &CredentialRecord,
+    expect: &Expectations,
+    policy: Option<&Policy>,
+) -> VerifyReport<AssertionVerification> {
+    let verification = match record.stored() {
+        Ok(stored) => Verification::from_result(verify_assertion(
+            authenticator_data,
+            client_data_json,
+            signature,
+            expect,
+            &stored,
+        )),
+        Err(_) => Verification::Failed {
+            error: crate::rp::RpError::MalformedCoseKey("stored record"),
+        },
+    };
+    let policy = match (policy, verification.value()) {
+        (Some(p), Some(a)) => Some(p.evaluate_assertion(a)),
+        _ => None,
+    };
+    VerifyReport {
+        verification,
+        policy,
+    }
+}
+
 /// Verify a registration from files.
 pub fn verify_registration_files(
     attestation_object: &Path,
@@ -67,16 +123,7 @@ pub fn verify_registration_files(
 ) -> Result<VerifyReport<RegistrationVerification>, FileError> {
     let ao = read(attestation_object)?;
     let cdj = read(client_data_json)?;
-    let anchors = policy.map(|p| p.trust_anchors.clone()).unwrap_or_default();
-    let verification = Verification::from_result(verify_registration(&ao, &cdj, expect, &anchors));
-    let policy = match (policy, verification.value()) {
-        (Some(p), Some(reg)) => Some(p.evaluate_registration(reg)),
-        _ => None,
-    };
-    Ok(VerifyReport {
-        verification,
-        policy,
-    })
+    Ok(check_registration(&ao, &cdj, expect, policy))
 }
 
 /// Verify an assertion from files against a stored record.
@@ -91,37 +138,11 @@ pub fn verify_assertion_files(
     let ad = read(authenticator_data)?;
     let cdj = read(client_data_json)?;
     let sig = read(signature)?;
-    let verification = match record.stored() {
-        Ok(stored) => Verification::from_result(verify_assertion(&ad, &cdj, &sig, expect, &stored)),
-        Err(_) => Verification::Failed {
-            error: crate::rp::RpError::MalformedCoseKey("stored record"),
-        },
-    };
-    let policy = match (policy, verification.value()) {
-        (Some(p), Some(a)) => Some(p.evaluate_assertion(a)),
-        _ => None,
-    };
-    Ok(VerifyReport {
-        verification,
-        policy,
-    })
+    Ok(check_assertion(&ad, &cdj, &sig, record, expect, policy))
 }
 
 pub(crate) fn write_policy(f: &mut std::fmt::Formatter<'_>, p: &PolicyReport) -> std::fmt::Result {
-    writeln!(
-        f,
-        "  policy {:?}: {}",
-        p.policy,
-        if p.passed { "PASS" } else { "FAIL" }
-    )?;
-    for rule in &p.rules {
-        writeln!(
-            f,
-            "    {:?}: {:?} — {}",
-            rule.rule, rule.outcome, rule.reason
-        )?;
-    }
-    Ok(())
+    p.write_to(f, "  ", "")
 }
 
 /// Why `tapfido verify FILE.json` could not run.
@@ -183,32 +204,12 @@ pub fn verify_json(
             attestation_object,
             client_data_json,
         } => {
-            let anchors = policy.map(|p| p.trust_anchors.clone()).unwrap_or_default();
-            let verification = Verification::from_result(verify_registration(
-                &attestation_object,
-                &client_data_json,
-                expect,
-                &anchors,
-            ));
-            let record = verification.value().map(|reg| CredentialRecord {
-                rp_id: expect.rp_id.clone(),
-                credential_id: hex::encode(&reg.credential_id),
-                public_key: hex::encode(reg.public_key.to_cbor()),
-                sign_count: reg.sign_count,
-                aaguid: crate::rp::policy::format_aaguid(&reg.aaguid),
-                user: String::new(),
-            });
-            let policy = match (policy, verification.value()) {
-                (Some(p), Some(reg)) => Some(p.evaluate_registration(reg)),
-                _ => None,
-            };
-            Ok(JsonVerifyReport::Registration {
-                report: VerifyReport {
-                    verification,
-                    policy,
-                },
-                record,
-            })
+            let report = check_registration(&attestation_object, &client_data_json, expect, policy);
+            let record = report
+                .verification
+                .value()
+                .map(|reg| CredentialRecord::of_registration(&expect.rp_id, reg, ""));
+            Ok(JsonVerifyReport::Registration { report, record })
         }
         CredentialJsonKind::Assertion {
             credential_id,
@@ -222,33 +223,70 @@ pub fn verify_json(
                 .iter()
                 .find(|r| r.rp_id == expect.rp_id && r.credential_id == id)
                 .ok_or(VerifyInputError::UnknownCredential(id))?;
-            let verification = match record.stored() {
-                Ok(stored) => Verification::from_result(verify_assertion(
-                    &authenticator_data,
-                    &client_data_json,
-                    &signature,
-                    expect,
-                    &stored,
-                )),
-                Err(_) => Verification::Failed {
-                    error: crate::rp::RpError::MalformedCoseKey("stored record"),
-                },
-            };
-            let updated_record = verification.value().map(|a| CredentialRecord {
+            let report = check_assertion(
+                &authenticator_data,
+                &client_data_json,
+                &signature,
+                record,
+                expect,
+                policy,
+            );
+            let updated_record = report.verification.value().map(|a| CredentialRecord {
                 sign_count: a.sign_count,
                 ..record.clone()
             });
-            let policy = match (policy, verification.value()) {
-                (Some(p), Some(a)) => Some(p.evaluate_assertion(a)),
-                _ => None,
-            };
             Ok(JsonVerifyReport::Assertion {
-                report: VerifyReport {
-                    verification,
-                    policy,
-                },
+                report,
                 updated_record,
             })
         }
+    }
+}
+
+impl std::fmt::Display for JsonVerifyReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (kind, failure, policy) = match self {
+            Self::Registration { report, .. } => (
+                "registration",
+                match &report.verification {
+                    Verification::Passed { result } => {
+                        writeln!(
+                            f,
+                            "registration verified: {} {}, {}, credential {}, UV {}",
+                            result.fmt,
+                            result.attestation_type,
+                            result.trust,
+                            hex::encode(&result.credential_id),
+                            result.user_verified
+                        )?;
+                        None
+                    }
+                    Verification::Failed { error } => Some(error),
+                },
+                &report.policy,
+            ),
+            Self::Assertion { report, .. } => (
+                "assertion",
+                match &report.verification {
+                    Verification::Passed { result } => {
+                        writeln!(
+                            f,
+                            "assertion verified: signature valid, counter {}, UV {}",
+                            result.sign_count, result.user_verified
+                        )?;
+                        None
+                    }
+                    Verification::Failed { error } => Some(error),
+                },
+                &report.policy,
+            ),
+        };
+        if let Some(error) = failure {
+            writeln!(f, "{kind} FAILED [{}]: {error}", error.rule_name())?;
+        }
+        if let Some(p) = policy {
+            write_policy(f, p)?;
+        }
+        writeln!(f, "{}", if self.passed() { "PASS" } else { "FAIL" })
     }
 }

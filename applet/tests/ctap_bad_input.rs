@@ -325,7 +325,7 @@ fn item29_unknown_things_ignored_and_bad_options_refused() {
         0x2C,
     );
     refused(&mut card, GA, &ser(&with(&ga(), int(5), Some(o))), 0x2C);
-    // enterpriseAttestation on a card with ep disabled.
+    // enterpriseAttestation on a card that is not enterprise-attestation capable.
     refused(
         &mut card,
         MC,

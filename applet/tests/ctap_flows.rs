@@ -83,7 +83,6 @@ fn get_info_default_and_pocketkey() {
             (text("authnrCfg"), C::Bool(true)),
             (text("setMinPINLength"), C::Bool(true)),
             (text("makeCredUvNotRqd"), C::Bool(true)),
-            (text("ep"), C::Bool(false)),
             // toggleAlwaysUv works (authnrCfg): listed with its value.
             (text("alwaysUv"), C::Bool(false)),
         ])

@@ -286,8 +286,19 @@ fn pin_uv_auth_token_false_leaves_only_get_pin_token() {
     assert_eq!(s.decrypt(&as_bytes(get(&resp, 2).unwrap())).len(), 32);
 }
 
+/// `ep` present (even `false`) claims enterprise-attestation capability
+/// (CTAP 2.1 §6.4), and a capable card must accept enableEnterpriseAttestation
+/// (§6.11.1). The card refuses it, so it must not list `ep` at all, whatever
+/// the profile says (python-fido2's device tests enable ep when it is listed).
 #[test]
-fn ep_is_listed_as_disabled_whatever_the_profile_says() {
-    let mut card = Card::new(12, with_option(Config::default(), "ep", true), false);
-    assert_eq!(get_text(&options(&mut card), "ep"), Some(&C::Bool(false)));
+fn ep_is_not_listed_since_enterprise_attestation_cannot_be_enabled() {
+    for claimed in [false, true] {
+        let mut card = Card::new(12, with_option(Config::default(), "ep", claimed), false);
+        assert_eq!(get_text(&options(&mut card), "ep"), None, "ep {claimed}");
+        // enableEnterpriseAttestation (0x01), without a PIN: no such subcommand.
+        assert_eq!(
+            config(&mut card, 0x01, None, None).status,
+            INVALID_SUBCOMMAND
+        );
+    }
 }

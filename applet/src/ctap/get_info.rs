@@ -27,8 +27,10 @@ use crate::cbor::Value;
 use crate::config::Config;
 use crate::pin::PinStore;
 
-/// Options the code implements. `ep` is implemented as "capable, disabled":
-/// an enterpriseAttestation request is refused. `clientPin` and
+/// Options the code implements. `ep` is not among them: listing it, even as
+/// `false`, claims "enterprise attestation capable" (CTAP 2.1 §6.4), which
+/// needs authenticatorConfig enableEnterpriseAttestation (§6.11.1); the card
+/// refuses that subcommand and any enterpriseAttestation request. `clientPin` and
 /// `pinUvAuthToken`: `ctap::client_pin`; `authnrCfg` and `setMinPINLength`:
 /// `ctap::config`; `credMgmt` and `credentialMgmtPreview`:
 /// `ctap::cred_mgmt`; `largeBlobs`: `ctap::large_blobs`; `makeCredUvNotRqd`:
@@ -39,7 +41,6 @@ use crate::pin::PinStore;
 pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "rk",
     "up",
-    "ep",
     "clientPin",
     "pinUvAuthToken",
     "authnrCfg",
@@ -52,9 +53,9 @@ pub const IMPLEMENTED_OPTIONS: &[&str] = &[
 ];
 
 /// Options whose `false` still means "supported" (CTAP 2.1 §6.4):
-/// `clientPin` false = no PIN set yet, `ep` false = capable but disabled,
-/// `alwaysUv` false = off. Their listed value is the card's state.
-pub const STATEFUL_OPTIONS: &[&str] = &["clientPin", "ep", "alwaysUv"];
+/// `clientPin` false = no PIN set yet, `alwaysUv` false = off. Their listed
+/// value is the card's state.
+pub const STATEFUL_OPTIONS: &[&str] = &["clientPin", "alwaysUv"];
 
 /// Extensions the code implements (`ctap::extensions`).
 /// `largeBlobKey` is only useful with the `largeBlobs` option
@@ -111,8 +112,6 @@ pub fn handle(auth: &Authenticator) -> Value {
             "clientPin" => auth.pin_is_set(),
             // CTAP 2.1 §6.4: with alwaysUv on, makeCredUvNotRqd is reported false.
             "makeCredUvNotRqd" => *value && !auth.state.persistent().always_uv,
-            // Capable, never enabled: enterpriseAttestation is refused.
-            "ep" => false,
             _ => *value,
         };
         options.push((Value::from(name.as_str()), Value::from(value)));

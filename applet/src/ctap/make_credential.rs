@@ -160,7 +160,7 @@ pub fn handle(
             return Err(CtapError::PuatRequired.into());
         }
     }
-    // Step 8: enterprise attestation is not enabled on this card.
+    // Step 8: this card is not enterprise-attestation capable (no `ep` in getInfo).
     if req.enterprise_attestation.is_some() {
         return Err(CtapError::InvalidParameter.into());
     }

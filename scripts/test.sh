@@ -2,7 +2,7 @@
 # The test command of tapfido: `scripts/test.sh [cargo test args...]`.
 #
 # 1. Checks what the end-to-end tests need (pcscd, the vpcd driver, libpcsclite-dev,
-#    pcsc-tools, python3 with python-fido2 2.x and pyscard). As root on Debian it installs
+#    pcsc-tools, python3 with python-fido2 2.x, pyscard and pytest). As root on Debian it installs
 #    what is missing (apt-get, pip); otherwise it prints exactly what to install.
 # 2. Builds the `tapfido` binary.
 # 3. Runs `cargo test --workspace --locked`, end-to-end tests included: they start their
@@ -40,9 +40,11 @@ if command -v "$PYTHON" >/dev/null 2>&1; then
     if ! "$PYTHON" -c 'import importlib.metadata as m, sys; sys.exit(int(m.version("fido2").split(".")[0]) < 2)' >/dev/null 2>&1; then
         pip_missing+=("fido2==$FIDO2_VERSION")
     fi
+    # python-fido2's own device tests (scripts/interop-python-fido2.sh) run under pytest.
+    "$PYTHON" -c 'import pytest' >/dev/null 2>&1 || pip_missing+=("pytest>=8")
 else
     apt_missing+=(python3-pyscard python3-pip)
-    pip_missing+=("fido2==$FIDO2_VERSION")
+    pip_missing+=("fido2==$FIDO2_VERSION" "pytest>=8")
 fi
 if [ ${#pip_missing[@]} -gt 0 ] && ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
     apt_missing+=(python3-pip)

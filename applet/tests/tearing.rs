@@ -274,6 +274,7 @@ fn run(sc: &Scenario) {
         return;
     }
     assert!(writes >= 1, "{}: the command wrote nothing", sc.name);
+    eprintln!("{}: {writes} write(s), each interrupted in turn", sc.name);
     let seen_pre = seen(&mut load(&pre, 1));
     let seen_post = seen(&mut load(&post, 1));
     if let Ok(Some(id)) = &out {

@@ -1,5 +1,6 @@
-//! The card process killed (SIGKILL) right after each response it sent, through the real
-//! stack (pcscd + vpcd + `tapfido card`), reliability §8.1 items 1, 5 and 6:
+//! The card process killed (SIGKILL) right after each response it sent, or at any moment
+//! of a getAssertion, through the real stack (pcscd + vpcd + `tapfido card`), reliability
+//! §8.1 items 1, 5 and 6:
 //! - the signature counter a client receives from getAssertion strictly increases across
 //!   kills and restarts (the counter is durable before the response leaves the card);
 //! - after a wrong-PIN attempt whose answer was received, a killed and restarted card

@@ -69,6 +69,10 @@ pub struct MemoryStorage {
     pub writes: usize,
     /// When `Some(n)`, the store call made after `n` more successful writes fails.
     pub fail_after: Option<usize>,
+    /// When `Some`, every successful `store` appends a copy of the bytes it
+    /// made durable: the states a process killed after that write would
+    /// restart from (tearing tests).
+    pub journal: Option<Vec<Vec<u8>>>,
 }
 
 impl Storage for MemoryStorage {
@@ -85,6 +89,9 @@ impl Storage for MemoryStorage {
         }
         self.bytes = Some(bytes.to_vec());
         self.writes += 1;
+        if let Some(journal) = self.journal.as_mut() {
+            journal.push(bytes.to_vec());
+        }
         Ok(())
     }
 }

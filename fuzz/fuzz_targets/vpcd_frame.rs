@@ -1,0 +1,32 @@
+//! The vpcd wire protocol (vsmartcard `vpcd` driver): a byte stream of
+//! `length(2, big-endian) || payload` frames, each decoded into a message. Never a panic;
+//! every decoded message encodes back to its payload, and a well-framed stream is
+//! consumed to its end.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use vsmartcard::frame::{encode_frame, read_frame};
+use vsmartcard::protocol::VpcdMessage;
+
+fuzz_target!(|data: &[u8]| {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut stream = data;
+        let mut consumed = 0usize;
+        while let Ok(Some(payload)) = read_frame(&mut stream).await {
+            consumed += 2 + payload.len();
+            if payload.is_empty() {
+                // A zero-length frame: read, but no message (vpcd never sends one).
+                assert!(VpcdMessage::decode(payload).is_err());
+                continue;
+            }
+            let framed = encode_frame(&payload).unwrap();
+            assert_eq!(framed, data[consumed - framed.len()..consumed]);
+            if let Ok(message) = VpcdMessage::decode(payload.clone()) {
+                assert_eq!(message.to_payload(), payload);
+            }
+        }
+    });
+});

@@ -314,6 +314,51 @@ fn large_exchanges(tap: &Conn, floor: &Conn, select: &[u8], out: &mut Vec<String
     }
 }
 
+/// What [`register_for_bench`] leaves ready for a sign-in benchmark.
+pub(crate) struct Registered {
+    /// The SELECT of the FIDO AID.
+    pub fido: Vec<u8>,
+    /// The card's answer to it.
+    pub selected: Vec<u8>,
+    /// The decoded makeCredential response.
+    pub made: ciborium::Value,
+}
+
+/// Opens a Markdown section titled `title`, selects the FIDO applet, holds user presence
+/// for the run and registers one credential for `rp`; says why and returns `None` when
+/// the card cannot.
+pub(crate) fn register_for_bench(
+    card: &Card,
+    tap: &Conn,
+    title: &str,
+    rp: &str,
+    cdh: &[u8; 32],
+    out: &mut Vec<String>,
+) -> Option<Registered> {
+    out.push(String::new());
+    out.push(format!("## {title}"));
+    out.push(String::new());
+    let fido = e2e::select(&FIDO_AID);
+    let selected = tap.transmit(&fido);
+    if !selected.ends_with(&[0x90, 0x00]) {
+        out.push("skipped: the FIDO applet does not answer SELECT".to_owned());
+        return None;
+    }
+    // User presence for the whole run (on NFC it is the tap; the control API holds it).
+    let _ = card.control(&format!("/usb{}/touch/on", card.reader().slot));
+    match ctap::call(tap, &ctap::make_credential_request(rp, cdh)) {
+        Ok((made, _)) => Some(Registered {
+            fido,
+            selected,
+            made,
+        }),
+        Err(e) => {
+            out.push(format!("skipped: makeCredential failed: {e}"));
+            None
+        }
+    }
+}
+
 /// SELECT + getAssertion, against the same number of APDUs to the bare responder.
 fn tap_to_authenticate(
     args: &Args,
@@ -326,25 +371,22 @@ fn tap_to_authenticate(
     macro_rules! say {
         ($($t:tt)*) => { out.push(format!($($t)*)) };
     }
-    out.push(String::new());
-    say!("## Tap to authenticate (SELECT + getAssertion)");
-    out.push(String::new());
-    let fido = e2e::select(&FIDO_AID);
-    let selected = tap.transmit(&fido);
-    if !selected.ends_with(&[0x90, 0x00]) {
-        say!("skipped: the FIDO applet does not answer SELECT yet");
-        return;
-    }
-    // User presence for the whole run (on NFC it is the tap; the control API holds it).
-    let _ = card.control(&format!("/usb{}/touch/on", card.reader().slot));
     let rp = "bench.example.com";
     let cdh = ctap::sha256(b"bench client data");
-    let made = match ctap::call(tap, &ctap::make_credential_request(rp, &cdh)) {
-        Ok((value, _)) => value,
-        Err(e) => {
-            say!("skipped: makeCredential failed: {e}");
-            return;
-        }
+    let Some(Registered {
+        fido,
+        selected,
+        made,
+    }) = register_for_bench(
+        card,
+        tap,
+        "Tap to authenticate (SELECT + getAssertion)",
+        rp,
+        &cdh,
+        out,
+    )
+    else {
+        return;
     };
     let cred_id = ctap::credential_id(&made).unwrap_or_else(|| panic!("no credential ID"));
     let request = ctap::get_assertion_request(rp, &cdh, &cred_id);

@@ -30,7 +30,7 @@ use p256::elliptic_curve::sec1::ToEncodedPoint;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
-use super::{ratio, row, stats, timed, Args};
+use super::{ratio, register_for_bench, row, stats, timed, Args, Registered};
 
 const CLIENT_PIN: u8 = 0x06;
 const PROTOCOL: i64 = 2;
@@ -225,23 +225,16 @@ pub(crate) fn sign_in_with_pin(
     macro_rules! say {
         ($($t:tt)*) => { out.push(format!($($t)*)) };
     }
-    out.push(String::new());
-    say!("## Sign-in with PIN (SELECT, getKeyAgreement, getPinToken, getAssertion)");
-    out.push(String::new());
-    let fido = e2e::select(&FIDO_AID);
-    let selected = tap.transmit(&fido);
-    if !selected.ends_with(&[0x90, 0x00]) {
-        say!("skipped: the FIDO applet does not answer SELECT");
-        return;
-    }
-    let _ = card.control(&format!("/usb{}/touch/on", card.reader().slot));
     let cdh = ctap::sha256(b"pin bench client data");
-    let made = match ctap::call(tap, &ctap::make_credential_request(RP, &cdh)) {
-        Ok((value, _)) => value,
-        Err(e) => {
-            say!("skipped: makeCredential failed: {e}");
-            return;
-        }
+    let Some(Registered { selected, made, .. }) = register_for_bench(
+        card,
+        tap,
+        "Sign-in with PIN (SELECT, getKeyAgreement, getPinToken, getAssertion)",
+        RP,
+        &cdh,
+        out,
+    ) else {
+        return;
     };
     let cred_id = ctap::credential_id(&made).unwrap();
     set_pin(tap);

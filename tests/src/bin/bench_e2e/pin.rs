@@ -1,6 +1,7 @@
 //! Sign-in with a PIN through pcscd (issue 4 item 9): what a platform sends for one
 //! user-verified assertion on a tapped card, with PIN/UV auth protocol 2 (CTAP 2.1
-//! §6.5.7), written here from the spec with RustCrypto (not the card's code):
+//! §6.5.7), with the host client's platform side (`reader_bridge::host::pin_protocol`,
+//! not the card's code):
 //!
 //! ```text
 //!  SELECT FIDO AID                                       00 A4 04 00 08 A0..01 00
@@ -21,13 +22,11 @@
 
 use std::time::{Duration, Instant};
 
-use aes::cipher::{block_padding::NoPadding, BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use ciborium::Value;
 use e2e::apdu::{self, Framing, SW_OK};
 use e2e::{ctap, Card, Conn, FIDO_AID};
-use hmac::{Hmac, Mac};
-use p256::elliptic_curve::sec1::ToEncodedPoint;
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
+use reader_bridge::host::pin_protocol::{self, KeyAgreement};
 use sha2::{Digest, Sha256};
 
 use super::{ratio, register_for_bench, row, stats, timed, Args, Registered};
@@ -49,69 +48,16 @@ fn encode(cmd: u8, map: Vec<(Value, Value)>) -> Vec<u8> {
     out
 }
 
-/// PIN/UV auth protocol 2 state of one key agreement (CTAP 2.1 §6.5.7).
-struct Shared {
-    hmac_key: [u8; 32],
-    aes_key: [u8; 32],
-    platform_key: Value,
+/// The same CBOR value in the other crate's type (ciborium here, the applet's codec in
+/// the host client), through its encoding.
+fn to_host(value: &Value) -> applet::cbor::Value {
+    let mut bytes = Vec::new();
+    ciborium::into_writer(value, &mut bytes).unwrap();
+    applet::cbor::decode(&bytes).unwrap()
 }
 
-impl Shared {
-    /// ECDH with the card's COSE key (map with -2 = x, -3 = y).
-    fn agree(card_key: &Value) -> Self {
-        let coord = |k: i64| {
-            ctap::field(card_key, k)
-                .unwrap()
-                .as_bytes()
-                .unwrap()
-                .clone()
-        };
-        let mut sec1 = vec![0x04];
-        sec1.extend(coord(-2));
-        sec1.extend(coord(-3));
-        let card = p256::PublicKey::from_sec1_bytes(&sec1).unwrap();
-        let secret = p256::ecdh::EphemeralSecret::random(&mut OsRng);
-        let z = secret.diffie_hellman(&card);
-        let hkdf = hkdf::Hkdf::<Sha256>::new(Some(&[0u8; 32]), z.raw_secret_bytes());
-        let (mut hmac_key, mut aes_key) = ([0u8; 32], [0u8; 32]);
-        hkdf.expand(b"CTAP2 HMAC key", &mut hmac_key).unwrap();
-        hkdf.expand(b"CTAP2 AES key", &mut aes_key).unwrap();
-        let point = secret.public_key().to_encoded_point(false);
-        // COSE_Key, canonical key order: 1, 3, -1, -2, -3.
-        let platform_key = Value::Map(vec![
-            (int(1), int(2)),
-            (int(3), int(-25)),
-            (int(-1), int(1)),
-            (int(-2), Value::Bytes(point.x().unwrap().to_vec())),
-            (int(-3), Value::Bytes(point.y().unwrap().to_vec())),
-        ]);
-        Self {
-            hmac_key,
-            aes_key,
-            platform_key,
-        }
-    }
-
-    fn encrypt(&self, plain: &[u8]) -> Vec<u8> {
-        let mut iv = [0u8; 16];
-        OsRng.fill_bytes(&mut iv);
-        let ct = cbc::Encryptor::<aes::Aes256>::new(&self.aes_key.into(), &iv.into())
-            .encrypt_padded_vec_mut::<NoPadding>(plain);
-        [iv.as_slice(), &ct].concat()
-    }
-
-    fn decrypt(&self, data: &[u8]) -> Vec<u8> {
-        let (iv, ct) = data.split_at(16);
-        cbc::Decryptor::<aes::Aes256>::new(&self.aes_key.into(), iv.into())
-            .decrypt_padded_vec_mut::<NoPadding>(ct)
-            .unwrap()
-    }
-}
-
-fn authenticate(key: &[u8], message: &[u8]) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
-    mac.update(message);
-    mac.finalize().into_bytes().to_vec()
+fn from_host(value: &applet::cbor::Value) -> Value {
+    ciborium::from_reader(applet::cbor::encode(value).as_slice()).unwrap()
 }
 
 /// Transmit time and APDU count of the CTAP calls of one sequence.
@@ -140,22 +86,22 @@ impl Wire {
         }
     }
 
-    fn key_agreement(&mut self, conn: &Conn) -> Shared {
+    fn key_agreement(&mut self, conn: &Conn) -> KeyAgreement {
         let resp = self.call(
             conn,
             &encode(CLIENT_PIN, vec![(int(1), int(PROTOCOL)), (int(2), int(2))]),
         );
-        Shared::agree(ctap::field(&resp, 1).unwrap())
+        pin_protocol::key_agreement(&to_host(ctap::field(&resp, 1).unwrap()), &mut OsRng).unwrap()
     }
 }
 
 fn set_pin(conn: &Conn) {
     let mut wire = Wire::default();
-    let shared = wire.key_agreement(conn);
+    let agreement = wire.key_agreement(conn);
     let mut padded = PIN.as_bytes().to_vec();
     padded.resize(64, 0);
-    let new_pin_enc = shared.encrypt(&padded);
-    let param = authenticate(&shared.hmac_key, &new_pin_enc);
+    let new_pin_enc = agreement.shared.encrypt(&padded, &mut OsRng).unwrap();
+    let param = agreement.shared.authenticate(&new_pin_enc);
     let _ = wire.call(
         conn,
         &encode(
@@ -163,7 +109,7 @@ fn set_pin(conn: &Conn) {
             vec![
                 (int(1), int(PROTOCOL)),
                 (int(2), int(3)),
-                (int(3), shared.platform_key),
+                (int(3), from_host(&agreement.platform_key)),
                 (int(4), Value::Bytes(param)),
                 (int(5), Value::Bytes(new_pin_enc)),
             ],
@@ -179,9 +125,12 @@ fn sign_in(conn: &Conn, selected: &[u8], cred_id: &[u8], cdh: &[u8; 32]) -> Wire
     wire.time += elapsed;
     wire.steps.push(elapsed);
     wire.apdus += 1;
-    let shared = wire.key_agreement(conn);
+    let agreement = wire.key_agreement(conn);
     let pin_hash = Sha256::digest(PIN.as_bytes());
-    let pin_hash_enc = shared.encrypt(&pin_hash[..16]);
+    let pin_hash_enc = agreement
+        .shared
+        .encrypt(&pin_hash[..16], &mut OsRng)
+        .unwrap();
     let resp = wire.call(
         conn,
         &encode(
@@ -189,20 +138,26 @@ fn sign_in(conn: &Conn, selected: &[u8], cred_id: &[u8], cdh: &[u8; 32]) -> Wire
             vec![
                 (int(1), int(PROTOCOL)),
                 (int(2), int(9)),
-                (int(3), shared.platform_key.clone()),
+                (int(3), from_host(&agreement.platform_key)),
                 (int(6), Value::Bytes(pin_hash_enc)),
                 (int(9), int(PERMISSION_GA)),
                 (int(10), Value::Text(RP.to_owned())),
             ],
         ),
     );
-    let token = shared.decrypt(ctap::field(&resp, 2).unwrap().as_bytes().unwrap());
+    let token = agreement
+        .shared
+        .decrypt(ctap::field(&resp, 2).unwrap().as_bytes().unwrap())
+        .unwrap();
     assert_eq!(token.len(), 32, "pinUvAuthToken length");
     let mut request = ctap::get_assertion_request(RP, cdh, cred_id);
     // Append pinUvAuthParam (6) and pinUvAuthProtocol (7) to the request map.
     let mut map: Value = ciborium::from_reader(&request[1..]).unwrap();
     if let Value::Map(entries) = &mut map {
-        entries.push((int(6), Value::Bytes(authenticate(&token, cdh))));
+        entries.push((
+            int(6),
+            Value::Bytes(pin_protocol::authenticate(&token, cdh)),
+        ));
         entries.push((int(7), int(PROTOCOL)));
     }
     request.truncate(1);

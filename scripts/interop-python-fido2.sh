@@ -153,22 +153,19 @@ fi
 reader="Virtual PCD 00 0$slot"
 wait_empty "$reader" || die "$reader is busy: another virtual card is connected to vpcd port $((VPCD_PORT + slot))"
 
-port=$("$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-controller=http://127.0.0.1:$port
+# Port 0: the kernel picks a free port; the card announces it once it listens.
 "$tapfido" card --vpcd "127.0.0.1:$VPCD_PORT" --slot "$slot" --profile "$profile" \
-    --state-dir "$work/state" --control "127.0.0.1:$port" --trace \
+    --state-dir "$work/state" --control "127.0.0.1:0" --trace \
     >"$work/card.log" 2>&1 </dev/null &
 card_pid=$!
-"$PYTHON" - "$controller" <<'EOF' || die "the card's control API did not come up: $(cat "$work/card.log")"
-import sys, time, urllib.request
-for _ in range(150):
-    try:
-        urllib.request.urlopen(sys.argv[1] + "/", timeout=1).read()
-        sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(1)
-EOF
+controller=
+for _ in $(seq 150); do
+    controller=$(grep -o 'control API on http://[0-9.]*:[0-9]*' "$work/card.log" | head -n 1 | sed 's/^control API on //' || true)
+    [ -n "$controller" ] && break
+    kill -0 "$card_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[ -n "$controller" ] || die "the card's control API did not come up: $(cat "$work/card.log")"
 
 # 3. The suite. The sdist's tests/conftest.py adds --reader, --controller, --pico-port.
 args=()

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //!  Card::start ─ lock pcscd (shared) ─ ensure pcscd ─ lock a slot ─ wait slot empty
-//!             ─ spawn `tapfido card --vpcd 127.0.0.1:35963 --slot N --control 127.0.0.1:P --state DIR/state`
-//!             ─ wait control API listening ─ SCardGetStatusChange until the card is present
+//!             ─ spawn `tapfido card --vpcd 127.0.0.1:35963 --slot N --control 127.0.0.1:0 --state DIR/state`
+//!             ─ read the bound control address from the card's log ─ SCardGetStatusChange until
+//!               the card is present
 //! ```
 
 use std::fs::File;
@@ -98,7 +99,9 @@ impl Card {
             .prefix("tapfido-e2e-")
             .tempdir()
             .unwrap_or_else(|e| panic!("temp dir: {e}"));
-        let control: SocketAddr = ([127, 0, 0, 1], control::free_port()).into();
+        // Replaced by the address the card binds (port 0: the kernel picks a free one, so
+        // two cards never race for a port the harness chose and released).
+        let control: SocketAddr = ([127, 0, 0, 1], 0).into();
         let mut card = Self {
             child: None,
             reader,
@@ -135,7 +138,7 @@ impl Card {
             .arg("--slot")
             .arg(self.reader.slot.to_string())
             .arg("--control")
-            .arg(self.control.to_string())
+            .arg("127.0.0.1:0")
             .arg("--state")
             .arg(self.state_path());
         if let Some(profile) = &self.options.profile {
@@ -155,13 +158,41 @@ impl Card {
             .spawn()
             .unwrap_or_else(|e| panic!("spawn {}: {e}", self.tapfido.display()));
         self.child = Some(child);
-        if let Err(e) = control::wait_listening(self.control, CARD_TIMEOUT) {
-            let log = self.log();
-            panic!("{e}\n--- card log ---\n{log}");
+        match self.wait_control_address(&log_path) {
+            Ok(addr) => self.control = addr,
+            Err(e) => {
+                let log = self.log();
+                panic!("{e}\n--- card log ---\n{log}");
+            }
         }
         if let Err(e) = self.reader.wait(true, CARD_TIMEOUT) {
             let log = self.log();
             panic!("{e}\n--- card log ---\n{log}");
+        }
+    }
+
+    /// The control API address the card announces once it listens (its cards are loaded
+    /// by then); fails when the card exits first or stays silent for [`CARD_TIMEOUT`].
+    fn wait_control_address(&mut self, log_path: &Path) -> Result<SocketAddr, String> {
+        const MARK: &str = "control API on http://";
+        let deadline = std::time::Instant::now() + CARD_TIMEOUT;
+        loop {
+            let text = std::fs::read_to_string(log_path).unwrap_or_default();
+            if let Some(rest) = text.split(MARK).nth(1) {
+                let addr = rest.split('/').next().unwrap_or_default();
+                return addr
+                    .parse()
+                    .map_err(|e| format!("control address {addr:?} in the card log: {e}"));
+            }
+            if let Some(child) = self.child.as_mut() {
+                if let Ok(Some(status)) = child.try_wait() {
+                    return Err(format!("tapfido card exited before listening ({status})"));
+                }
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(format!("tapfido card not listening after {CARD_TIMEOUT:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
@@ -237,7 +268,8 @@ impl Card {
         }
     }
 
-    /// Kills the card and starts it again with the same state, slot and control port.
+    /// Kills the card and starts it again with the same state and slot (the control API
+    /// may come back on another port: ask [`Card::control_url`] again).
     pub fn restart(&mut self) {
         self.kill();
         self.restarts += 1;

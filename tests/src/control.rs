@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// An HTTP response: status code and body.
 #[derive(Debug, Clone)]
@@ -43,30 +43,4 @@ pub fn get(addr: SocketAddr, path: &str) -> Result<Response, String> {
         status,
         body: body.to_owned(),
     })
-}
-
-/// Waits until the control API accepts connections (the process is starting).
-///
-/// # Errors
-/// When it does not within `timeout`.
-pub fn wait_listening(addr: SocketAddr, timeout: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        match TcpStream::connect_timeout(&addr, Duration::from_millis(200)) {
-            Ok(_) => return Ok(()),
-            Err(e) if Instant::now() > deadline => {
-                return Err(format!("control API {addr} not listening: {e}"));
-            }
-            Err(_) => std::thread::sleep(Duration::from_millis(20)),
-        }
-    }
-}
-
-/// A free loopback port (bound then released; the card binds it next).
-#[must_use]
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
 }

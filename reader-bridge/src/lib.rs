@@ -13,7 +13,9 @@
 //!   chains, pages, routes SELECT and speaks the NFC CTAP instructions.
 //! - [`echo`]: a test applet for transport tests up to 64 KiB.
 //! - [`atr`]: PC/SC part 3 contactless ATRs and ATR checks.
-//! - [`trace`]: one-line descriptions of APDU exchanges.
+//! - [`trace`]: one-line descriptions of APDU exchanges; [`fold`] joins
+//!   chained, paged and polled frames into one exchange, [`diag`] shows CTAP
+//!   CBOR in diagnostic notation with map keys named.
 //!
 //! Nothing here talks to PC/SC: the host client is the `tapfido-host` crate,
 //! the binary the `tapfido` crate.
@@ -22,7 +24,9 @@
 pub mod apdu;
 pub mod atr;
 pub mod bridge;
+pub mod diag;
 pub mod echo;
+pub mod fold;
 pub mod trace;
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ use crate::bridge::{
     CLA_NFCCTAP as CTAP, INS_GET_RESPONSE, INS_NFCCTAP_CONTROL, INS_NFCCTAP_GETRESPONSE,
     INS_NFCCTAP_MSG, INS_SELECT, P1_CANCEL, P1_END_SESSION,
 };
+use crate::diag::{ctap_diag, ctap_status_name, Side};
 use crate::echo;
+use crate::fold::Exchange;
 use iso7816::Status;
 use std::fmt::Write as _;
 
@@ -50,29 +52,12 @@ pub fn describe_command(cmd: &[u8]) -> String {
     } else {
         apdu.cla
     };
-    let mut name = match (cla, apdu.ins) {
-        (c, INS_SELECT) if c & 0x80 == 0 => format!("SELECT {}", hex::encode(apdu.data)),
-        (_, INS_GET_RESPONSE) => "GET RESPONSE".to_owned(),
-        (CTAP, INS_NFCCTAP_MSG) => match apdu.data.first() {
-            Some(&c) if !chained => format!("NFCCTAP_MSG {}", ctap_command_name(c)),
-            _ => "NFCCTAP_MSG".to_owned(),
-        },
-        (CTAP, INS_NFCCTAP_GETRESPONSE) if apdu.p1 == P1_CANCEL => {
-            "NFCCTAP_GETRESPONSE cancel".to_owned()
-        }
-        (CTAP, INS_NFCCTAP_GETRESPONSE) => "NFCCTAP_GETRESPONSE".to_owned(),
-        (CTAP, INS_NFCCTAP_CONTROL) if apdu.p1 == P1_END_SESSION => {
-            "NFCCTAP_CONTROL end session".to_owned()
-        }
-        (CTAP, INS_NFCCTAP_CONTROL) => "NFCCTAP_CONTROL".to_owned(),
-        (0x00, 0x01) => "U2F REGISTER".to_owned(),
-        (0x00, 0x02) => format!("U2F AUTHENTICATE {}", u2f_auth_mode(apdu.p1)),
-        (0x00, 0x03) => "U2F VERSION".to_owned(),
-        (_, echo::INS_ECHO) => "ECHO (test applet)".to_owned(),
-        (_, echo::INS_GENERATE) => "GENERATE (test applet)".to_owned(),
-        (_, echo::INS_REPORT_NE) => "REPORT NE (test applet)".to_owned(),
-        (_, ins) => format!("INS {ins:02x}"),
+    let first = if chained {
+        None
+    } else {
+        apdu.data.first().copied()
     };
+    let mut name = instruction_name([cla, apdu.ins, apdu.p1, apdu.p2], first, apdu.data);
     if chained {
         name.push_str(" (chained block)");
     }
@@ -84,6 +69,83 @@ pub fn describe_command(cmd: &[u8]) -> String {
         if apdu.extended { " ext" } else { "" }
     );
     name
+}
+
+/// The instruction of a header (chaining bit cleared), by name; `first` is
+/// the first data byte of an unchained NFCCTAP_MSG (its CTAP command), `data`
+/// the data field (the AID of a SELECT).
+pub fn instruction_name(header: [u8; 4], first: Option<u8>, data: &[u8]) -> String {
+    let [cla, ins, p1, _] = header;
+    match (cla, ins) {
+        (c, INS_SELECT) if c & 0x80 == 0 => format!("SELECT {}", hex::encode(data)),
+        (_, INS_GET_RESPONSE) => "GET RESPONSE".to_owned(),
+        (CTAP, INS_NFCCTAP_MSG) => match first {
+            Some(c) => format!("NFCCTAP_MSG {}", ctap_command_name(c)),
+            _ => "NFCCTAP_MSG".to_owned(),
+        },
+        (CTAP, INS_NFCCTAP_GETRESPONSE) if p1 == P1_CANCEL => {
+            "NFCCTAP_GETRESPONSE cancel".to_owned()
+        }
+        (CTAP, INS_NFCCTAP_GETRESPONSE) => "NFCCTAP_GETRESPONSE".to_owned(),
+        (CTAP, INS_NFCCTAP_CONTROL) if p1 == P1_END_SESSION => {
+            "NFCCTAP_CONTROL end session".to_owned()
+        }
+        (CTAP, INS_NFCCTAP_CONTROL) => "NFCCTAP_CONTROL".to_owned(),
+        (0x00, 0x01) => "U2F REGISTER".to_owned(),
+        (0x00, 0x02) => format!("U2F AUTHENTICATE {}", u2f_auth_mode(p1)),
+        (0x00, 0x03) => "U2F VERSION".to_owned(),
+        (_, echo::INS_ECHO) => "ECHO (test applet)".to_owned(),
+        (_, echo::INS_GENERATE) => "GENERATE (test applet)".to_owned(),
+        (_, echo::INS_REPORT_NE) => "REPORT NE (test applet)".to_owned(),
+        (_, ins) => format!("INS {ins:02x}"),
+    }
+}
+
+/// A folded exchange ([`crate::fold`]) decoded for people.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decoded {
+    /// The instruction by name (`NFCCTAP_MSG authenticatorGetInfo`).
+    pub instruction: String,
+    /// The CTAP command by name, for an NFCCTAP_MSG.
+    pub ctap_command: Option<&'static str>,
+    /// The CTAP status by name, for an answered NFCCTAP_MSG.
+    pub ctap_status: Option<&'static str>,
+    /// The request CBOR in diagnostic notation, keys named; or why it is
+    /// not CBOR.
+    pub request_cbor: Option<Result<String, String>>,
+    /// The response CBOR in diagnostic notation, keys named.
+    pub response_cbor: Option<Result<String, String>>,
+    /// The final status word by name.
+    pub status: String,
+}
+
+/// Decode a folded exchange: instruction, CTAP command and status by name,
+/// request and response CBOR (CTAP 2.1 §11.3: request `cmd || CBOR`,
+/// response `status || CBOR`).
+pub fn decode_exchange(ex: &Exchange) -> Decoded {
+    let ctap = ex.is_ctap_msg();
+    let command = if ctap {
+        ex.request.first().copied()
+    } else {
+        None
+    };
+    let answered = ctap && ex.complete && ex.sw == 0x9000;
+    let status = if answered {
+        ex.response.first().copied()
+    } else {
+        None
+    };
+    Decoded {
+        instruction: instruction_name(ex.header, command, &ex.request),
+        ctap_command: command.map(ctap_command_name),
+        ctap_status: status.map(ctap_status_name),
+        request_cbor: command.and_then(|c| ctap_diag(c, Side::Request, &ex.request[1..])),
+        response_cbor: match (command, status) {
+            (Some(c), Some(_)) => ctap_diag(c, Side::Response, &ex.response[1..]),
+            _ => None,
+        },
+        status: status_name(ex.sw),
+    }
 }
 
 /// The status word of a response APDU, by name.
@@ -148,5 +210,48 @@ fn u2f_auth_mode(p1: u8) -> &'static str {
         0x07 => "check-only",
         0x08 => "dont-enforce-user-presence",
         _ => "unknown mode",
+    }
+}
+
+#[cfg(test)]
+mod decode_tests {
+    use super::*;
+    use crate::fold::Folder;
+
+    /// CTAP 2.1 §11.3: a chained authenticatorClientPIN request and its answer.
+    #[test]
+    fn a_folded_ctap_exchange_is_named_and_decoded() {
+        let mut folder = Folder::new();
+        assert!(folder
+            .push(&hex::decode("901080000206a2").unwrap(), &[0x90, 0x00])
+            .is_empty());
+        let out = folder.push(
+            &hex::decode("80108000040102020100").unwrap(),
+            &hex::decode("00a103089000").unwrap(),
+        );
+        let d = decode_exchange(&out[0]);
+        assert_eq!(d.instruction, "NFCCTAP_MSG authenticatorClientPIN");
+        assert_eq!(d.ctap_command, Some("authenticatorClientPIN"));
+        assert_eq!(d.ctap_status, Some("CTAP2_OK"));
+        assert_eq!(
+            d.request_cbor,
+            Some(Ok(
+                "{1 /pinUvAuthProtocol/: 2, 2 /subCommand/: 1 /getPINRetries/}".into()
+            ))
+        );
+        assert_eq!(d.response_cbor, Some(Ok("{3 /pinRetries/: 8}".into())));
+        assert_eq!(d.status, "success");
+    }
+
+    #[test]
+    fn a_select_has_no_cbor() {
+        let mut folder = Folder::new();
+        let out = folder.push(
+            &hex::decode("00a4040008a0000006472f000100").unwrap(),
+            &hex::decode("5532465f56329000").unwrap(),
+        );
+        let d = decode_exchange(&out[0]);
+        assert_eq!(d.instruction, "SELECT a0000006472f0001");
+        assert!(d.ctap_command.is_none() && d.request_cbor.is_none());
     }
 }

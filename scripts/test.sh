@@ -23,6 +23,9 @@ command -v pcscd >/dev/null 2>&1 || [ -x /usr/sbin/pcscd ] || apt_missing+=(pcsc
 [ -e /usr/include/PCSC/winscard.h ] || apt_missing+=(libpcsclite-dev)
 command -v pcsc_scan >/dev/null 2>&1 || apt_missing+=(pcsc-tools)
 command -v "$PYTHON" >/dev/null 2>&1 || apt_missing+=(python3)
+# The card panel's browser test (tests/tests/panel.rs): Debian's Chromium and its driver.
+[ -x /usr/bin/chromium ] || apt_missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
 
 pip_missing=()
 if command -v "$PYTHON" >/dev/null 2>&1; then
@@ -42,9 +45,11 @@ if command -v "$PYTHON" >/dev/null 2>&1; then
     fi
     # python-fido2's own device tests (scripts/interop-python-fido2.sh) run under pytest.
     "$PYTHON" -c 'import pytest' >/dev/null 2>&1 || pip_missing+=("pytest>=8")
+    # The panel's browser test drives Chromium with selenium (WebDriver).
+    "$PYTHON" -c 'import selenium' >/dev/null 2>&1 || pip_missing+=("selenium>=4.10")
 else
     apt_missing+=(python3-pyscard python3-pip)
-    pip_missing+=("fido2==$FIDO2_VERSION" "pytest>=8")
+    pip_missing+=("fido2==$FIDO2_VERSION" "pytest>=8" "selenium>=4.10")
 fi
 if [ ${#pip_missing[@]} -gt 0 ] && ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
     apt_missing+=(python3-pip)

@@ -25,12 +25,15 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use vsmartcard::{Backoff, Options, VirtualCard};
 
+use crate::control::events::{EventKind, EventLog};
+use crate::control::summary::WatchedFido;
 use crate::control::{self, CardHandle, ControlError, PresenceSwitch, Switchboard};
 use crate::env::CardEnv;
 use crate::profile::Profile;
 use crate::storage::{CaFileError, FileStorage, OpenError};
 use reader_bridge::bridge::{BoxedApplet, Bridge};
 use reader_bridge::echo::EchoApplet;
+use reader_bridge::fold::Folder;
 
 /// One card to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,17 +127,43 @@ pub enum ServeError {
 /// [slot 0] >> 80 10 80 00 01 04 00  NFCCTAP_MSG authenticatorGetInfo
 /// [slot 0] << 00 a6 01 .. 90 00  (90 00 success, 183 data bytes)
 /// ```
+///
+/// With an event log ([`TracedCard::with_events`]) it also folds the
+/// frames into exchanges for the card panel's live log.
 #[derive(Debug)]
 pub struct TracedCard<C> {
     inner: C,
     slot: u16,
     trace: bool,
+    feed: Option<(Folder, EventLog)>,
 }
 
 impl<C: VirtualCard> TracedCard<C> {
     /// Wrap `inner`, the card on `slot`.
     pub fn new(inner: C, slot: u16, trace: bool) -> Self {
-        Self { inner, slot, trace }
+        Self {
+            inner,
+            slot,
+            trace,
+            feed: None,
+        }
+    }
+
+    /// Also publish exchanges and power events to `events`.
+    pub fn with_events(self, events: EventLog) -> Self {
+        Self {
+            feed: Some((Folder::new(), events)),
+            ..self
+        }
+    }
+
+    fn power_event(&mut self, what: &'static str) {
+        if let Some((folder, events)) = &mut self.feed {
+            if let Some(cut) = folder.flush() {
+                events.publish(self.slot, EventKind::Exchange(cut));
+            }
+            events.publish(self.slot, EventKind::Power(what));
+        }
     }
 
     fn print(&self, text: &str) {
@@ -156,18 +185,21 @@ impl<C: VirtualCard> VirtualCard for TracedCard<C> {
     fn power_on(&mut self) {
         tracing::debug!(slot = self.slot, "power on");
         self.print("power on");
+        self.power_event("power on");
         self.inner.power_on();
     }
 
     fn power_off(&mut self) {
         tracing::debug!(slot = self.slot, "power off");
         self.print("power off");
+        self.power_event("power off");
         self.inner.power_off();
     }
 
     fn reset(&mut self) {
         tracing::debug!(slot = self.slot, "reset");
         self.print("reset");
+        self.power_event("reset");
         self.inner.reset();
     }
 
@@ -176,12 +208,18 @@ impl<C: VirtualCard> VirtualCard for TracedCard<C> {
         if self.trace {
             self.print(&reader_bridge::trace::describe_exchange(command, &response));
         }
+        if let Some((folder, events)) = &mut self.feed {
+            for exchange in folder.push(command, &response) {
+                events.publish(self.slot, EventKind::Exchange(exchange));
+            }
+        }
         response
     }
 
     fn disconnected(&mut self) {
         tracing::debug!(slot = self.slot, "disconnected");
         self.print("removed");
+        self.power_event("removed from the reader");
         self.inner.disconnected();
     }
 }
@@ -294,6 +332,25 @@ pub async fn serve_cards(
         let slot = handle.slot;
         let inserted = handle.inserted.subscribe();
         let link = handle.link.clone();
+        let mut link_changes = handle.link.subscribe();
+        let watched = Arc::clone(&handle);
+        let watch_stop = stopped(stop_rx.clone());
+        tasks.spawn(async move {
+            // The panel re-reads a card's status when its link changes.
+            tokio::pin!(watch_stop);
+            loop {
+                tokio::select! {
+                    () = &mut watch_stop => return Ok(()),
+                    changed = link_changes.changed() => {
+                        if changed.is_err() {
+                            (&mut watch_stop).await;
+                            return Ok(());
+                        }
+                        watched.events.publish(watched.slot, EventKind::Card);
+                    }
+                }
+            }
+        });
         let stop = stopped(stop_rx.clone());
         tasks.spawn(async move {
             vsmartcard::serve(card, options, inserted, Some(link), stop)
@@ -383,20 +440,22 @@ pub async fn run(
     let fido = fido_config(profile_config(&profile)?, config.aaguid);
     let ca = load_or_create_ca(&config.state_dir, config.attestation_ca.as_ref())?;
     let mut cards = Vec::with_capacity(config.cards.len());
+    let events = EventLog::new();
     for plan in &config.cards {
-        let handle = Arc::new(CardHandle::new(
-            plan.slot,
-            plan.vpcd.clone(),
-            profile.name.clone(),
-        ));
+        let handle = Arc::new(
+            CardHandle::new(plan.slot, plan.vpcd.clone(), profile.name.clone())
+                .with_events(events.clone()),
+        );
         let applet = build_fido(plan, &fido, &ca, handle.presence.clone())?;
+        let applet = WatchedFido::new(applet, Arc::clone(&handle), events.clone());
         let mut applets: Vec<BoxedApplet> = vec![Box::new(applet)];
         if config.echo {
             applets.push(Box::new(EchoApplet));
         }
         let bridge = Bridge::new(profile.atr.clone(), applets);
-        let card: Arc<Mutex<dyn VirtualCard>> =
-            Arc::new(Mutex::new(TracedCard::new(bridge, plan.slot, config.trace)));
+        let card: Arc<Mutex<dyn VirtualCard>> = Arc::new(Mutex::new(
+            TracedCard::new(bridge, plan.slot, config.trace).with_events(events.clone()),
+        ));
         tracing::info!(
             slot = plan.slot,
             vpcd = %plan.vpcd,

@@ -155,11 +155,11 @@ async fn other_methods_are_405_with_allow() {
     let server = Server::start(&[0]).await;
     let answer = raw(
         server.addr,
-        b"POST /usb0/power/off HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        b"PUT /usb0/power/off HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
     )
     .await;
     assert_eq!(status_line(&answer), "HTTP/1.1 405 Method Not Allowed");
-    assert!(answer.contains("\r\nAllow: GET\r\n"));
+    assert!(answer.contains("\r\nAllow: GET, POST\r\n"));
     assert!(
         *server.board.card(0).unwrap().inserted.borrow(),
         "nothing done"
@@ -303,4 +303,39 @@ proptest::proptest! {
         let path = format!("/usb{slot}/power/{}", if on { "on" } else { "off" });
         proptest::prop_assert_eq!(route_path(&path), Some(Route::Power { slot, on }));
     }
+}
+
+/// The card panel's switches: same-origin POSTs to the same paths.
+#[tokio::test]
+async fn switches_also_answer_post() {
+    let server = Server::start(&[0]).await;
+    let answer = raw(
+        server.addr,
+        b"POST /usb0/touch/withhold HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&answer), "HTTP/1.1 200 OK");
+    assert!(answer.contains("\"touch\":\"withheld\""), "{answer}");
+    let answer = raw(server.addr, b"POST / HTTP/1.1\r\n\r\n").await;
+    assert_eq!(status_line(&answer), "HTTP/1.1 405 Method Not Allowed");
+    server.stop().await;
+}
+
+/// Browsers get the panel, everything else the JSON status.
+#[tokio::test]
+async fn root_is_html_for_browsers_only() {
+    let server = Server::start(&[0]).await;
+    let html = raw(
+        server.addr,
+        b"GET / HTTP/1.1\r\nAccept: text/html,*/*;q=0.8\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&html), "HTTP/1.1 200 OK");
+    assert!(html.contains("Content-Type: text/html; charset=utf-8\r\n"));
+    assert!(html.contains("Content-Security-Policy: default-src 'none';"));
+    assert!(html.contains("<title>tapfido card panel</title>"));
+    let json = raw(server.addr, b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n").await;
+    assert!(json.contains("Content-Type: application/json\r\n"));
+    assert!(json.contains("\"cards\":[{\"usb\":0"), "{json}");
+    server.stop().await;
 }

@@ -39,7 +39,8 @@ order). The test attestation CA (ca.pem, ca.key) is created in the state
 directory at first start unless --attestation-ca is given.
 
 Control API (HTTP on loopback): GET /, /usb<N>/power/off|on (remove / put back
-card N), /usb<N>/touch/on|off|withhold. `tapfido tap` calls it.
+card N), /usb<N>/touch/on|off|withhold. `tapfido tap` calls it. Open its address
+in a browser for the card panel: the cards, their switches and a live exchange log.
 
 Logs go to stderr (RUST_LOG, default info); --trace goes to stdout.
 Ctrl-C or SIGTERM removes the cards from their readers and exits 0.";

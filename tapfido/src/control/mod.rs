@@ -12,7 +12,7 @@
 //!  GET /usb{N}/touch/on     200  presence asserted   (Presence::Touched)
 //!  GET /usb{N}/touch/off    200  back to the NFC rule (Presence::Field)
 //!  GET /usb{N}/touch/withhold 200 presence refused  (Presence::Withheld)
-//!  other paths / unknown N  404     other methods  405 (Allow: GET)
+//!  other paths / unknown N  404     other methods  405 (Allow: GET, POST)
 //!  malformed request        400     head > 8 KiB   431
 //! ```
 //!
@@ -25,6 +25,10 @@
 //! Every request is answered with `Connection: close`; one request per
 //! connection keeps the server a few dozen lines and bounded.
 //! The listener refuses any non-loopback address ([`bind`]).
+//!
+//! Browsers get the card panel instead ([`panel`]): `GET /` with `Accept:
+//! text/html`, its live log at `GET /events`, and the same switches as
+//! same-origin `POST`s.
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -39,6 +43,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Semaphore};
 use vsmartcard::{LinkState, Stats};
+
+pub mod events;
+pub mod panel;
+pub mod summary;
+
+use events::{EventKind, EventLog};
+use summary::CardSummary;
 
 /// Where the control API listens unless `--control` says otherwise.
 pub const DEFAULT_CONTROL_ADDR: &str = "127.0.0.1:35980";
@@ -155,6 +166,10 @@ pub struct CardHandle {
     pub presence: PresenceSwitch,
     /// Connection, message and APDU counters of the vpcd link.
     pub stats: Arc<Stats>,
+    /// Stored state as the panel shows it ([`summary::WatchedFido`] keeps it).
+    pub summary: watch::Sender<CardSummary>,
+    /// The log this card's exchanges and events go to.
+    pub events: EventLog,
 }
 
 impl CardHandle {
@@ -168,7 +183,15 @@ impl CardHandle {
             link: watch::Sender::new(LinkState::default()),
             presence: PresenceSwitch::default(),
             stats: Arc::new(Stats::default()),
+            summary: watch::Sender::new(CardSummary::default()),
+            events: EventLog::new(),
         }
+    }
+
+    /// The same handle, publishing to `events` (shared by the cards of one
+    /// process, so that one stream shows them all).
+    pub fn with_events(self, events: EventLog) -> Self {
+        Self { events, ..self }
     }
 
     fn write_json(&self, out: &mut String) {
@@ -176,7 +199,7 @@ impl CardHandle {
             out,
             "{{\"usb\":{slot},\"slot\":{slot},\"vpcd\":{vpcd},\"profile\":{profile},\
              \"inserted\":{inserted},\"link\":\"{link}\",\"touch\":\"{touch}\",\
-             \"connections\":{connections},\"apdus\":{apdus}}}",
+             \"connections\":{connections},\"apdus\":{apdus}",
             slot = self.slot,
             vpcd = json_string(&self.vpcd),
             profile = json_string(&self.profile),
@@ -186,6 +209,8 @@ impl CardHandle {
             connections = self.stats.connections(),
             apdus = self.stats.apdus(),
         );
+        summary::write_json_fields(&self.summary.borrow(), out);
+        out.push('}');
     }
 }
 
@@ -204,6 +229,14 @@ impl Switchboard {
     /// The card on vpcd slot `slot`.
     pub fn card(&self, slot: u16) -> Option<&Arc<CardHandle>> {
         self.cards.iter().find(|c| c.slot == slot)
+    }
+
+    /// The event log of the cards (the first card's; [`CardHandle::with_events`]
+    /// gives every card of a process the same one).
+    pub fn events(&self) -> EventLog {
+        self.cards
+            .first()
+            .map_or_else(EventLog::new, |card| card.events.clone())
     }
 
     /// Every card, in the order given.
@@ -267,6 +300,7 @@ impl Switchboard {
                 card.presence.set(presence);
             }
         }
+        card.events.publish(slot, EventKind::Card);
         let mut body = String::new();
         card.write_json(&mut body);
         (200, body)
@@ -440,6 +474,9 @@ async fn handle(mut stream: TcpStream, board: &Switchboard) -> io::Result<()> {
         Ok(result) => result?,
         Err(_) => return Ok(()),
     };
+    if let Some(page) = head.as_ref().ok().and_then(|head| panel::route(head)) {
+        return panel::respond(page, stream, board).await;
+    }
     let (status, body) = match head.and_then(|head| route_request(&head)) {
         Ok(route) => board.apply(route).await,
         Err(reject) => (reject.status(), error_json(reason(reject.status()))),
@@ -450,7 +487,7 @@ async fn handle(mut stream: TcpStream, board: &Switchboard) -> io::Result<()> {
         body.len()
     );
     if status == 405 {
-        response.push_str("Allow: GET\r\n");
+        response.push_str("Allow: GET, POST\r\n");
     }
     response.push_str("\r\n");
     response.push_str(&body);
@@ -482,7 +519,7 @@ async fn read_head(stream: &mut TcpStream) -> io::Result<Result<Vec<u8>, Reject>
 }
 
 /// Index just past the `CRLF CRLF` (or bare `LF LF`) ending a head.
-fn head_end(buf: &[u8]) -> Option<usize> {
+pub(crate) fn head_end(buf: &[u8]) -> Option<usize> {
     let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4);
     let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
     match (crlf, lf) {
@@ -491,10 +528,11 @@ fn head_end(buf: &[u8]) -> Option<usize> {
     }
 }
 
-fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         431 => "Request Header Fields Too Large",
@@ -502,7 +540,7 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-fn error_json(message: &str) -> String {
+pub(crate) fn error_json(message: &str) -> String {
     format!("{{\"error\":{}}}", json_string(message))
 }
 

@@ -1,0 +1,230 @@
+//! What the card panel shows of a card's stored state — never a secret.
+//!
+//! [`WatchedFido`] wraps the FIDO applet: after every command it rebuilds
+//! the [`CardSummary`] from the applet's state and, when it changed,
+//! publishes it on the card's [`CardHandle::summary`] and tells the event
+//! log. Shown: AAGUID, whether a PIN is set and its retries, the signature
+//! counter, and per RP the discoverable credentials' user name, display
+//! name, credProtect level and creation number. Not shown: keys, the PIN
+//! hash, credential IDs (they carry sealed key material), user IDs,
+//! credBlob and largeBlobKey.
+
+use std::sync::Arc;
+
+use applet::env::Env;
+use applet::fido::FidoApplet;
+use applet::iso::{Applet, Command, CtapOutcome, Status};
+use serde::Serialize;
+
+use super::events::{EventKind, EventLog};
+use super::CardHandle;
+
+/// One discoverable credential, as shown.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialSummary {
+    /// user.name.
+    pub user: Option<String>,
+    /// user.displayName.
+    pub display_name: Option<String>,
+    /// credProtect level, 1 to 3 (CTAP 2.1 §12.1).
+    pub cred_protect: u8,
+    /// Creation sequence number (higher = more recent).
+    pub created: u64,
+}
+
+/// The discoverable credentials of one RP.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RpSummary {
+    /// RP ID.
+    pub rp: String,
+    /// rp.name, when the platform sent one.
+    pub name: Option<String>,
+    /// Its credentials, oldest first.
+    pub credentials: Vec<CredentialSummary>,
+}
+
+/// A card's stored state as the panel shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CardSummary {
+    /// AAGUID, 8-4-4-4-12 lower-case hex (empty until the applet reports).
+    pub aaguid: String,
+    /// Whether a PIN is set.
+    pub pin_set: bool,
+    /// pinRetries left.
+    pub pin_retries: u8,
+    /// The global signature counter (last value sent).
+    pub sign_count: u32,
+    /// Discoverable credentials by RP, RPs in order of first credential.
+    pub rps: Vec<RpSummary>,
+}
+
+impl CardSummary {
+    /// The summary of `applet`'s current state.
+    pub fn of<E: Env>(applet: &FidoApplet<E>) -> Self {
+        let auth = applet.authenticator();
+        let state = auth.state.persistent();
+        let mut rps: Vec<RpSummary> = Vec::new();
+        for cred in &state.credentials {
+            let entry = match rps.iter().position(|rp| rp.rp == cred.rp_id) {
+                Some(i) => &mut rps[i],
+                None => {
+                    rps.push(RpSummary {
+                        rp: cred.rp_id.clone(),
+                        name: cred.rp_name.clone(),
+                        credentials: Vec::new(),
+                    });
+                    let last = rps.len() - 1;
+                    &mut rps[last]
+                }
+            };
+            entry.credentials.push(CredentialSummary {
+                user: cred.user_name.clone(),
+                display_name: cred.user_display_name.clone(),
+                cred_protect: cred.cred_protect,
+                created: cred.created,
+            });
+        }
+        CardSummary {
+            aaguid: format_aaguid(&auth.config.aaguid.0),
+            pin_set: state.pin_hash.is_some(),
+            pin_retries: state.pin_retries,
+            sign_count: state.sign_count,
+            rps,
+        }
+    }
+}
+
+/// Append the summary's fields to a card's status object (after its other
+/// fields): `,"aaguid":"…","pinSet":true,"pinRetries":8,"signCount":3,
+/// "rps":[{"rp":"example.com","name":null,"credentials":[{"user":"alice",
+/// "displayName":"Alice","credProtect":1,"created":0}]}]`.
+pub fn write_json_fields(summary: &CardSummary, out: &mut String) {
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(summary) {
+        for (key, value) in fields {
+            out.push(',');
+            out.push_str(&serde_json::Value::String(key).to_string());
+            out.push(':');
+            out.push_str(&value.to_string());
+        }
+    }
+}
+
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+pub fn format_aaguid(bytes: &[u8; 16]) -> String {
+    let h = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
+/// The FIDO applet, reporting its [`CardSummary`] after every command.
+pub struct WatchedFido<E: Env> {
+    inner: FidoApplet<E>,
+    handle: Arc<CardHandle>,
+    events: EventLog,
+}
+
+impl<E: Env> std::fmt::Debug for WatchedFido<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WatchedFido")
+            .field("slot", &self.handle.slot)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<E: Env> WatchedFido<E> {
+    /// Wrap `inner`, the applet of the card behind `handle`, and publish its
+    /// summary now.
+    pub fn new(inner: FidoApplet<E>, handle: Arc<CardHandle>, events: EventLog) -> Self {
+        let watched = Self {
+            inner,
+            handle,
+            events,
+        };
+        watched.publish();
+        watched
+    }
+
+    fn publish(&self) {
+        let summary = CardSummary::of(&self.inner);
+        let changed = self.handle.summary.send_if_modified(|current| {
+            if *current == summary {
+                false
+            } else {
+                *current = summary;
+                true
+            }
+        });
+        if changed {
+            self.events.publish(self.handle.slot, EventKind::Card);
+        }
+    }
+}
+
+impl<E: Env> Applet for WatchedFido<E> {
+    fn aid(&self) -> &[u8] {
+        self.inner.aid()
+    }
+
+    fn select(&mut self, reply: &mut Vec<u8>) -> Result<(), Status> {
+        self.inner.select(reply)
+    }
+
+    fn deselect(&mut self) {
+        self.inner.deselect();
+    }
+
+    fn process(&mut self, cmd: &Command<'_>, reply: &mut Vec<u8>) -> Result<(), Status> {
+        let result = self.inner.process(cmd, reply);
+        self.publish();
+        result
+    }
+
+    fn ctap(
+        &mut self,
+        request: &[u8],
+        may_wait: bool,
+        reply: &mut Vec<u8>,
+    ) -> Result<CtapOutcome, Status> {
+        let result = self.inner.ctap(request, may_wait, reply);
+        self.publish();
+        result
+    }
+
+    fn end_session(&mut self) {
+        self.inner.end_session();
+    }
+
+    fn power_on(&mut self) {
+        self.inner.power_on();
+    }
+
+    fn power_off(&mut self) {
+        self.inner.power_off();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aaguid_is_grouped() {
+        let bytes: [u8; 16] = hex::decode("973446cae21c9a9b99f59b985a67af0f")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            format_aaguid(&bytes),
+            "973446ca-e21c-9a9b-99f5-9b985a67af0f"
+        );
+    }
+}

@@ -13,7 +13,9 @@
 //! - [`cli`]: argument parsing and one module per subcommand.
 //! - [`serve`]: `tapfido card`, the cards on their vpcd slots; [`env`](mod@env): the
 //!   applet's environment (OS RNG, clock, presence).
-//! - [`control`]: the loopback HTTP control API (taps, presence switch).
+//! - [`control`]: the loopback HTTP control API (taps, presence switch) and
+//!   the card panel.
+//! - [`reversed`]: `--listen`, the cards listen and vpcd or a relay connects.
 //! - [`storage`]: the card's state file and the attestation CA files.
 //! - [`profile`]: card profiles as TOML data.
 //! - [`ops`]: the host subcommands (register, login, verify, creds, …) and
@@ -27,5 +29,6 @@ pub mod demo;
 pub mod env;
 pub mod ops;
 pub mod profile;
+pub mod reversed;
 pub mod serve;
 pub mod storage;

@@ -30,6 +30,7 @@ use crate::control::summary::WatchedFido;
 use crate::control::{self, CardHandle, ControlError, PresenceSwitch, Switchboard};
 use crate::env::CardEnv;
 use crate::profile::Profile;
+use crate::reversed;
 use crate::storage::{CaFileError, FileStorage, OpenError};
 use reader_bridge::bridge::{BoxedApplet, Bridge};
 use reader_bridge::echo::EchoApplet;
@@ -65,6 +66,9 @@ pub struct ServeConfig {
     pub echo: bool,
     /// Print every exchange to stdout.
     pub trace: bool,
+    /// Reversed mode (`--listen`): each card listens on its `vpcd` address and
+    /// vpcd (or a relay) connects to it.
+    pub listen: bool,
 }
 
 /// Why serving stopped or could not start.
@@ -80,6 +84,16 @@ pub enum ServeError {
         slot: u16,
         /// What went wrong.
         source: vsmartcard::Error,
+    },
+    /// Reversed mode: a card's listening address could not be bound.
+    #[error("slot {slot}: cannot listen on {addr}: {source}")]
+    Listen {
+        /// The card's slot.
+        slot: u16,
+        /// The address given to `--listen`.
+        addr: String,
+        /// The OS error.
+        source: std::io::Error,
     },
     /// A card's state file could not be opened (in use, permissions).
     #[error("slot {slot}: {source}")]
@@ -315,6 +329,9 @@ pub async fn serve_cards(
             source,
         })?;
     }
+    let handles: Vec<&CardHandle> = cards.iter().map(|c| c.handle.as_ref()).collect();
+    let mut listeners = reversed::bind_listeners(&handles).await?;
+    let holders = reversed::bind_held_ports(&handles).await;
     let (stop_tx, stop_rx) = watch::channel(false);
     let stopped = |mut rx: watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
@@ -323,6 +340,20 @@ pub async fn serve_cards(
         cards.iter().map(|c| Arc::clone(&c.handle)).collect(),
     ));
     let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
+    for (slot, holder) in holders.into_iter().enumerate() {
+        let stop = stopped(stop_rx.clone());
+        let atr = cards.first().map(|c| lock_atr(&c.card)).unwrap_or_default();
+        let blank: Arc<Mutex<dyn VirtualCard>> = Arc::new(Mutex::new(Bridge::new(atr, vec![])));
+        let (_, always) = watch::channel(true);
+        tasks.spawn(async move {
+            vsmartcard::serve_listening(blank, holder, Arc::default(), always, None, stop)
+                .await
+                .map_err(|source| ServeError::Vpcd {
+                    slot: u16::try_from(slot).unwrap_or(u16::MAX),
+                    source,
+                })
+        });
+    }
     for ReadyCard { handle, card } in cards {
         let options = Options {
             addr: handle.vpcd.clone(),
@@ -352,11 +383,19 @@ pub async fn serve_cards(
             }
         });
         let stop = stopped(stop_rx.clone());
-        tasks.spawn(async move {
-            vsmartcard::serve(card, options, inserted, Some(link), stop)
-                .await
-                .map_err(|source| ServeError::Vpcd { slot, source })
-        });
+        match listeners.remove(&slot) {
+            Some(listener) => tasks.spawn(async move {
+                let stats = Arc::clone(&options.stats);
+                vsmartcard::serve_listening(card, listener, stats, inserted, Some(link), stop)
+                    .await
+                    .map_err(|source| ServeError::Vpcd { slot, source })
+            }),
+            None => tasks.spawn(async move {
+                vsmartcard::serve(card, options, inserted, Some(link), stop)
+                    .await
+                    .map_err(|source| ServeError::Vpcd { slot, source })
+            }),
+        };
     }
     if let Some(listener) = control {
         if let Ok(addr) = listener.local_addr() {
@@ -392,6 +431,14 @@ pub async fn serve_cards(
     }
     let _ = std::io::stdout().lock().flush();
     outcome
+}
+
+/// The ATR of a card (a poisoned lock still holds a usable card).
+fn lock_atr(card: &Mutex<dyn VirtualCard>) -> Vec<u8> {
+    match card.lock() {
+        Ok(card) => card.atr(),
+        Err(poisoned) => poisoned.into_inner().atr(),
+    }
 }
 
 /// `--profile NAME|PATH`: a builtin profile by name, else a TOML file.
@@ -442,10 +489,12 @@ pub async fn run(
     let mut cards = Vec::with_capacity(config.cards.len());
     let events = EventLog::new();
     for plan in &config.cards {
-        let handle = Arc::new(
-            CardHandle::new(plan.slot, plan.vpcd.clone(), profile.name.clone())
-                .with_events(events.clone()),
-        );
+        let mut handle = CardHandle::new(plan.slot, plan.vpcd.clone(), profile.name.clone())
+            .with_events(events.clone());
+        if config.listen {
+            handle = handle.listening();
+        }
+        let handle = Arc::new(handle);
         let applet = build_fido(plan, &fido, &ca, handle.presence.clone())?;
         let applet = WatchedFido::new(applet, Arc::clone(&handle), events.clone());
         let mut applets: Vec<BoxedApplet> = vec![Box::new(applet)];

@@ -228,3 +228,27 @@ fn builtin_profiles_listing() {
     assert_eq!(pocketkey.aaguid, "973446ca-e21c-9a9b-99f5-9b985a67af0f");
     assert!(rows.iter().any(|r| r.name == "default"));
 }
+
+#[test]
+fn card_listen_gives_one_card_per_address_in_order() {
+    let config = card(&[
+        "--listen",
+        "127.0.0.1:36000",
+        "--listen",
+        "127.0.0.1:36001",
+        "--state-dir",
+        "/tmp/st",
+    ])
+    .to_config()
+    .unwrap();
+    assert!(config.listen);
+    let got: Vec<(u16, &str)> = config
+        .cards
+        .iter()
+        .map(|c| (c.slot, c.vpcd.as_str()))
+        .collect();
+    assert_eq!(got, vec![(0, "127.0.0.1:36000"), (1, "127.0.0.1:36001")]);
+    let dup = card(&["--listen", "127.0.0.1:1", "--listen", "127.0.0.1:1"]).to_config();
+    assert!(dup.is_err());
+    assert!(card(&["--listen", "localhost:1"]).to_config().is_err());
+}

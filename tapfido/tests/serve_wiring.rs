@@ -188,6 +188,7 @@ async fn run_serves_two_cards_each_with_its_own_state() {
         control: Some(control_addr),
         echo: false,
         trace: false,
+        listen: false,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(run(config, async move {

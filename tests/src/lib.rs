@@ -20,6 +20,7 @@
 //! - [`bare`]: a card that answers `90 00` to everything, on the same transport (the floor).
 //! - [`ctap`]: a minimal CTAP2-over-NFC client of its own (the benchmark's getAssertion).
 //! - [`python`]: run the python-fido2 scripts of `tests/python/` against a card.
+//! - [`private`]: a private pcscd in a mount namespace with the test's own vpcd entries.
 //!
 //! # Environment
 //! - `CI`: set → a missing prerequisite (pcscd, vpcd, python-fido2) fails the test instead
@@ -44,6 +45,7 @@ pub mod ctap;
 pub mod lock;
 pub mod pcscd;
 pub mod prereq;
+pub mod private;
 pub mod python;
 pub mod reader;
 

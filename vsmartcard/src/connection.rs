@@ -82,10 +82,10 @@ where
 }
 
 /// Publishes link states, if anyone asked for them.
-struct Publisher(Option<watch::Sender<LinkState>>);
+pub(crate) struct Publisher(pub(crate) Option<watch::Sender<LinkState>>);
 
 impl Publisher {
-    fn set(&self, state: LinkState) {
+    pub(crate) fn set(&self, state: LinkState) {
         debug!(?state, "link state");
         if let Some(sender) = &self.0 {
             sender.send_replace(state);
@@ -94,7 +94,7 @@ impl Publisher {
 }
 
 /// How a connection ended.
-enum End {
+pub(crate) enum End {
     Shutdown,
     Removed,
     /// vpcd closed the link or it failed; `carried` is whether any message came through.
@@ -178,7 +178,7 @@ async fn run<C, F>(
 
 /// Serves one established connection until it ends, then closes it and calls
 /// `disconnected()`.
-async fn run_connection<C, F>(
+pub(crate) async fn run_connection<C, F>(
     mut stream: TcpStream,
     card: &Mutex<C>,
     stats: &Stats,
@@ -195,7 +195,7 @@ where
     }
     stats.count_connection();
     let messages_before = stats.messages();
-    info!("connected to vpcd");
+    info!("connected to vpcd (or a relay)");
     publisher.set(LinkState::Connected);
 
     let end = tokio::select! {

@@ -29,6 +29,14 @@
 //! [`Backoff`], taps through a `watch::Receiver<bool>`, link state through a
 //! `watch::Sender<LinkState>`, and a shutdown future.
 //!
+//! # Reversed mode
+//!
+//! [`serve_listening`] is vsmartcard's `vicc --reversed`: the card listens and vpcd (an entry
+//! `DEVICENAME HOST:0xPORT` in `reader.conf`), or a relay such as vsmartcard's Android Smart
+//! Card Emulator, connects to it. The framing is the same. Such a vpcd entry connects to PORT
+//! and PORT + 1 when pcscd starts, and pcscd 1.9.9 aborts when either refuses: a card on
+//! PORT alone needs another (a blank one will do) on PORT + 1.
+//!
 //! # Several cards in one process
 //!
 //! ```no_run
@@ -55,6 +63,7 @@ mod connection;
 mod error;
 pub mod frame;
 mod link;
+mod listener;
 mod options;
 pub mod protocol;
 mod socket;
@@ -66,6 +75,7 @@ pub use connection::{serve, SW_NO_PRECISE_DIAGNOSIS};
 pub use error::Error;
 pub use frame::{encode_frame, read_frame, write_frame, MAX_PAYLOAD};
 pub use link::{LinkState, Stats};
+pub use listener::serve_listening;
 pub use options::{check_addr, slot_addr, Backoff, Options, DEFAULT_HOST, DEFAULT_PORT};
 pub use protocol::{read_message, write_message, write_reply, VpcdMessage};
 

@@ -14,6 +14,9 @@ pub enum LinkState {
     Idle,
     /// A connection attempt is under way.
     Connecting,
+    /// Reversed mode ([`serve_listening`](crate::serve_listening)): the card waits for vpcd
+    /// (or a relay) to connect.
+    Listening,
     /// Connected: the card is in the reader.
     Connected,
     /// The last attempt failed or the link dropped; the next attempt follows after `delay`.

@@ -1,7 +1,7 @@
 //! `tapfido card`: serve one or several virtual cards to vpcd.
 //!
 //! ```text
-//! tapfido card [--vpcd HOST:PORT] [--slot N]... | [--cards N]
+//! tapfido card [--vpcd HOST:PORT] [--slot N]... | [--cards N] | [--listen HOST:PORT]...
 //!              [--profile NAME|PATH] [--state PATH]... [--state-dir DIR]
 //!              [--attestation-ca CERT KEY] [--aaguid UUID]
 //!              [--control ADDR | --no-control] [--echo] [--trace]
@@ -16,6 +16,11 @@
 //! (`--state-dir`, else the directory of the first `--state`, else
 //! `$XDG_DATA_HOME/tapfido`) also keeps the test attestation CA
 //! (`ca.pem`, `ca.key`), shared by the cards of the process.
+//!
+//! Reversed mode: `--listen HOST:PORT`, once per card, makes each card
+//! listen and vpcd (`DEVICENAME HOST:0xPORT` in reader.conf) or a relay
+//! connect to it; the cards take control-API slots 0, 1, … in order (see
+//! [`crate::reversed`]).
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -42,6 +47,11 @@ Control API (HTTP on loopback): GET /, /usb<N>/power/off|on (remove / put back
 card N), /usb<N>/touch/on|off|withhold. `tapfido tap` calls it. Open its address
 in a browser for the card panel: the cards, their switches and a live exchange log.
 
+Reversed mode: --listen HOST:PORT (once per card) listens and lets vpcd or a
+relay connect: reader.conf `DEVICENAME HOST:0xPORT` makes vpcd connect to PORT
+and PORT+1, and pcscd aborts if either refuses, so tapfido also holds PORT+1
+(an empty reader) unless another card listens there.
+
 Logs go to stderr (RUST_LOG, default info); --trace goes to stdout.
 Ctrl-C or SIGTERM removes the cards from their readers and exits 0.";
 
@@ -55,11 +65,15 @@ pub struct CardArgs {
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_VPCD_ADDR)]
     pub vpcd: String,
     /// vpcd slot to serve a card on; repeat for several cards [default: 0].
-    #[arg(long = "slot", value_name = "N", conflicts_with = "cards")]
+    #[arg(long = "slot", value_name = "N", conflicts_with_all = ["cards", "listen"])]
     pub slots: Vec<u16>,
     /// Serve N cards, on slots 0 to N-1.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=16), conflicts_with = "listen")]
     pub cards: Option<u16>,
+    /// Reversed mode: listen on HOST:PORT and let vpcd (or a relay) connect;
+    /// repeat for several cards (control-API slots 0, 1, … in order).
+    #[arg(long = "listen", value_name = "HOST:PORT", conflicts_with = "vpcd")]
+    pub listen: Vec<String>,
     /// Card profile: a builtin name (see `tapfido profiles`) or a TOML file.
     #[arg(long, value_name = "NAME|PATH", default_value = "default")]
     pub profile: String,
@@ -92,7 +106,9 @@ pub struct CardArgs {
 impl CardArgs {
     /// The vpcd slots to serve, in order, checked for duplicates.
     pub fn slots(&self) -> Result<Vec<u16>, CliError> {
+        let listening = u16::try_from(self.listen.len()).unwrap_or(u16::MAX);
         let slots: Vec<u16> = match (self.cards, self.slots.is_empty()) {
+            _ if listening > 0 => (0..listening).collect(),
             (Some(n), _) => (0..n).collect(),
             (None, true) => vec![0],
             (None, false) => self.slots.clone(),
@@ -105,6 +121,12 @@ impl CardArgs {
         let unique: BTreeSet<u16> = slots.iter().copied().collect();
         if unique.len() != slots.len() {
             return Err(CliError::Usage("each --slot may be given only once".into()));
+        }
+        let addrs: BTreeSet<&String> = self.listen.iter().collect();
+        if addrs.len() != self.listen.len() {
+            return Err(CliError::Usage(
+                "each --listen address may be given only once (one card per address)".into(),
+            ));
         }
         Ok(slots)
     }
@@ -135,7 +157,10 @@ impl CardArgs {
         };
         let mut cards = Vec::with_capacity(slots.len());
         for (i, &slot) in slots.iter().enumerate() {
-            let vpcd = slot_address(&self.vpcd, slot).map_err(CliError::Usage)?;
+            let vpcd = match self.listen.get(i) {
+                Some(addr) => listen_address(addr).map_err(CliError::Usage)?,
+                None => slot_address(&self.vpcd, slot).map_err(CliError::Usage)?,
+            };
             let state = self.states.get(i).cloned().unwrap_or_else(|| {
                 state_dir
                     .join(format!("slot{slot}"))
@@ -161,6 +186,7 @@ impl CardArgs {
             control: (!self.no_control).then_some(self.control),
             echo: self.echo,
             trace: self.trace,
+            listen: !self.listen.is_empty(),
         })
     }
 }
@@ -185,6 +211,15 @@ pub fn slot_address(base: &str, slot: u16) -> Result<String, String> {
         .checked_add(slot)
         .ok_or_else(|| format!("slot {slot}: port {port} + {slot} exceeds 65535"))?;
     Ok(format!("{host}:{port}"))
+}
+
+/// A `--listen` address: `IP:PORT` (an IP literal, IPv6 bracketed), each
+/// given once.
+pub fn listen_address(addr: &str) -> Result<String, String> {
+    let parsed: SocketAddr = addr
+        .parse()
+        .map_err(|_| format!("--listen {addr:?}: expected IP:PORT, e.g. 127.0.0.1:35990"))?;
+    Ok(parsed.to_string())
 }
 
 /// Parse an AAGUID: `8-4-4-4-12` hex groups or 32 hex digits.

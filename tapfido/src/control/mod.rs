@@ -142,6 +142,7 @@ pub fn link_name(link: &LinkState) -> &'static str {
     match link {
         LinkState::Idle => "idle",
         LinkState::Connecting => "connecting",
+        LinkState::Listening => "listening",
         LinkState::Connected => "connected",
         LinkState::Retrying { .. } => "retrying",
         LinkState::Removed => "removed",
@@ -154,8 +155,10 @@ pub fn link_name(link: &LinkState) -> &'static str {
 pub struct CardHandle {
     /// vpcd slot number; the `N` of `/usb{N}`.
     pub slot: u16,
-    /// vpcd address this card connects to.
+    /// vpcd address this card connects to (or listens on, see `listen`).
     pub vpcd: String,
+    /// Reversed mode: the card listens on `vpcd` and vpcd (or a relay) connects.
+    pub listen: bool,
     /// Profile name.
     pub profile: String,
     /// Whether the card is in the reader (true = keep a vpcd connection).
@@ -178,6 +181,7 @@ impl CardHandle {
         Self {
             slot,
             vpcd: vpcd.into(),
+            listen: false,
             profile: profile.into(),
             inserted: watch::Sender::new(true),
             link: watch::Sender::new(LinkState::default()),
@@ -194,14 +198,23 @@ impl CardHandle {
         Self { events, ..self }
     }
 
+    /// The same handle in reversed mode: the card listens on its `vpcd` address.
+    pub fn listening(self) -> Self {
+        Self {
+            listen: true,
+            ..self
+        }
+    }
+
     fn write_json(&self, out: &mut String) {
         let _ = write!(
             out,
-            "{{\"usb\":{slot},\"slot\":{slot},\"vpcd\":{vpcd},\"profile\":{profile},\
+            "{{\"usb\":{slot},\"slot\":{slot},\"vpcd\":{vpcd},\"listen\":{listen},\"profile\":{profile},\
              \"inserted\":{inserted},\"link\":\"{link}\",\"touch\":\"{touch}\",\
              \"connections\":{connections},\"apdus\":{apdus}",
             slot = self.slot,
             vpcd = json_string(&self.vpcd),
+            listen = self.listen,
             profile = json_string(&self.profile),
             inserted = *self.inserted.borrow(),
             link = link_name(&self.link.borrow()),
@@ -286,7 +299,8 @@ impl Switchboard {
                 tracing::info!(slot, on, "control API: power");
                 let mut link = card.link.subscribe();
                 card.inserted.send_replace(on);
-                if !on {
+                // Reversed mode keeps the link open across taps (crate::reversed).
+                if !on && !card.listen {
                     let closed = link.wait_for(|state| {
                         !matches!(state, LinkState::Connected | LinkState::Connecting)
                     });

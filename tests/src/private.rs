@@ -14,15 +14,33 @@ use std::time::{Duration, Instant};
 
 use crate::prereq::VPCD_DRIVER;
 
-/// One `vpcd` entry of reader.conf: two readers, `Virtual PCD NN 00` on `port` and
-/// `Virtual PCD NN 01` on `port + 1`. `host` = `None` for vpcd's usual mode (vpcd listens,
-/// the card connects), `Some(host)` for reversed mode (vpcd connects to the card).
+/// One `vpcd` entry of reader.conf: two readers on `port` and `port + 1`, named by
+/// [`reader_name`]. `host` = `None` for vpcd's usual mode (vpcd listens, the card
+/// connects), `Some(host)` for reversed mode (vpcd connects to the card).
 #[must_use]
-pub fn vpcd_entry(host: Option<&str>, port: u16) -> String {
+pub fn vpcd_entry(index: u16, host: Option<&str>, port: u16, lib: &Path) -> String {
     let device = host.unwrap_or("/dev/null");
+    let name = if index == 0 {
+        "Virtual PCD".to_owned()
+    } else {
+        format!("Virtual PCD {index}")
+    };
     format!(
-        "FRIENDLYNAME \"Virtual PCD\"\nDEVICENAME {device}:0x{port:04X}\nLIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:04X}\n"
+        "FRIENDLYNAME \"{name}\"\nDEVICENAME {device}:0x{port:04X}\nLIBPATH {}\nCHANNELID 0x{port:04X}\n",
+        lib.display()
     )
+}
+
+/// The reader of `slot` (0 or 1) of entry `index`: `Virtual PCD 00 0S` for entry 0,
+/// `Virtual PCD K 00 0S` for entry K (pcsc-lite numbers readers per FRIENDLYNAME only
+/// within one entry, so every entry gets its own name).
+#[must_use]
+pub fn reader_name(index: u16, slot: u16) -> String {
+    if index == 0 {
+        format!("Virtual PCD 00 {slot:02}")
+    } else {
+        format!("Virtual PCD {index} 00 {slot:02}")
+    }
 }
 
 /// A pcscd in its own mount namespace.
@@ -33,12 +51,15 @@ pub struct PrivatePcscd {
 }
 
 impl PrivatePcscd {
-    /// Starts pcscd with `entries` (each a [`vpcd_entry`]) as its only reader
-    /// configuration and waits until its socket answers.
+    /// Starts pcscd with `entries` vpcd entries (ports `base`, `base + 2`, …; reversed
+    /// mode towards `host` when given) as its only reader configuration and waits until
+    /// its socket answers. Entry `k > 0` loads its own copy of the vpcd driver: vpcd keeps
+    /// its connections in one array indexed by slot alone, so two entries sharing one
+    /// library file overwrite each other's slots (pcsc-lite 1.9.9, vpcd 3.3).
     ///
     /// # Errors
     /// When not root, or pcscd does not come up within 10 s (its log is included).
-    pub fn start(entries: &[String]) -> Result<Self, String> {
+    pub fn start(entries: u16, host: Option<&str>, base: u16) -> Result<Self, String> {
         if !crate::prereq::is_root() {
             return Err("a private pcscd needs root (unshare -m)".into());
         }
@@ -48,7 +69,17 @@ impl PrivatePcscd {
             .map_err(|e| e.to_string())?;
         let conf = dir.path().join("reader.conf.d");
         std::fs::create_dir(&conf).map_err(|e| e.to_string())?;
-        std::fs::write(conf.join("vpcd"), entries.concat()).map_err(|e| e.to_string())?;
+        for k in 0..entries {
+            let lib = if k == 0 {
+                PathBuf::from(VPCD_DRIVER)
+            } else {
+                let copy = dir.path().join(format!("libifdvpcd-{k}.so"));
+                std::fs::copy(VPCD_DRIVER, &copy).map_err(|e| format!("copy vpcd driver: {e}"))?;
+                copy
+            };
+            let entry = vpcd_entry(k, host, base + 2 * k, &lib);
+            std::fs::write(conf.join(format!("vpcd-{k:02}")), entry).map_err(|e| e.to_string())?;
+        }
         let log = std::fs::File::create(dir.path().join("pcscd.log")).map_err(|e| e.to_string())?;
         let script = format!(
             "set -e; mount --make-rprivate /; mount -t tmpfs tmpfs /run/pcscd; \

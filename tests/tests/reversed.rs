@@ -8,7 +8,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e::private::{free_port_pair, vpcd_entry, PrivatePcscd};
+use e2e::private::{free_port_pair, PrivatePcscd};
 use e2e::python;
 
 #[test]
@@ -50,7 +50,7 @@ fn reversed_mode_through_a_private_pcscd() {
         std::thread::sleep(Duration::from_millis(20));
     };
 
-    let mut pcscd = PrivatePcscd::start(&[vpcd_entry(Some("127.0.0.1"), port)]).unwrap();
+    let mut pcscd = PrivatePcscd::start(1, Some("127.0.0.1"), port).unwrap();
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("python/reversed_mode.py");
     let (key, socket) = pcscd.client_env();
     let out = Command::new(python::interpreter())

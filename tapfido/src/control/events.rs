@@ -30,6 +30,10 @@ use tokio::sync::broadcast;
 /// Events kept for late subscribers.
 pub const BACKLOG: usize = 200;
 
+/// Bytes of APDUs the backlog keeps at most (older events are dropped first), so a
+/// transport test's 64 KiB exchanges never pile up in memory.
+pub const BACKLOG_BYTES: usize = 1 << 20;
+
 /// Events buffered per subscriber before it is told it lagged.
 const CHANNEL: usize = 256;
 
@@ -59,6 +63,21 @@ pub struct Event {
 }
 
 impl Event {
+    /// The APDU bytes this event holds.
+    pub fn weight(&self) -> usize {
+        match &self.kind {
+            EventKind::Exchange(ex) => {
+                ex.request.len()
+                    + ex.response.len()
+                    + ex.frames
+                        .iter()
+                        .map(|f| f.command.len() + f.response.len())
+                        .sum::<usize>()
+            }
+            _ => 0,
+        }
+    }
+
     /// The SSE event name.
     pub fn name(&self) -> &'static str {
         match self.kind {
@@ -119,10 +138,16 @@ impl Event {
     }
 }
 
+#[derive(Debug, Default)]
+struct Backlog {
+    events: VecDeque<Arc<Event>>,
+    bytes: usize,
+}
+
 #[derive(Debug)]
 struct Inner {
     seq: AtomicU64,
-    recent: Mutex<VecDeque<Arc<Event>>>,
+    recent: Mutex<Backlog>,
     tx: broadcast::Sender<Arc<Event>>,
 }
 
@@ -141,7 +166,7 @@ impl EventLog {
     pub fn new() -> Self {
         Self(Arc::new(Inner {
             seq: AtomicU64::new(0),
-            recent: Mutex::new(VecDeque::with_capacity(BACKLOG)),
+            recent: Mutex::new(Backlog::default()),
             tx: broadcast::channel(CHANNEL).0,
         }))
     }
@@ -164,17 +189,25 @@ impl EventLog {
             time_ms,
             kind,
         });
-        if recent.len() == BACKLOG {
-            recent.pop_front();
+        recent.bytes += event.weight();
+        recent.events.push_back(Arc::clone(&event));
+        while recent.events.len() > BACKLOG
+            || (recent.bytes > BACKLOG_BYTES && recent.events.len() > 1)
+        {
+            if let Some(old) = recent.events.pop_front() {
+                recent.bytes = recent.bytes.saturating_sub(old.weight());
+            }
         }
-        recent.push_back(Arc::clone(&event));
         let _ = self.0.tx.send(event);
     }
 
     /// The recent events and a receiver for every later one.
     pub fn subscribe(&self) -> (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>) {
         match self.0.recent.lock() {
-            Ok(recent) => (recent.iter().cloned().collect(), self.0.tx.subscribe()),
+            Ok(recent) => (
+                recent.events.iter().cloned().collect(),
+                self.0.tx.subscribe(),
+            ),
             Err(_) => (Vec::new(), self.0.tx.subscribe()),
         }
     }
@@ -207,6 +240,26 @@ mod tests {
         let (backlog, _) = log.subscribe();
         assert_eq!(backlog.len(), BACKLOG);
         assert_eq!(backlog[0].seq, 6);
+    }
+
+    #[test]
+    fn the_backlog_is_bounded_in_bytes() {
+        let log = EventLog::new();
+        let mut folder = Folder::new();
+        let big = [
+            &[0x00, 0xEE, 0x00, 0x00, 0x00, 0xFF, 0xFF][..],
+            &[0xAB; 0xFFFF],
+        ]
+        .concat();
+        for _ in 0..40 {
+            let ex = folder.push(&big, &[0x90, 0x00]).remove(0);
+            log.publish(0, EventKind::Exchange(ex));
+        }
+        let (backlog, _) = log.subscribe();
+        let bytes: usize = backlog.iter().map(|e| e.weight()).sum();
+        assert!(bytes <= BACKLOG_BYTES, "{bytes}");
+        assert!(backlog.len() < 40 && !backlog.is_empty());
+        assert_eq!(backlog.last().unwrap().seq, 40);
     }
 
     #[test]

@@ -153,7 +153,7 @@ fn register_and_sign_in_es256_with_batch_attestation() {
 }
 
 #[test]
-fn x5c_chain_is_leaf_then_ca() {
+fn x5c_is_the_batch_certificate_without_the_self_signed_root() {
     let mut card = Card::new(3, Config::default(), true);
     let resp = card
         .ctap(MC, Some(mc_request(RP, b"u", &cdh(1), &[-7], false)))
@@ -162,9 +162,11 @@ fn x5c_chain_is_leaf_then_ca() {
     let Some(C::Array(chain)) = get_text(stmt, "x5c") else {
         panic!()
     };
-    assert_eq!(chain.len(), 2);
+    // WebAuthn §8.2: attestnCert first; the self-signed test CA is the
+    // verifier's trust anchor (RFC 5280 §6.1.1 (d)), not sent in x5c.
+    assert_eq!(chain.len(), 1);
     let ca = card.ca.as_ref().unwrap().cert_der().to_vec();
-    assert_eq!(as_bytes(&chain[1]), ca);
+    assert_ne!(as_bytes(&chain[0]), ca);
 }
 
 #[test]

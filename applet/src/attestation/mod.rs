@@ -13,7 +13,10 @@
 //!   over `authData || clientDataHash`); [`BatchAttestation::sign_fido_u2f`]
 //!   the U2F registration / `fido-u2f` one (U2F Raw Message Formats §4.3).
 //! - [`BatchAttestation::chain`] is `x5c`: batch certificate first, then the
-//!   CA certificate (and the rest of a user-supplied chain).
+//!   intermediate CAs of a user-supplied chain. A self-signed root is never
+//!   sent: it is the verifier's trust anchor (RFC 5280 §6.1.1 (d), FIDO
+//!   Metadata `attestationRootCertificates`), not part of the path
+//!   (WebAuthn §8.2 x5c: "attestnCert followed by its certificate chain").
 //! - [`self_signed_certificate`] gives U2F REGISTER a certificate on a card
 //!   without batch attestation (self attestation with the credential key).
 //!
@@ -21,13 +24,15 @@
 //! ```text
 //!  CA (test)  v3, serial 16 random bytes, ecdsa-with-SHA256
 //!             subject = issuer = O=tapfido, CN=tapfido Test Attestation CA
-//!             validity 2024-01-01 .. 9999-12-31T23:59:59Z
+//!             validity 2024-01-01 (UTCTime) .. 9999-12-31T23:59:59Z
+//!             (GeneralizedTime), the types of RFC 5280 §4.1.2.5
 //!             basicConstraints  critical  CA:TRUE, pathLen 0
 //!             keyUsage          critical  keyCertSign, cRLSign
 //!             subjectKeyIdentifier        SHA-256(key)[..20] (RFC 7093)
 //!
 //!  batch      v3, serial SHA-256(CA cert || AAGUID || key)[..16] (positive),
-//!             ecdsa-with-SHA256, validity copied from the CA certificate
+//!             ecdsa-with-SHA256, validity the CA certificate's (re-typed
+//!             per RFC 5280 §4.1.2.5 if the CA's are not)
 //!             subject  C=<CA's C, else XX>, O=<CA's O, else tapfido>,
 //!                      OU=Authenticator Attestation, CN=tapfido Batch Attestation
 //!             basicConstraints  critical  CA:FALSE
@@ -52,7 +57,6 @@ pub use p256::elliptic_curve::zeroize::Zeroizing;
 use sha2::{Digest, Sha256};
 use signature::Signer;
 use x509_cert::ext::Extension;
-use x509_cert::time::Validity;
 
 pub use ca::{AttestationCa, TEST_CA_COMMON_NAME, TEST_CA_ORGANIZATION};
 pub use cert::{OID_FIDO_AAGUID, OID_FIDO_TRANSPORTS};
@@ -187,10 +191,9 @@ pub fn issue_batch(
         serial: cert::serial_from(serial)?,
         issuer: ca_subject.clone(),
         subject,
-        validity: Validity {
-            not_before: ca_cert.tbs_certificate.validity.not_before,
-            not_after: ca_cert.tbs_certificate.validity.not_after,
-        },
+        // The CA's period, in the RFC 5280 time types even when a user's CA
+        // got them wrong.
+        validity: cert::rfc5280_validity(&ca_cert.tbs_certificate.validity)?,
         subject_key: spki,
         extensions,
     };
@@ -298,7 +301,7 @@ impl BatchAttestation {
         let leaf = issue_batch(ca, aaguid, key.verifying_key())?;
         let mut chain = Vec::with_capacity(1 + ca.chain().len());
         chain.push(leaf);
-        chain.extend(ca.chain().iter().cloned());
+        chain.extend(ca.x5c_intermediates().iter().cloned());
         Ok(Self { key, chain })
     }
 
@@ -309,7 +312,8 @@ impl BatchAttestation {
         out
     }
 
-    /// `x5c`: the batch certificate first, then the CA chain.
+    /// `x5c`: the batch certificate first, then any intermediate CAs (never
+    /// a self-signed root).
     pub fn chain(&self) -> &[Vec<u8>] {
         &self.chain
     }

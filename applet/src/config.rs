@@ -153,7 +153,11 @@ impl Config {
     /// card (FIDO MDS "ACS FIDO Authenticator Card").
     pub fn pocketkey() -> Self {
         let mut options = BTreeMap::new();
+        // The options of the card's MDS authenticatorGetInfo, in its order
+        // (getInfo sorts them canonically); no alwaysUv (the card has no
+        // toggleAlwaysUv).
         for (name, value) in [
+            ("plat", false),
             ("rk", true),
             ("up", true),
             ("clientPin", false),
@@ -176,7 +180,9 @@ impl Config {
             extensions: strings(&["credBlob", "credProtect", "hmac-secret", "minPinLength"]),
             options,
             max_msg_size: 2048,
-            pin_uv_auth_protocols: vec![2, 1],
+            // The MDS entry lists [1, 2]: platforms pick the first (CTAP 2.3
+            // §6.5.5.4), so protocol one, as with the real card.
+            pin_uv_auth_protocols: vec![1, 2],
             max_credential_count_in_list: 6,
             max_credential_id_length: 104,
             transports: strings(&["nfc"]),
@@ -301,6 +307,9 @@ impl Default for Config {
             "minPinLength",
         ]);
         c.options.insert("largeBlobs".to_owned(), true);
+        // toggleAlwaysUv works on the default profile (off until toggled).
+        c.options.insert("alwaysUv".to_owned(), false);
+        c.pin_uv_auth_protocols = vec![2, 1];
         c.max_msg_size = 7609;
         c.algorithms = vec![ES256, EDDSA];
         c.max_serialized_large_blob_array = 4096;

@@ -174,7 +174,9 @@ pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<()
     }
 
     let sub_command = match sub_command {
-        0x02 => SubCommand::ToggleAlwaysUv,
+        // A profile without the alwaysUv option (pocketkey, like the ACS
+        // card) has no toggleAlwaysUv.
+        0x02 if option_enabled(config, "alwaysUv") => SubCommand::ToggleAlwaysUv,
         0x03 if option_enabled(config, "setMinPINLength") => SubCommand::SetMinPinLength,
         _ => return Err(CtapError::InvalidSubcommand),
     };
@@ -185,7 +187,7 @@ pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<()
         }),
         SubCommand::SetMinPinLength => {
             let request = MinPinLength::decode(sub_params)?;
-            set_min_pin_length(env, config, state, request)
+            set_min_pin_length(env, config, state, pin, request)
         }
     }
 }
@@ -195,6 +197,7 @@ fn set_min_pin_length(
     env: &mut dyn Env,
     config: &Config,
     state: &mut CardState,
+    pin: &mut PinState,
     request: MinPinLength,
 ) -> Result<(), CtapError> {
     let current = state.persistent().min_pin_length;
@@ -221,12 +224,21 @@ fn set_min_pin_length(
         request.force_change_pin || (pin_set && new_min > state.persistent().pin_code_points);
     state.update(env, |p| {
         p.min_pin_length = new_min;
-        if let Some(ids) = request.rp_ids {
+        // CTAP 2.3 §6.11.4 step 8: only a list "present and contains at
+        // least one string" replaces the stored one; an empty list changes
+        // nothing.
+        if let Some(ids) = request.rp_ids.filter(|ids| !ids.is_empty()) {
             p.min_pin_length_rpids = ids;
         }
         p.force_pin_change |= force;
         Ok(())
-    })
+    })?;
+    // Step 7: with forcePINChange true, every pinUvAuthToken is reset (the
+    // token that authorised this command included).
+    if state.persistent().force_pin_change {
+        pin.tokens().reset(env.rng());
+    }
+    Ok(())
 }
 
 /// The dispatcher's entry point.

@@ -152,7 +152,20 @@ pub fn handle(
     if req.options.up == Some(false) {
         return Err(CtapError::InvalidOption.into());
     }
-    // Steps 6-7: a card protected by a PIN needs a pinUvAuthParam unless
+    // Step 6.2: alwaysUv on a card not protected by any UV (no PIN yet):
+    // "If the clientPin option ID is present ... End the operation by
+    // returning CTAP2_ERR_PUAT_REQUIRED" (else OPERATION_DENIED).
+    if auth.state.persistent().always_uv && !auth.pin_is_set() {
+        return Err(
+            if super::get_info::option_enabled(&auth.config, "clientPin") {
+                CtapError::PuatRequired
+            } else {
+                CtapError::OperationDenied
+            }
+            .into(),
+        );
+    }
+    // Steps 6.4-8: a card protected by a PIN needs a pinUvAuthParam unless
     // makeCredUvNotRqd allows a non-discoverable credential without it.
     if auth.pin_is_set() && !has_param {
         let uv_not_rqd = super::get_info::option_enabled(&auth.config, "makeCredUvNotRqd");
@@ -184,7 +197,10 @@ pub fn handle(
         if sealed.flags.cred_protect == 3 && !uv {
             continue; // treated as absent without UV (§12.1)
         }
-        auth.require_presence(env)?;
+        // Step 12.1.4.2: "Regardless of whether user presence is obtained
+        // or the authenticator times out, terminate this procedure and
+        // return CTAP2_ERR_CREDENTIAL_EXCLUDED." The tap (or its absence)
+        // changes nothing, so there is nothing to wait for.
         return Err(CtapError::CredentialExcluded.into());
     }
     // Step 13: extensions.

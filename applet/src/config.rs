@@ -146,6 +146,11 @@ pub struct Config {
     /// A pinUvAuthToken never lives longer than this many seconds (CTAP 2.1
     /// §6.5.2.1 maxUsageTimePeriod; the specification suggests 10 minutes).
     pub token_max_lifetime_secs: u64,
+    /// RP IDs that get vendor-facilitated enterprise attestation
+    /// (makeCredential `enterpriseAttestation: 1`, CTAP 2.1 §7.1); any other
+    /// RP gets the batch attestation. Empty: none (the real card's list is
+    /// not public).
+    pub enterprise_attestation_rp_ids: Vec<String>,
 }
 
 impl Config {
@@ -199,6 +204,7 @@ impl Config {
             reset_window_secs: 10,
             token_initial_usage_secs: 19,
             token_max_lifetime_secs: 600,
+            enterprise_attestation_rp_ids: Vec::new(),
         }
     }
 

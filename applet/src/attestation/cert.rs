@@ -281,6 +281,6 @@ pub fn sign_tbs(tbs: TbsCertificate, issuer_key: &SigningKey) -> Result<Vec<u8>,
 /// The attribute types used in names, re-exported for the builders.
 pub mod attr {
     pub use super::rfc4519::{
-        COMMON_NAME, COUNTRY_NAME, ORGANIZATIONAL_UNIT_NAME, ORGANIZATION_NAME,
+        COMMON_NAME, COUNTRY_NAME, ORGANIZATIONAL_UNIT_NAME, ORGANIZATION_NAME, SERIAL_NUMBER,
     };
 }

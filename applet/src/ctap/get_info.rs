@@ -28,10 +28,10 @@ use crate::cbor::Value;
 use crate::config::Config;
 use crate::pin::PinStore;
 
-/// Options the code implements. `ep` is not among them: listing it, even as
-/// `false`, claims "enterprise attestation capable" (CTAP 2.1 §6.4), which
-/// needs authenticatorConfig enableEnterpriseAttestation (§6.11.1); the card
-/// refuses that subcommand and any enterpriseAttestation request. `clientPin` and
+/// Options the code implements. `ep` (enterprise attestation capable,
+/// CTAP 2.1 §6.4) is listed where the profile claims it and the card has an
+/// attestation CA (so an enterprise certificate), with the card's state:
+/// authenticatorConfig enableEnterpriseAttestation turns it true. `clientPin` and
 /// `pinUvAuthToken`: `ctap::client_pin`; `authnrCfg` and `setMinPINLength`:
 /// `ctap::config`; `credMgmt` and `credentialMgmtPreview`:
 /// `ctap::cred_mgmt`; `largeBlobs`: `ctap::large_blobs`; `makeCredUvNotRqd`:
@@ -119,7 +119,7 @@ pub fn handle(auth: &Authenticator) -> Value {
     put(0x03, Value::from(c.aaguid.0.to_vec()));
     let mut options = Vec::new();
     for (name, value) in &c.options {
-        if name == "alwaysUv" || !IMPLEMENTED_OPTIONS.contains(&name.as_str()) {
+        if name == "alwaysUv" || name == "ep" || !IMPLEMENTED_OPTIONS.contains(&name.as_str()) {
             continue;
         }
         let value = match name.as_str() {
@@ -129,6 +129,14 @@ pub fn handle(auth: &Authenticator) -> Value {
             _ => *value,
         };
         options.push((Value::from(name.as_str()), Value::from(value)));
+    }
+    // `ep`: false = capable, not enabled; true once
+    // enableEnterpriseAttestation ran (CTAP 2.1 §6.4, §6.11.1).
+    if auth.ep_capable() {
+        options.push((
+            Value::from("ep"),
+            Value::from(auth.state.persistent().enterprise_attestation),
+        ));
     }
     if option_enabled(c, "alwaysUv") {
         options.push((

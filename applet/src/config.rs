@@ -1,7 +1,7 @@
 //! The card profile: what authenticatorGetInfo reports and the limits the
 //! applet enforces (CTAP 2.1 §6.4 authenticatorGetInfo).
 //!
-//! A profile file (`reader-bridge/profiles/*.toml`) carries a `[fido]` table
+//! A profile file (`profiles/*.toml`) carries a `[fido]` table
 //! that deserializes into [`Config`]; every key is optional and falls back to
 //! [`Config::default`], which *is* the default profile. The `pocketkey`
 //! profile reproduces the public getInfo of the ACS PocketKey NFC card.
@@ -24,10 +24,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// COSE algorithm identifier for ECDSA P-256 with SHA-256 (RFC 9053).
-pub const ES256: i64 = -7;
-/// COSE algorithm identifier for EdDSA (Ed25519) (RFC 9053).
-pub const EDDSA: i64 = -8;
+pub use crate::keys::{EDDSA, ES256};
 
 /// An authenticator AAGUID (16 bytes), written in TOML as a UUID string.
 #[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -202,8 +199,8 @@ impl Config {
             max_stored_string_length: 64,
             presence_window_secs: 120,
             reset_window_secs: 10,
-            token_initial_usage_secs: 19,
-            token_max_lifetime_secs: 600,
+            token_initial_usage_secs: crate::pin::TokenTimes::DEFAULT_INITIAL_USAGE_SECS,
+            token_max_lifetime_secs: crate::pin::TokenTimes::DEFAULT_MAX_LIFETIME_SECS,
             enterprise_attestation_rp_ids: Vec::new(),
         }
     }

@@ -67,12 +67,22 @@ pub struct TokenTimes {
     pub max_lifetime: Duration,
 }
 
+impl TokenTimes {
+    /// Default initial usage window in seconds (CTAP 2.1 §6.5.2.1 suggests
+    /// 19 s for NFC/USB tokens; a profile may change it).
+    pub const DEFAULT_INITIAL_USAGE_SECS: u64 = 19;
+    /// Default maximum token lifetime in seconds (the specification suggests
+    /// 10 minutes).
+    pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 600;
+}
+
 impl Default for TokenTimes {
-    /// The lifetimes of the default profile ([`Config::token_times`]).
-    ///
-    /// [`Config::token_times`]: crate::config::Config::token_times
+    /// The lifetimes of the default profile.
     fn default() -> Self {
-        crate::config::Config::default().token_times()
+        Self {
+            initial_usage_window: Duration::from_secs(Self::DEFAULT_INITIAL_USAGE_SECS),
+            max_lifetime: Duration::from_secs(Self::DEFAULT_MAX_LIFETIME_SECS),
+        }
     }
 }
 

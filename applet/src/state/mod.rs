@@ -19,7 +19,7 @@ mod pin_store;
 mod transient;
 
 pub use codec::{decode, encode, StateError, FORMAT_VERSION, MAGIC};
-pub use transient::{AssertionIterator, Transient};
+pub use transient::{AssertionIterator, Enumeration, PendingWrite, Transient};
 
 use std::fmt;
 

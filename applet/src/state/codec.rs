@@ -13,7 +13,8 @@
 //!  persistent = { 1: [credential*], 2: nextCreated uint, 3: signCount uint,
 //!                 ?4: pinHash bstr(16), 5: pinCodePoints uint, 6: pinRetries uint,
 //!                 7: minPinLength uint, 8: [minPinLengthRPID tstr*],
-//!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr }
+//!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr,
+//!                 ?12: enterpriseAttestation true (absent = disabled) }
 //!  credential = { 1: id bstr, 2: rpIdHash bstr(32), 3: rpId tstr, 4: userId bstr,
 //!                 ?5: userName tstr, ?6: userDisplayName tstr, 7: created uint,
 //!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32),
@@ -148,6 +149,11 @@ fn persistent_value(p: &Persistent) -> Value {
     if let Some(h) = p.pin_hash {
         pairs.push((Value::from(4u8), Value::from(h.to_vec())));
     }
+    // Written only once enabled: the blob of a card that never enabled it
+    // is what earlier builds wrote, and theirs read as "disabled".
+    if p.enterprise_attestation {
+        pairs.push((Value::from(12u8), Value::from(true)));
+    }
     Value::Map(pairs)
 }
 
@@ -278,6 +284,10 @@ fn parse_persistent(v: &Value) -> Result<Persistent, StateError> {
         min_pin_length_rpids: rpids,
         force_pin_change: boolean(&m, 9, "persistent.forcePinChange")?,
         always_uv: boolean(&m, 10, "persistent.alwaysUv")?,
+        enterprise_attestation: match m.get(12) {
+            None => false,
+            Some(_) => boolean(&m, 12, "persistent.enterpriseAttestation")?,
+        },
         large_blob: bytes(&m, 11, "persistent.largeBlob")?,
     })
 }

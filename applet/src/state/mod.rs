@@ -102,6 +102,9 @@ pub struct Persistent {
     pub force_pin_change: bool,
     /// alwaysUv.
     pub always_uv: bool,
+    /// Enterprise attestation enabled (authenticatorConfig
+    /// enableEnterpriseAttestation, CTAP 2.1 §6.11.1; getInfo `ep`).
+    pub enterprise_attestation: bool,
     /// Serialized large-blob array (empty = the initial empty array).
     pub large_blob: Vec<u8>,
 }
@@ -120,6 +123,7 @@ impl Persistent {
             min_pin_length_rpids: Vec::new(),
             force_pin_change: false,
             always_uv: false,
+            enterprise_attestation: false,
             large_blob: Vec::new(),
         }
     }

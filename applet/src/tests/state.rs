@@ -178,6 +178,16 @@ fn a_blob_without_rp_names_still_loads() {
     assert_eq!(c.rp_name, None);
     assert_eq!(c.user_id, [5]);
     assert_eq!(c.cred_protect, 1);
+    assert!(!p.enterprise_attestation, "no key 12: disabled");
     // Written again, the blob is the same bytes (nothing new is added).
     assert_eq!(encode(state.identity(), p), blob);
+
+    // Enabling enterprise attestation adds `0C F5` (12: true) and no more.
+    let mut enabled = p.clone();
+    enabled.enterprise_attestation = true;
+    let bytes = encode(state.identity(), &enabled);
+    assert_eq!(bytes.len(), blob.len() + 2);
+    let back = decode(&bytes).unwrap();
+    assert!(back.persistent().enterprise_attestation);
+    assert_eq!(back.persistent(), &enabled);
 }

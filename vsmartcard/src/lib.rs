@@ -18,6 +18,7 @@
 //!  +--------+--------+---------------------------+
 //!  vpcd -> card, 1-byte payload = control:  00 power off, 01 power on, 02 reset
 //!                                           (no reply), 04 get ATR (reply: the ATR)
+//!  vpcd -> card, other 1-byte payload = a client's too-short command; reply: 67 00
 //!  vpcd -> card, longer payload = command APDU; reply: response APDU (data || SW1 SW2)
 //!  card -> vpcd, empty payload  = "card removed" to vpcd: never sent by this crate
 //! ```
@@ -74,7 +75,7 @@ pub use error::Error;
 pub use frame::{encode_frame, read_frame, write_frame, MAX_PAYLOAD};
 pub use link::{LinkState, Stats};
 pub use options::{check_addr, slot_addr, Backoff, Options, DEFAULT_HOST, DEFAULT_PORT};
-pub use protocol::{read_message, write_message, write_reply, VpcdMessage};
+pub use protocol::{read_message, write_message, write_reply, VpcdMessage, SW_WRONG_LENGTH};
 
 /// A virtual card as vpcd sees it. Implemented by the reader bridge.
 ///

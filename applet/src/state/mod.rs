@@ -16,6 +16,7 @@
 
 pub mod codec;
 mod pin_store;
+mod ranges;
 mod transient;
 
 pub use codec::{decode, encode, StateError, FORMAT_VERSION, MAGIC};

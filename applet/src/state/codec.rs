@@ -20,6 +20,10 @@
 //!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32),
 //!                 ?11: rpName tstr }
 //! ```
+//! `signCount` is the ceiling of the reserved counter block and `pinRetries`
+//! the count a restart starts with (one below the live count while an
+//! attempt is reserved), see the module docs of [`crate::state`].
+//!
 //! A blob that fails any check is refused with a [`StateError`]; it is never
 //! replaced by a fresh state. The checksum catches accidents only: after decoding, every
 //! field is checked against what the card can write (`super::ranges`), so a hand-edited

@@ -45,6 +45,10 @@ pub mod permission {
     pub const LARGE_BLOB_WRITE: u8 = 0x10;
     /// `acfg`: authenticatorConfig.
     pub const AUTHENTICATOR_CONFIG: u8 = 0x20;
+    /// `pcmr`: persistent credential management, read only (CTAP 2.2/2.3
+    /// §6.5.5.7). Granted only where getInfo lists `perCredMgmtRO: true`,
+    /// and only alone.
+    pub const PER_CRED_MGMT_RO: u8 = 0x40;
     /// The default permissions of getPinToken (0x05): `mc | ga`.
     pub const DEFAULT: u8 = MAKE_CREDENTIAL | GET_ASSERTION;
     /// Permissions that need a permissions RP ID when requested

@@ -143,11 +143,18 @@ fn corrupt_state_exits_1_with_a_message() {
     let output = Command::new(TAPFIDO)
         .args(["card", "--no-control", "--state", state.to_str().unwrap()])
         .args(["--vpcd", &vpcd.local_addr().unwrap().to_string()])
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("refuses to start"), "{stderr}");
+    assert!(stderr.contains("INFO"), "log lines reach stderr: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no ANSI colour codes when stderr is not a terminal: {stderr:?}"
+    );
     assert_eq!(std::fs::read(&state).unwrap(), b"garbage");
 }
 

@@ -30,6 +30,13 @@
 //! [`Backoff`], taps through a `watch::Receiver<bool>`, link state through a
 //! `watch::Sender<LinkState>`, and a shutdown future.
 //!
+//! # Layout
+//! - [`frame`]: the u16 length-prefixed framing; [`protocol`]: control codes and
+//!   [`VpcdMessage`].
+//! - `connection`: [`serve`], one card on one slot (power, APDUs, taps, reconnect);
+//!   `link`: [`LinkState`]; `options`: [`Options`] and [`Backoff`].
+//! - `socket`: `TCP_NODELAY` and the re-armed `TCP_QUICKACK`; `error`: [`Error`].
+//!
 //! # Several cards in one process
 //!
 //! ```no_run

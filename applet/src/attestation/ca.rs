@@ -3,7 +3,7 @@
 use std::fmt;
 
 use der::pem::LineEnding;
-use der::{Decode, Encode};
+use der::{DateTime, Decode, Encode};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::zeroize::Zeroizing;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
@@ -27,14 +27,15 @@ pub const TEST_CA_COMMON_NAME: &str = "tapfido Test Attestation CA";
 /// 9999-12-31T23:59:59Z ("no well-defined expiration", RFC 5280 §4.1.2.5).
 const TEST_CA_NOT_BEFORE_UNIX: u64 = 1_704_067_200;
 
-/// 2024-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+/// 2024-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, as RFC 5280 §4.1.2.5 wants
+/// them: `17 0D "240101000000Z"` (UTCTime), `18 0F "99991231235959Z"`
+/// (GeneralizedTime).
 pub(super) fn long_validity() -> Result<Validity, AttestationError> {
-    let not_before = Time::try_from(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(TEST_CA_NOT_BEFORE_UNIX),
-    )?;
+    let not_before =
+        DateTime::from_unix_duration(std::time::Duration::from_secs(TEST_CA_NOT_BEFORE_UNIX))?;
     Ok(Validity {
-        not_before,
-        not_after: Time::INFINITY,
+        not_before: cert::rfc5280_time(not_before)?,
+        not_after: cert::rfc5280_time(Time::INFINITY.to_date_time())?,
     })
 }
 
@@ -184,6 +185,54 @@ impl AttestationCa {
     /// they follow the batch certificate in `x5c`.
     pub fn chain(&self) -> &[Vec<u8>] {
         &self.chain
+    }
+
+    /// The certificates of [`Self::chain`] that belong in `x5c` after the
+    /// batch certificate: all but self-signed ones (subject = issuer). A
+    /// root is the verifier's trust anchor, an input to path validation
+    /// (RFC 5280 §6.1.1 (d)), and never trusted because x5c carries it.
+    pub fn x5c_intermediates(&self) -> Vec<Vec<u8>> {
+        self.chain
+            .iter()
+            .filter(|der| {
+                Certificate::from_der(der)
+                    .is_ok_and(|c| c.tbs_certificate.subject != c.tbs_certificate.issuer)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Whether every validity date of the CA certificate has the time type
+    /// RFC 5280 §4.1.2.5 requires (UTCTime through 2049).
+    pub fn has_rfc5280_times(&self) -> bool {
+        let validity = &self.cert.tbs_certificate.validity;
+        cert::is_rfc5280_time(&validity.not_before) && cert::is_rfc5280_time(&validity.not_after)
+    }
+
+    /// The same self-signed CA (key, names, serial, period and extensions)
+    /// re-signed with its validity dates in the RFC 5280 time types.
+    ///
+    /// For test CAs made before tapfido wrote `notBefore` as UTCTime: the
+    /// key does not change, so chains still verify against a copy of the
+    /// old certificate kept as a trust anchor. `None` when the certificate
+    /// is already canonical, is not a self-signed `CN=tapfido Test
+    /// Attestation CA`, or heads a longer chain (a user's CA is never
+    /// rewritten).
+    pub fn reissued_with_rfc5280_times(&self) -> Result<Option<Self>, AttestationError> {
+        let tbs = &self.cert.tbs_certificate;
+        let generated = cert::find_attribute(&tbs.subject, attr::COMMON_NAME)
+            .is_some_and(|cn| cn.value.value() == TEST_CA_COMMON_NAME.as_bytes());
+        if self.has_rfc5280_times()
+            || self.chain.len() != 1
+            || tbs.subject != tbs.issuer
+            || !generated
+        {
+            return Ok(None);
+        }
+        let mut tbs = tbs.clone();
+        tbs.validity = cert::rfc5280_validity(&tbs.validity)?;
+        let der = cert::sign_tbs(tbs, &self.key)?;
+        Self::from_parts(vec![der], self.key.clone()).map(Some)
     }
 
     /// The CA certificate, decoded.

@@ -5,6 +5,7 @@ use crate::env::{Env, TestEnv};
 use crate::error::CtapError;
 use crate::state::{
     decode, encode, CardState, Identity, Persistent, ResidentCredential, StateError,
+    SIGN_COUNT_BLOCK,
 };
 
 fn sample() -> (Identity, Persistent) {
@@ -95,17 +96,20 @@ fn update_persists_before_commit_and_failure_changes_nothing() {
     let (i, p) = sample();
     let mut state = CardState::new(i, p);
     state.store_initial(&mut env).unwrap();
-    assert_eq!(state.next_sign_count(&mut env).unwrap(), 42);
-    // Storage holds the new value.
-    let stored = decode(env.storage.bytes.as_ref().unwrap()).unwrap();
-    assert_eq!(stored.persistent().sign_count, 42);
-    // A failing write: error, memory and storage unchanged.
+    // A failing write: error, memory and storage unchanged, and the
+    // counter that could not be stored is not used.
     env.storage.fail_after = Some(0);
     let before = state.clone();
     let stored_before = env.storage.bytes.clone();
     assert_eq!(state.next_sign_count(&mut env), Err(CtapError::Other));
     assert_eq!(state, before);
     assert_eq!(env.storage.bytes, stored_before);
+    env.storage.fail_after = None;
+    assert_eq!(state.next_sign_count(&mut env).unwrap(), 42);
+    // Storage holds a ceiling at or above the new value.
+    let stored = decode(env.storage.bytes.as_ref().unwrap()).unwrap();
+    assert_eq!(stored.persistent().sign_count, 42 + SIGN_COUNT_BLOCK - 1);
+    let before = state.clone();
     // A failing change: nothing stored.
     env.storage.fail_after = None;
     let writes = env.storage.writes;
@@ -178,8 +182,18 @@ fn a_blob_without_rp_names_still_loads() {
     assert_eq!(c.rp_name, None);
     assert_eq!(c.user_id, [5]);
     assert_eq!(c.cred_protect, 1);
+    assert!(!p.enterprise_attestation, "no key 12: disabled");
     // Written again, the blob is the same bytes (nothing new is added).
     assert_eq!(encode(state.identity(), p), blob);
+
+    // Enabling enterprise attestation adds `0C F5` (12: true) and no more.
+    let mut enabled = p.clone();
+    enabled.enterprise_attestation = true;
+    let bytes = encode(state.identity(), &enabled);
+    assert_eq!(bytes.len(), blob.len() + 2);
+    let back = decode(&bytes).unwrap();
+    assert!(back.persistent().enterprise_attestation);
+    assert_eq!(back.persistent(), &enabled);
 }
 
 /// Hand-edited states with a recomputed checksum (reliability.md §8.1 item 9): each field

@@ -309,7 +309,31 @@ pub fn load_or_create_ca(
     let cert_exists = file::entry_exists(&cert).map_err(io(&cert))?;
     let key_exists = file::entry_exists(&key).map_err(io(&key))?;
     match (cert_exists, key_exists) {
-        (true, true) => load_attestation_ca(&cert, &key),
+        (true, true) => {
+            let ca = load_attestation_ca(&cert, &key)?;
+            // Test CAs made by earlier builds wrote notBefore 2024 as GeneralizedTime
+            // (RFC 5280 §4.1.2.5 wants UTCTime): re-sign it once with the same
+            // key, so strict verifiers accept the chain and old anchors still do.
+            let reissued =
+                ca.reissued_with_rfc5280_times()
+                    .map_err(|source| CaFileError::Invalid {
+                        path: cert.clone(),
+                        source,
+                    })?;
+            let Some(reissued) = reissued else {
+                return Ok(ca);
+            };
+            let cert_pem = reissued.cert_pem().map_err(|source| CaFileError::Invalid {
+                path: cert.clone(),
+                source,
+            })?;
+            atomic_write(&cert, cert_pem.as_bytes(), CERT_MODE).map_err(io(&cert))?;
+            tracing::info!(
+                dir = %state_dir.display(),
+                "re-issued the test attestation CA with RFC 5280 validity time types"
+            );
+            Ok(reissued)
+        }
         (false, false) => {
             let ca = AttestationCa::generate_test_ca(&mut rand_core::OsRng).map_err(|source| {
                 CaFileError::Invalid {

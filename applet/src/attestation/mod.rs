@@ -49,6 +49,8 @@ use std::fmt;
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
 /// Zeroed-on-drop wrapper of the secret values returned here.
 pub use p256::elliptic_curve::zeroize::Zeroizing;
+
+use crate::crypto::EcdsaKey;
 use sha2::{Digest, Sha256};
 use signature::Signer;
 use x509_cert::ext::Extension;
@@ -249,6 +251,9 @@ pub fn self_signed_certificate(key: &SigningKey) -> Result<Vec<u8>, AttestationE
 /// The batch attestation key with its certificate chain.
 pub struct BatchAttestation {
     key: SigningKey,
+    /// The same key for attestation signatures (crate::crypto); `None`
+    /// only if AWS-LC refused it, then `key` signs.
+    signer: Option<EcdsaKey>,
     chain: Vec<Vec<u8>>,
 }
 
@@ -287,7 +292,8 @@ impl BatchAttestation {
 
     /// Use `key` with an already issued chain (`chain[0]` certifies `key`).
     pub fn from_parts(key: SigningKey, chain: Vec<Vec<u8>>) -> Self {
-        Self { key, chain }
+        let signer = EcdsaKey::from_bytes(&key.to_bytes().into());
+        Self { key, signer, chain }
     }
 
     fn with_key(
@@ -299,7 +305,7 @@ impl BatchAttestation {
         let mut chain = Vec::with_capacity(1 + ca.chain().len());
         chain.push(leaf);
         chain.extend(ca.chain().iter().cloned());
-        Ok(Self { key, chain })
+        Ok(Self::from_parts(key, chain))
     }
 
     /// The 32-byte secret scalar, for the persistent identity section.
@@ -326,6 +332,9 @@ impl BatchAttestation {
 
     /// ECDSA P-256 / SHA-256 over `message`, DER-encoded (RFC 3279 §2.2.3).
     pub fn sign_message(&self, message: &[u8]) -> Result<Vec<u8>, AttestationError> {
+        if let Some(signer) = &self.signer {
+            return signer.sign(message).ok_or(AttestationError::Signing);
+        }
         let sig: DerSignature = self
             .key
             .try_sign(message)

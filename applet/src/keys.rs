@@ -12,9 +12,13 @@
 use std::fmt;
 
 use crate::cbor::Value;
-use crate::config::{EDDSA, ES256};
 use crate::crypto::{EcdsaKey, Ed25519Key};
 use crate::env::CardRng;
+
+/// COSE algorithm identifier for ECDSA P-256 with SHA-256 (RFC 9053).
+pub const ES256: i64 = -7;
+/// COSE algorithm identifier for EdDSA (Ed25519) (RFC 9053).
+pub const EDDSA: i64 = -8;
 
 /// A supported signature algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! The `tapfido` binary: `$TAPFIDO_BIN` if set, otherwise built once per process with
-//! `cargo build -p tapfido-reader-bridge --bin tapfido` (a no-op when it is fresh, so a
+//! `cargo build -p tapfido --bin tapfido` (a no-op when it is fresh, so a
 //! stale binary is never used) in the workspace's target directory (`$CARGO_TARGET_DIR`
 //! or `<workspace>/target`). Debug builds of the tests use the debug binary, release
 //! builds (the benchmark) the release one.
@@ -53,13 +53,8 @@ fn build() -> Result<PathBuf, String> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root()).args([
-        "build",
-        "-p",
-        "tapfido-reader-bridge",
-        "--bin",
-        "tapfido",
-    ]);
+    cmd.current_dir(workspace_root())
+        .args(["build", "-p", "tapfido", "--bin", "tapfido"]);
     if RELEASE {
         cmd.arg("--release");
     }

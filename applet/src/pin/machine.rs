@@ -60,7 +60,8 @@ pub struct TokenRequest<'a> {
     pub pin_hash_enc: &'a [u8],
     /// `None` for getPinToken (default permissions `mc | ga`, no RP ID);
     /// `Some((permissions, rpId))` for subcommand 0x09.
-    pub permissions: Option<(u8, Option<String>)>,
+    /// Bits beyond the defined ones are ignored (the value 0 is refused).
+    pub permissions: Option<(u64, Option<String>)>,
     /// The permissions the card can grant (from its getInfo options:
     /// `cm` needs credMgmt, `lbw` largeBlobs, `acfg` authnrCfg; `be` never).
     pub grantable: u8,
@@ -316,9 +317,17 @@ impl PinState {
                 if requested == 0 {
                     return Err(CtapError::InvalidParameter);
                 }
-                // Undefined bits are ignored (§6.5.5.7.2 step 4).
-                let defined = requested & ALL_DEFINED;
+                // CTAP 2.3 §6.5.5.7.2 step 4: "Undefined permissions ... are
+                // ignored"; a permission the card does not support is
+                // UNAUTHORIZED_PERMISSION, and so is `pcmr` together with
+                // any other permission.
+                let defined = u8::try_from(requested & u64::from(ALL_DEFINED)).unwrap_or(0);
                 if defined & !request.grantable != 0 {
+                    return Err(CtapError::UnauthorizedPermission);
+                }
+                if defined & permission::PER_CRED_MGMT_RO != 0
+                    && defined != permission::PER_CRED_MGMT_RO
+                {
                     return Err(CtapError::UnauthorizedPermission);
                 }
                 if defined & permission::NEED_RP_ID != 0 && rp_id.is_none() {
@@ -356,10 +365,11 @@ impl PinState {
     }
 }
 
-/// Every permission bit CTAP 2.1 defines.
+/// Every permission bit CTAP 2.3 defines (2.1's six and `pcmr`).
 const ALL_DEFINED: u8 = permission::MAKE_CREDENTIAL
     | permission::GET_ASSERTION
     | permission::CREDENTIAL_MANAGEMENT
     | permission::BIO_ENROLLMENT
     | permission::LARGE_BLOB_WRITE
-    | permission::AUTHENTICATOR_CONFIG;
+    | permission::AUTHENTICATOR_CONFIG
+    | permission::PER_CRED_MGMT_RO;

@@ -38,10 +38,11 @@
 
 pub mod codec;
 mod pin_store;
+mod ranges;
 mod transient;
 
 pub use codec::{decode, encode, StateError, FORMAT_VERSION, MAGIC};
-pub use transient::{AssertionIterator, Transient};
+pub use transient::{AssertionIterator, Enumeration, PendingWrite, Transient};
 
 use std::fmt;
 
@@ -124,6 +125,9 @@ pub struct Persistent {
     pub force_pin_change: bool,
     /// alwaysUv.
     pub always_uv: bool,
+    /// Enterprise attestation enabled (authenticatorConfig
+    /// enableEnterpriseAttestation, CTAP 2.1 §6.11.1; getInfo `ep`).
+    pub enterprise_attestation: bool,
     /// Serialized large-blob array (empty = the initial empty array).
     pub large_blob: Vec<u8>,
 }
@@ -142,6 +146,7 @@ impl Persistent {
             min_pin_length_rpids: Vec::new(),
             force_pin_change: false,
             always_uv: false,
+            enterprise_attestation: false,
             large_blob: Vec::new(),
         }
     }

@@ -8,7 +8,6 @@
 //! the layers above convert their own errors into [`CtapError`] (the CBOR
 //! decoder in `cbor`, storage in `env`).
 
-
 /// Success (`CTAP1_ERR_SUCCESS` / `CTAP2_OK`).
 pub const CTAP2_OK: u8 = 0x00;
 

@@ -209,7 +209,9 @@ fn x5c_certs(stmt: &[(Value, Value)]) -> Result<Option<Vec<Certificate>>, RpErro
         let Value::Bytes(der_bytes) = item else {
             return Err(RpError::MalformedAttStmt("x5c entry is not bytes"));
         };
-        certs.push(cert::parse_cert(der_bytes, index)?);
+        let parsed = cert::parse_cert(der_bytes, index)?;
+        cert::check_strict_encoding(der_bytes, &parsed, index)?;
+        certs.push(parsed);
     }
     Ok(Some(certs))
 }

@@ -65,7 +65,6 @@ const RESP_CONFIG: u8 = 0x01;
 
 pub use crate::state::PendingWrite;
 
-
 /// `80 || LEFT(SHA-256(80), 16)`: the array of a fresh card.
 pub fn initial_array() -> Vec<u8> {
     let mut out = vec![0x80];

@@ -93,7 +93,6 @@ mod resp {
 
 pub use crate::state::Enumeration;
 
-
 /// A decoded request.
 #[derive(Debug)]
 struct Request<'a> {

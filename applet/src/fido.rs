@@ -236,6 +236,14 @@ impl<E: Env> Applet for FidoApplet<E> {
         self.auth.transient = crate::state::Transient::power_up(self.env.now());
         self.auth.pin.power_cycle(&mut self.env);
     }
+
+    fn shutdown(&mut self) {
+        // An unused reserved PIN attempt goes back to storage; a crash would
+        // have cost it (crate::state module docs).
+        if let Err(e) = self.auth.state.release(&mut self.env) {
+            tracing::warn!(%e, "storing the PIN retries at shutdown failed");
+        }
+    }
 }
 
 /// What a client that cannot wait for the tap gets when presence is missing.

@@ -535,3 +535,22 @@ fn self_signed_certificate_profile() {
     assert_eq!(&public_key(&cert), key.verifying_key());
     verify_signed_by(&cert, key.verifying_key());
 }
+
+/// RFC 5280 §6.1.3 (a)(1): a root CA whose self-signature does not verify is refused, and the
+/// error is about the certificate, not the key.
+#[test]
+fn ca_with_a_broken_self_signature_is_refused() {
+    let ca = AttestationCa::generate_test_ca(&mut rng(7)).unwrap();
+    let (_, key_pem) = ca.to_pem().unwrap();
+    let mut der = ca.cert_der().to_vec();
+    // The last byte of the DER is the last byte of the signature's s: still valid DER.
+    *der.last_mut().unwrap() ^= 0x01;
+    let pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &der).unwrap();
+    let err = AttestationCa::from_pem(&pem, &key_pem).unwrap_err();
+    assert!(matches!(err, AttestationError::CaSignature(_)), "{err:?}");
+    assert!(!err.is_about_key());
+    assert!(AttestationError::KeyMismatch.is_about_key());
+    assert!(AttestationError::NoKey.is_about_key());
+    // The untouched certificate still loads.
+    AttestationCa::from_pem(&ca.cert_pem().unwrap(), &key_pem).unwrap();
+}

@@ -76,8 +76,9 @@ fn corrupt_test_ca_is_an_error_not_a_new_ca() {
     let bad_cert = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
     std::fs::write(&cert, bad_cert).unwrap();
     std::fs::write(&key, b"not a key").unwrap();
+    // Both are bad; the key file is not even PEM, and the error names it.
     match load_or_create_ca(dir.path(), None) {
-        Err(CaFileError::Invalid { path, .. }) => assert_eq!(path, cert),
+        Err(CaFileError::Invalid { path, .. }) => assert_eq!(path, key),
         other => panic!("expected Invalid, got {other:?}"),
     }
     assert_eq!(std::fs::read(&cert).unwrap(), bad_cert, "left untouched");

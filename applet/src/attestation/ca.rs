@@ -101,7 +101,8 @@ impl AttestationCa {
     /// (`EC PRIVATE KEY`, an `EC PARAMETERS` block before it is skipped).
     /// Only P-256 is accepted, the key must match the first certificate, and
     /// that certificate must not deny being a CA (basicConstraints CA:false or
-    /// a keyUsage without keyCertSign).
+    /// a keyUsage without keyCertSign), and its signature must verify: with its own key when
+    /// it is self-issued, else with the next certificate in the file, if any.
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, AttestationError> {
         let mut chain = Vec::new();
         for (label, der) in pem_blocks(cert_pem, "certificate")? {
@@ -153,6 +154,7 @@ impl AttestationCa {
         if &cert_key != key.verifying_key() {
             return Err(AttestationError::KeyMismatch);
         }
+        check_issuer_signature(&cert, &cert_key, chain.get(1))?;
 
         for ext in cert.tbs_certificate.extensions.iter().flatten() {
             if ext.extn_id == <BasicConstraints as const_oid::AssociatedOid>::OID {
@@ -272,6 +274,52 @@ impl AttestationCa {
     pub fn to_pem(&self) -> Result<(String, Zeroizing<String>), AttestationError> {
         Ok((self.cert_pem()?, self.key_pem()?))
     }
+}
+
+/// ecdsa-with-SHA256 (RFC 5758 §3.2), the one signature algorithm of a P-256 chain.
+const ECDSA_WITH_SHA256: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+
+/// Verifies the CA certificate's signature (RFC 5280 §6.1.3 (a)(1)): with its own key when it
+/// is self-issued (issuer = subject, a root), else with the next certificate of the chain when
+/// the file has one. An intermediate whose issuer is not in the file cannot be checked here;
+/// the relying party checks it against its trust anchors.
+fn check_issuer_signature(
+    cert: &Certificate,
+    own_key: &VerifyingKey,
+    next: Option<&Vec<u8>>,
+) -> Result<(), AttestationError> {
+    use p256::ecdsa::signature::Verifier;
+
+    let tbs = &cert.tbs_certificate;
+    let issuer_key = if tbs.issuer == tbs.subject {
+        *own_key
+    } else if let Some(next) = next {
+        let issuer = Certificate::from_der(next)
+            .map_err(|e| AttestationError::Certificate(e.to_string()))?;
+        let spki = issuer.tbs_certificate.subject_public_key_info.to_der()?;
+        VerifyingKey::from_public_key_der(&spki).map_err(|_| {
+            AttestationError::CaSignature("the issuer certificate's key is not EC P-256")
+        })?
+    } else {
+        return Ok(());
+    };
+    if cert.signature_algorithm.oid != ECDSA_WITH_SHA256 {
+        return Err(AttestationError::CaSignature(
+            "signed with an algorithm other than ecdsa-with-SHA256",
+        ));
+    }
+    let signature = cert
+        .signature
+        .as_bytes()
+        .and_then(|der| p256::ecdsa::Signature::from_der(der).ok())
+        .ok_or(AttestationError::CaSignature(
+            "the signature is not a DER ECDSA signature",
+        ))?;
+    let tbs_der = tbs.to_der()?;
+    issuer_key.verify(&tbs_der, &signature).map_err(|_| {
+        AttestationError::CaSignature("the signature does not verify with the issuer's key")
+    })
 }
 
 /// Split `text` into its PEM blocks (RFC 7468), in order: `(label, DER)`.

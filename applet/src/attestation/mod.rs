@@ -118,6 +118,10 @@ pub enum AttestationError {
     /// The certificate says it is not a CA.
     #[error("attestation CA certificate cannot issue certificates: {0}")]
     NotCa(&'static str),
+    /// The CA certificate's signature does not verify (self-signature of a root, or the
+    /// signature of the next certificate in the file).
+    #[error("attestation CA certificate: bad signature ({0})")]
+    CaSignature(&'static str),
     /// A stored batch key is not a valid P-256 scalar.
     #[error("batch attestation key is not a valid P-256 private key")]
     BatchKey,
@@ -127,6 +131,21 @@ pub enum AttestationError {
     /// ECDSA signing failed.
     #[error("attestation signing failed")]
     Signing,
+}
+
+impl AttestationError {
+    /// Whether the error is about the private-key file (else the certificate file): what a
+    /// message naming the file should name.
+    pub fn is_about_key(&self) -> bool {
+        matches!(
+            self,
+            Self::Pem { what: "key", .. }
+                | Self::NoKey
+                | Self::EncryptedKey
+                | Self::Key(_)
+                | Self::KeyMismatch
+        )
+    }
 }
 
 impl From<der::Error> for AttestationError {

@@ -263,7 +263,7 @@ fn create(
     let max_len = auth.config.max_stored_string_length;
     let max_rk = auth.config.max_resident_credentials;
     // One atomic write: the credential (if discoverable) and the counter.
-    let sign_count = auth.state.update(env, |p| {
+    let (_, sign_count) = auth.state.update_counted(env, |p| {
         if rk {
             p.credentials
                 .retain(|c| !(c.rp_id_hash == rp_hash && c.user_id == req.user_id));
@@ -286,8 +286,7 @@ fn create(
                 large_blob_key: ext.large_blob_key,
             });
         }
-        p.sign_count = p.sign_count.saturating_add(1);
-        Ok(p.sign_count)
+        Ok(())
     })?;
     let public_key = sealed.key.public_cose();
     let attested = AttestedCredential {

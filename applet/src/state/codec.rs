@@ -20,8 +20,14 @@
 //!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32),
 //!                 ?11: rpName tstr }
 //! ```
+//! `signCount` is the ceiling of the reserved counter block and `pinRetries`
+//! the count a restart starts with (one below the live count while an
+//! attempt is reserved), see the module docs of [`crate::state`].
+//!
 //! A blob that fails any check is refused with a [`StateError`]; it is never
-//! replaced by a fresh state.
+//! replaced by a fresh state. The checksum catches accidents only: after decoding, every
+//! field is checked against what the card can write (`super::ranges`), so a hand-edited
+//! blob with a recomputed checksum is refused too, with the field named.
 
 use sha2::{Digest, Sha256};
 
@@ -57,6 +63,14 @@ pub enum StateError {
     /// A field is missing or malformed.
     #[error("state file field {0} is missing or malformed")]
     Field(&'static str),
+    /// A field decodes but holds a value the card never writes.
+    #[error("state file field {field} is out of range (allowed: {allowed})")]
+    Range {
+        /// The field, as named in the layout above.
+        field: &'static str,
+        /// What the card accepts there.
+        allowed: &'static str,
+    },
     /// The storage itself failed.
     #[error("reading the state failed: {0}")]
     Storage(String),
@@ -111,6 +125,7 @@ pub fn decode(bytes: &[u8]) -> Result<super::CardState, StateError> {
     let top = map(&body, "body")?;
     let identity = parse_identity(field(&top, 1, "identity")?)?;
     let persistent = parse_persistent(field(&top, 2, "persistent")?)?;
+    super::ranges::validate(&identity, &persistent)?;
     Ok(super::CardState::new(identity, persistent))
 }
 

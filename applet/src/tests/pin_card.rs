@@ -67,7 +67,7 @@ impl Card {
     }
 
     pub(crate) fn retries(&self) -> u8 {
-        self.state.persistent().pin_retries
+        crate::pin::store::PinStore::pin_retries(&self.state)
     }
 
     /// Restart the process: reload the persistent state from storage and

@@ -20,6 +20,9 @@ from fido2.pcsc import CtapPcscDevice
 from fido2.ctap2 import Ctap2
 from smartcard.System import readers
 names = os.environ["TAPFIDO_READERS"].split("\n")
+# Only vpcd's readers: pcscd's USB drivers are hidden in the world.
+assert all(str(r).startswith("Virtual PCD") for r in readers()), readers()
+assert not os.path.isdir("/usr/lib/pcsc/drivers") or not os.listdir("/usr/lib/pcsc/drivers")
 listed = [r for r in readers() if str(r) in names]
 assert sorted(map(str, listed)) == sorted(names), (listed, names)
 for r in listed:
@@ -414,6 +417,23 @@ fn fixture_pin_credentials_state_dir_and_trace() {
         String::from_utf8_lossy(&out.stdout).contains("fixture.example"),
         "{text}"
     );
+}
+
+/// `tapfido tap` inside the world finds the world's control API through TAPFIDO_CONTROL.
+#[test]
+fn tapfido_tap_reaches_the_worlds_control_api() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    let script = format!(
+        "{bin} tap --off --json && {bin} tap --on --json && echo control=$TAPFIDO_CONTROL",
+        bin = bin.display()
+    );
+    let (out, text) = output(tapfido_run(&bin, &["--", "sh", "-c", &script]));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("\"done\": \"off\""), "{text}");
+    assert!(text.contains("\"done\": \"on\""), "{text}");
+    assert!(!text.contains("control=127.0.0.1:35980"), "{text}");
 }
 
 /// Without root: a user namespace (`unshare -Ur`) where the kernel allows one.

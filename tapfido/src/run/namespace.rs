@@ -6,6 +6,7 @@
 //!        -- tapfido run --in-namespace ARGS -- CMD
 //!        ├─ tmpfs on /run/pcscd        (or, when /run/pcscd is absent, a tmpfs
 //!        │                              on /run with the old entries bound back)
+//!        ├─ empty tmpfs on pcscd's USB driver directories (no real readers)
 //!        ├─ pcscd --foreground -c /run/pcscd/tapfido/reader.conf.d
 //!        ├─ the cards (in-process) and the control API
 //!        └─ CMD
@@ -186,6 +187,35 @@ pub fn make_private_run(staging: &Path) -> io::Result<PrivateRun> {
     Ok(PrivateRun {
         staging: Some(staging.to_path_buf()),
     })
+}
+
+/// Where pcscd looks for USB reader drivers (its hotplug `DROPDIR`) on
+/// Debian/Ubuntu, Fedora/RHEL and a source build.
+pub const USB_DRIVER_DIRS: [&str; 3] = [
+    "/usr/lib/pcsc/drivers",
+    "/usr/lib64/pcsc/drivers",
+    "/usr/local/lib/pcsc/drivers",
+];
+
+/// Cover every existing [`USB_DRIVER_DIRS`] with an empty read-only tmpfs,
+/// in this namespace only: the private pcscd then loads no USB driver and
+/// hotplug adds no real reader.
+pub fn hide_usb_drivers() -> io::Result<()> {
+    for dir in USB_DRIVER_DIRS
+        .map(Path::new)
+        .into_iter()
+        .filter(|d| d.is_dir())
+    {
+        mount::mount(
+            "tmpfs",
+            dir,
+            "tmpfs",
+            MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC | MountFlags::RDONLY,
+            Some(c"mode=0755"),
+        )
+        .map_err(|e| ctx(e.into(), &format!("mount a tmpfs on {}", dir.display())))?;
+    }
+    Ok(())
 }
 
 fn mount_tmpfs(target: &Path) -> io::Result<()> {

@@ -328,6 +328,56 @@ fn sigterm_stops_the_command_and_the_world() {
 }
 
 #[test]
+fn the_world_stops_when_tapfido_run_is_killed_outright() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    let mut child = tapfido_run(
+        &bin,
+        &[
+            "--",
+            "sh",
+            "-c",
+            "echo pids $PPID $(tr -d '\\0' < /run/pcscd/pcscd.pid) $$; exec sleep 60",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let world = pids(&line);
+    assert_eq!(world.len(), 3, "{line}");
+    child.kill().unwrap(); // SIGKILL: no chance to clean up in the first stage
+    let _ = child.wait();
+    // The second stage sees its parent gone, stops the command and the world.
+    assert_gone(&world);
+}
+
+/// A missing prerequisite ends with 125 and a message naming the package.
+#[test]
+fn a_missing_vpcd_driver_is_named() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    if !e2e::prereq::is_root() {
+        eprintln!("SKIPPED: needs root to hide the driver in an outer namespace");
+        return;
+    }
+    let script = format!(
+        "mount -t tmpfs tmpfs /usr/lib/pcsc/drivers/serial && exec {} run -- true",
+        bin.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    let (out, text) = output(cmd);
+    assert_eq!(out.status.code(), Some(125), "{text}");
+    assert!(text.contains("vsmartcard-vpcd"), "{text}");
+}
+
+#[test]
 fn fixture_pin_credentials_state_dir_and_trace() {
     let Some(bin) = prerequisites(false) else {
         return;

@@ -75,7 +75,7 @@ pub fn preflight() -> Result<(), String> {
                         (Debian: apt-get install util-linux)"
                 .to_owned())
         }
-        Err(e) => return Err(format!("cannot run `unshare`: {e}")),
+        Err(e) => return Err(format!("cannot run `unshare` (util-linux): {e}")),
     };
     if out.status.success() {
         return Ok(());
@@ -97,7 +97,11 @@ pub fn preflight() -> Result<(), String> {
 
 /// Which kernel setting forbids unprivileged user namespaces, when one does.
 fn userns_diagnosis() -> String {
-    let read = |path: &str| fs::read_to_string(path).ok().map(|s| s.trim().to_owned());
+    diagnose_userns(|path| fs::read_to_string(path).ok().map(|s| s.trim().to_owned()))
+}
+
+/// [`userns_diagnosis`] over a sysctl reader (`/proc/sys/...` path → value).
+fn diagnose_userns(read: impl Fn(&str) -> Option<String>) -> String {
     let mut found = Vec::new();
     if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
         found.push(
@@ -286,6 +290,29 @@ mod tests {
                 "--map-root-user"
             ]
         );
+    }
+
+    #[test]
+    fn the_sysctl_that_forbids_user_namespaces_is_named() {
+        let ubuntu = diagnose_userns(|p| {
+            p.ends_with("apparmor_restrict_unprivileged_userns")
+                .then(|| "1".to_owned())
+        });
+        assert!(
+            ubuntu.contains("kernel.apparmor_restrict_unprivileged_userns=0"),
+            "{ubuntu}"
+        );
+        let debian = diagnose_userns(|p| {
+            p.ends_with("unprivileged_userns_clone")
+                .then(|| "0".to_owned())
+        });
+        assert!(
+            debian.contains("kernel.unprivileged_userns_clone=1"),
+            "{debian}"
+        );
+        let allowed = |p: &str| Some(if p.contains("apparmor") { "0" } else { "1" }.to_owned());
+        let none = diagnose_userns(allowed);
+        assert!(none.contains("seccomp"), "{none}");
     }
 
     #[test]

@@ -24,10 +24,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// COSE algorithm identifier for ECDSA P-256 with SHA-256 (RFC 9053).
-pub const ES256: i64 = -7;
-/// COSE algorithm identifier for EdDSA (Ed25519) (RFC 9053).
-pub const EDDSA: i64 = -8;
+pub use crate::keys::{EDDSA, ES256};
 
 /// An authenticator AAGUID (16 bytes), written in TOML as a UUID string.
 #[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -146,6 +143,11 @@ pub struct Config {
     /// A pinUvAuthToken never lives longer than this many seconds (CTAP 2.1
     /// §6.5.2.1 maxUsageTimePeriod; the specification suggests 10 minutes).
     pub token_max_lifetime_secs: u64,
+    /// RP IDs that get vendor-facilitated enterprise attestation
+    /// (makeCredential `enterpriseAttestation: 1`, CTAP 2.1 §7.1); any other
+    /// RP gets the batch attestation. Empty: none (the real card's list is
+    /// not public).
+    pub enterprise_attestation_rp_ids: Vec<String>,
 }
 
 impl Config {
@@ -153,7 +155,11 @@ impl Config {
     /// card (FIDO MDS "ACS FIDO Authenticator Card").
     pub fn pocketkey() -> Self {
         let mut options = BTreeMap::new();
+        // The options of the card's MDS authenticatorGetInfo, in its order
+        // (getInfo sorts them canonically); no alwaysUv (the card has no
+        // toggleAlwaysUv).
         for (name, value) in [
+            ("plat", false),
             ("rk", true),
             ("up", true),
             ("clientPin", false),
@@ -176,7 +182,9 @@ impl Config {
             extensions: strings(&["credBlob", "credProtect", "hmac-secret", "minPinLength"]),
             options,
             max_msg_size: 2048,
-            pin_uv_auth_protocols: vec![2, 1],
+            // The MDS entry lists [1, 2]: platforms pick the first (CTAP 2.3
+            // §6.5.5.4), so protocol one, as with the real card.
+            pin_uv_auth_protocols: vec![1, 2],
             max_credential_count_in_list: 6,
             max_credential_id_length: 104,
             transports: strings(&["nfc"]),
@@ -191,8 +199,9 @@ impl Config {
             max_stored_string_length: 64,
             presence_window_secs: 120,
             reset_window_secs: 10,
-            token_initial_usage_secs: 19,
-            token_max_lifetime_secs: 600,
+            token_initial_usage_secs: crate::pin::TokenTimes::DEFAULT_INITIAL_USAGE_SECS,
+            token_max_lifetime_secs: crate::pin::TokenTimes::DEFAULT_MAX_LIFETIME_SECS,
+            enterprise_attestation_rp_ids: Vec::new(),
         }
     }
 
@@ -301,6 +310,9 @@ impl Default for Config {
             "minPinLength",
         ]);
         c.options.insert("largeBlobs".to_owned(), true);
+        // toggleAlwaysUv works on the default profile (off until toggled).
+        c.options.insert("alwaysUv".to_owned(), false);
+        c.pin_uv_auth_protocols = vec![2, 1];
         c.max_msg_size = 7609;
         c.algorithms = vec![ES256, EDDSA];
         c.max_serialized_large_blob_array = 4096;

@@ -11,7 +11,7 @@
 //!
 //! # Layout
 //! - [`cli`]: argument parsing and one module per subcommand.
-//! - [`serve`]: `tapfido card`, the cards on their vpcd slots; [`env`]: the
+//! - [`serve`]: `tapfido card`, the cards on their vpcd slots; [`env`](mod@env): the
 //!   applet's environment (OS RNG, clock, presence).
 //! - [`control`]: the loopback HTTP control API (taps, presence switch).
 //! - [`storage`]: the card's state file and the attestation CA files.

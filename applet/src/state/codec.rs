@@ -13,14 +13,21 @@
 //!  persistent = { 1: [credential*], 2: nextCreated uint, 3: signCount uint,
 //!                 ?4: pinHash bstr(16), 5: pinCodePoints uint, 6: pinRetries uint,
 //!                 7: minPinLength uint, 8: [minPinLengthRPID tstr*],
-//!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr }
+//!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr,
+//!                 ?12: enterpriseAttestation true (absent = disabled) }
 //!  credential = { 1: id bstr, 2: rpIdHash bstr(32), 3: rpId tstr, 4: userId bstr,
 //!                 ?5: userName tstr, ?6: userDisplayName tstr, 7: created uint,
 //!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32),
 //!                 ?11: rpName tstr }
 //! ```
+//! `signCount` is the ceiling of the reserved counter block and `pinRetries`
+//! the count a restart starts with (one below the live count while an
+//! attempt is reserved), see the module docs of [`crate::state`].
+//!
 //! A blob that fails any check is refused with a [`StateError`]; it is never
-//! replaced by a fresh state.
+//! replaced by a fresh state. The checksum catches accidents only: after decoding, every
+//! field is checked against what the card can write (`super::ranges`), so a hand-edited
+//! blob with a recomputed checksum is refused too, with the field named.
 
 use sha2::{Digest, Sha256};
 
@@ -56,6 +63,14 @@ pub enum StateError {
     /// A field is missing or malformed.
     #[error("state file field {0} is missing or malformed")]
     Field(&'static str),
+    /// A field decodes but holds a value the card never writes.
+    #[error("state file field {field} is out of range (allowed: {allowed})")]
+    Range {
+        /// The field, as named in the layout above.
+        field: &'static str,
+        /// What the card accepts there.
+        allowed: &'static str,
+    },
     /// The storage itself failed.
     #[error("reading the state failed: {0}")]
     Storage(String),
@@ -110,6 +125,7 @@ pub fn decode(bytes: &[u8]) -> Result<super::CardState, StateError> {
     let top = map(&body, "body")?;
     let identity = parse_identity(field(&top, 1, "identity")?)?;
     let persistent = parse_persistent(field(&top, 2, "persistent")?)?;
+    super::ranges::validate(&identity, &persistent)?;
     Ok(super::CardState::new(identity, persistent))
 }
 
@@ -147,6 +163,11 @@ fn persistent_value(p: &Persistent) -> Value {
     ];
     if let Some(h) = p.pin_hash {
         pairs.push((Value::from(4u8), Value::from(h.to_vec())));
+    }
+    // Written only once enabled: the blob of a card that never enabled it
+    // is what earlier builds wrote, and theirs read as "disabled".
+    if p.enterprise_attestation {
+        pairs.push((Value::from(12u8), Value::from(true)));
     }
     Value::Map(pairs)
 }
@@ -278,6 +299,10 @@ fn parse_persistent(v: &Value) -> Result<Persistent, StateError> {
         min_pin_length_rpids: rpids,
         force_pin_change: boolean(&m, 9, "persistent.forcePinChange")?,
         always_uv: boolean(&m, 10, "persistent.alwaysUv")?,
+        enterprise_attestation: match m.get(12) {
+            None => false,
+            Some(_) => boolean(&m, 12, "persistent.enterpriseAttestation")?,
+        },
         large_blob: bytes(&m, 11, "persistent.largeBlob")?,
     })
 }

@@ -224,13 +224,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// `tracing` to stderr, filtered by `RUST_LOG` (default `default`).
+/// `tracing` to stderr, filtered by `RUST_LOG` (default `default`); ANSI
+/// colours only when stderr is a terminal and `NO_COLOR` is unset, so logs
+/// piped to a file or a CI log are plain text.
 fn init_logging(default: &str) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
 

@@ -41,8 +41,18 @@ fn prerequisites(python: bool) -> Option<PathBuf> {
             missing.push(format!("{tool} (vsmartcard-vpcd)"));
         }
     }
-    if Command::new("unshare").arg("--version").output().is_err() {
-        missing.push("unshare (util-linux)".to_owned());
+    let mut unshare = Command::new("unshare");
+    unshare.args(["--mount", "--propagation", "private"]);
+    if !e2e::prereq::is_root() {
+        unshare.args(["--user", "--map-root-user"]);
+    }
+    match unshare.arg("true").output() {
+        Err(e) => missing.push(format!("unshare (util-linux): {e}")),
+        Ok(out) if !out.status.success() => missing.push(format!(
+            "a private mount namespace (unshare: {})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Ok(_) => {}
     }
     if !["/usr/sbin/pcscd", "/usr/bin/pcscd", "/sbin/pcscd"]
         .iter()
@@ -78,7 +88,7 @@ fn prerequisites(python: bool) -> Option<PathBuf> {
 #[derive(Debug, PartialEq, Eq)]
 struct SystemPcsc {
     reader_conf: Vec<(String, Vec<u8>)>,
-    run_pcscd: Option<Vec<(String, u64)>>,
+    run_pcscd: Option<Vec<String>>,
     mounts: Vec<String>,
 }
 
@@ -96,16 +106,12 @@ fn snapshot() -> SystemPcsc {
         })
         .unwrap_or_default();
     reader_conf.sort();
+    // Names only: another test process on the machine may restart the system pcscd,
+    // which recreates the same files.
     let run_pcscd = std::fs::read_dir("/run/pcscd").ok().map(|dir| {
-        use std::os::unix::fs::MetadataExt;
-        let mut v: Vec<(String, u64)> = dir
+        let mut v: Vec<String> = dir
             .flatten()
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    e.metadata().map(|m| m.ino()).unwrap_or(0),
-                )
-            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         v.sort();
         v

@@ -234,6 +234,16 @@ impl CardState {
         &self.persistent
     }
 
+    /// The last signature counter sent (storage holds a ceiling above it).
+    pub fn sign_count(&self) -> u32 {
+        self.live.sign_count
+    }
+
+    /// pinRetries as the card reports and enforces them.
+    pub fn pin_retries(&self) -> u8 {
+        self.live.pin_retries
+    }
+
     /// Change the persistent part: `change` edits a copy, the copy is stored,
     /// then it replaces the state in memory. When `change` or the store fails,
     /// nothing changes.

@@ -90,8 +90,8 @@ impl CardSummary {
         CardSummary {
             aaguid: format_aaguid(&auth.config.aaguid.0),
             pin_set: state.pin_hash.is_some(),
-            pin_retries: state.pin_retries,
-            sign_count: state.sign_count,
+            pin_retries: auth.state.pin_retries(),
+            sign_count: auth.state.sign_count(),
             rps,
         }
     }

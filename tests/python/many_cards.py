@@ -3,7 +3,12 @@
 the credential's public key, each card's credential bound to its own card
 (a credential ID from one card is unknown to every other).
 
+    tapfido run --cards 8 -- python3 tests/python/many_cards.py
     python3 tests/python/many_cards.py --readers "Virtual PCD 00 00,Virtual PCD 00 01,..."
+
+Under `tapfido run`, the readers come from TAPFIDO_READERS and the cards are served by
+this script's parent process: its resident memory is printed (`rss_kib N`) once every
+card has worked, for BENCHMARKS.md. `--idle` only prints it.
 """
 
 from __future__ import annotations
@@ -41,11 +46,22 @@ def register_and_sign_in(name: str, results: dict) -> None:
         dev.close()
 
 
+def parent_rss_kib() -> int:
+    """VmRSS of the parent process (under `tapfido run`: the process serving the cards)."""
+    with open(f"/proc/{os.getppid()}/status") as f:
+        line = next(l for l in f if l.startswith("VmRSS:"))
+    return int(line.split()[1])
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--readers", required=True, help="comma-separated reader names")
+    p.add_argument("--readers", help="comma-separated reader names (default: TAPFIDO_READERS)")
+    p.add_argument("--idle", action="store_true", help="only print the cards' process memory")
     args = p.parse_args()
-    names = args.readers.split(",")
+    names = args.readers.split(",") if args.readers else os.environ["TAPFIDO_READERS"].split("\n")
+    if args.idle:
+        print(f"rss_kib {parent_rss_kib()}")
+        return
     deadline = time.monotonic() + 10
     present = {str(r) for r in readers()}
     while not all(n in present for n in names) and time.monotonic() < deadline:
@@ -65,6 +81,8 @@ def main() -> None:
     check(len(results) == len(names) and not errors, f"every card registered and signed in ({errors})")
     slowest = max(r["seconds"] for r in results.values())
     print(f"concurrent: {len(names)} cards, wall {wall:.2f} s, slowest card {slowest:.2f} s")
+
+    print(f"rss_kib {parent_rss_kib()}")
 
     # A credential made on one card means nothing to the next one.
     first, second = names[0], names[1]

@@ -35,7 +35,7 @@
 //! process (or a second `open` in the same process) is refused instead of
 //! two writers interleaving their states.
 //!
-//! Every read goes through [`file`]: no symbolic link is followed (a dangling
+//! Every read goes through [`file`](mod@file): no symbolic link is followed (a dangling
 //! one is an error, never "no state yet"), only regular files are read (no
 //! FIFO, no device), and the size is bounded before reading. The only mode
 //! change tapfido makes to an existing file is restricting its own state file

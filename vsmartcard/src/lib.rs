@@ -35,6 +35,7 @@
 //!   [`VpcdMessage`].
 //! - `connection`: [`serve`], one card on one slot (power, APDUs, taps, reconnect);
 //!   `link`: [`LinkState`]; `options`: [`Options`] and [`Backoff`].
+//! - `listener`: [`serve_listening`], reversed mode (the card listens).
 //! - `socket`: `TCP_NODELAY` and the re-armed `TCP_QUICKACK`; `error`: [`Error`].
 //!
 //! # Reversed mode
@@ -43,7 +44,8 @@
 //! `DEVICENAME HOST:0xPORT` in `reader.conf`), or a relay such as vsmartcard's Android Smart
 //! Card Emulator, connects to it. The framing is the same. Such a vpcd entry connects to PORT
 //! and PORT + 1 when pcscd starts, and pcscd 1.9.9 aborts when either refuses: a card on
-//! PORT alone needs another (a blank one will do) on PORT + 1.
+//! PORT alone needs another (a blank one will do) on PORT + 1. pcscd also aborts once vpcd
+//! loses a reversed link, so there taps never close it (see [`serve_listening`]).
 //!
 //! # Several cards in one process
 //!

@@ -311,12 +311,12 @@ async fn switches_also_answer_post() {
     let server = Server::start(&[0]).await;
     let answer = raw(
         server.addr,
-        b"POST /usb0/touch/withhold HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        b"POST /usb0/touch/withhold HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
     )
     .await;
     assert_eq!(status_line(&answer), "HTTP/1.1 200 OK");
     assert!(answer.contains("\"touch\":\"withheld\""), "{answer}");
-    let answer = raw(server.addr, b"POST / HTTP/1.1\r\n\r\n").await;
+    let answer = raw(server.addr, b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
     assert_eq!(status_line(&answer), "HTTP/1.1 405 Method Not Allowed");
     server.stop().await;
 }
@@ -327,15 +327,55 @@ async fn root_is_html_for_browsers_only() {
     let server = Server::start(&[0]).await;
     let html = raw(
         server.addr,
-        b"GET / HTTP/1.1\r\nAccept: text/html,*/*;q=0.8\r\n\r\n",
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/html,*/*;q=0.8\r\n\r\n",
     )
     .await;
     assert_eq!(status_line(&html), "HTTP/1.1 200 OK");
     assert!(html.contains("Content-Type: text/html; charset=utf-8\r\n"));
     assert!(html.contains("Content-Security-Policy: default-src 'none';"));
     assert!(html.contains("<title>tapfido card panel</title>"));
-    let json = raw(server.addr, b"GET / HTTP/1.1\r\nAccept: */*\r\n\r\n").await;
+    let json = raw(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n",
+    )
+    .await;
     assert!(json.contains("Content-Type: application/json\r\n"));
     assert!(json.contains("\"cards\":[{\"usb\":0"), "{json}");
+    server.stop().await;
+}
+
+/// The guard covers the panel's routes too: a cross-site page can neither tap nor read the
+/// live log; the panel's own same-origin requests pass.
+#[tokio::test]
+async fn panel_routes_are_guarded() {
+    let server = Server::start(&[0]).await;
+    let tap = raw(
+        server.addr,
+        b"POST /usb0/tap HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&tap), "HTTP/1.1 403 Forbidden");
+    assert!(
+        *server.board.card(0).unwrap().inserted.borrow(),
+        "nothing done"
+    );
+    let events = raw(
+        server.addr,
+        b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nSec-Fetch-Site: cross-site\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&events), "HTTP/1.1 403 Forbidden");
+    let rebound = raw(
+        server.addr,
+        b"GET / HTTP/1.1\r\nHost: evil.example\r\nAccept: text/html\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&rebound), "HTTP/1.1 403 Forbidden");
+    let own = raw(
+        server.addr,
+        b"POST /usb0/touch/on HTTP/1.1\r\nHost: 127.0.0.1:1\r\nOrigin: http://127.0.0.1:1\r\nSec-Fetch-Site: same-origin\r\nContent-Length: 0\r\n\r\n",
+    )
+    .await;
+    assert_eq!(status_line(&own), "HTTP/1.1 200 OK");
     server.stop().await;
 }

@@ -11,6 +11,16 @@ use std::time::{Duration, Instant};
 use e2e::private::{free_port_pair, PrivatePcscd};
 use e2e::python;
 
+/// The card process, killed if the test fails before stopping it.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn reversed_mode_through_a_private_pcscd() {
     let stack = e2e::require_python!();
@@ -26,15 +36,17 @@ fn reversed_mode_through_a_private_pcscd() {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("card.log");
     let log = std::fs::File::create(&log_path).unwrap();
-    let mut card = Command::new(&stack.tapfido)
-        .args(["card", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--control", "127.0.0.1:0", "--state-dir"])
-        .arg(dir.path())
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap();
+    let mut card = KillOnDrop(
+        Command::new(&stack.tapfido)
+            .args(["card", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--control", "127.0.0.1:0", "--state-dir"])
+            .arg(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap(),
+    );
     let card_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(20);
     let control = loop {
@@ -43,7 +55,7 @@ fn reversed_mode_through_a_private_pcscd() {
         }
         assert!(Instant::now() < deadline, "card not up:\n{}", card_log());
         assert!(
-            card.try_wait().unwrap().is_none(),
+            card.0.try_wait().unwrap().is_none(),
             "card exited:\n{}",
             card_log()
         );
@@ -70,8 +82,8 @@ fn reversed_mode_through_a_private_pcscd() {
     assert!(pcscd.alive(), "pcscd did not survive:\n{report}");
 
     let _ = Command::new("kill")
-        .args(["-TERM", &card.id().to_string()])
+        .args(["-TERM", &card.0.id().to_string()])
         .status();
-    let status = card.wait().unwrap();
+    let status = card.0.wait().unwrap();
     assert!(status.success(), "card exit {status}:\n{}", card_log());
 }

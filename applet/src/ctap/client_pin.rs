@@ -35,6 +35,7 @@ use crate::config::Config;
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::machine::{NewPinRequest, TokenRequest};
+use crate::pin::policy::PinRules;
 use crate::pin::protocol::CoseEcdhKey;
 use crate::pin::token::permission;
 use crate::pin::uv::check_protocol;
@@ -175,8 +176,8 @@ pub fn cose_key_value(key: &CoseEcdhKey) -> Value {
 
 /// The permissions a token of this card can carry (CTAP 2.1 §6.5.5.7.2
 /// step 4): `mc` and `ga` always, `cm` with credMgmt, `lbw` with
-/// largeBlobs, `acfg` with authnrCfg (each as getInfo lists it), `be`
-/// never (no bioEnroll).
+/// largeBlobs, `acfg` with authnrCfg, `pcmr` with perCredMgmtRO (CTAP 2.3;
+/// each as getInfo lists it), `be` never (no bioEnroll).
 pub fn grantable_permissions(config: &Config) -> u8 {
     let mut grantable = permission::MAKE_CREDENTIAL | permission::GET_ASSERTION;
     if option_enabled(config, "credMgmt") {
@@ -188,7 +189,30 @@ pub fn grantable_permissions(config: &Config) -> u8 {
     if option_enabled(config, "authnrCfg") {
         grantable |= permission::AUTHENTICATOR_CONFIG;
     }
+    if option_enabled(config, "perCredMgmtRO") {
+        grantable |= permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO;
+    }
     grantable
+}
+
+/// The rules a new PIN must meet now (CTAP 2.3 §6.5.5.5 / §6.5.5.6: the
+/// current minPINLength, maxPINLength, and the complexity policy when it is
+/// enforced — from the factory, or turned on by setMinPINLength).
+pub fn pin_rules(config: &Config, store: &dyn PinStore) -> PinRules {
+    let complexity = config
+        .pin_complexity_policy
+        .factory()
+        .map(|_| config.pin_complexity);
+    let enforce = match config.pin_complexity_policy.factory() {
+        None => false,
+        Some(factory) => factory || store.complexity_policy_on(),
+    };
+    PinRules {
+        min_code_points: store.min_pin_length(),
+        max_code_points: config.max_pin_code_points(),
+        complexity,
+        enforce_complexity: enforce,
+    }
 }
 
 /// What the handler works on.
@@ -267,6 +291,7 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
                 key_agreement: key_agreement.as_ref(),
                 pin_uv_auth_param,
                 new_pin_enc,
+                rules: pin_rules(config, &*store),
             };
             match pin_hash_enc {
                 None => pin.set_pin(env, store, new_pin)?,

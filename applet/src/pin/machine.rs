@@ -28,7 +28,7 @@ use subtle::ConstantTimeEq;
 
 use crate::env::Env;
 use crate::error::CtapError;
-use crate::pin::policy::{self, PIN_HASH_LEN};
+use crate::pin::policy::{self, PinRules, PIN_HASH_LEN};
 use crate::pin::protocol::{
     CoseEcdhKey, KeyAgreementKey, PinUvAuthProtocol, ProtocolError, SharedSecret,
 };
@@ -73,6 +73,8 @@ pub struct NewPinRequest<'a> {
     pub pin_uv_auth_param: &'a [u8],
     /// `newPinEnc`: encrypt(sharedSecret, paddedNewPin).
     pub new_pin_enc: &'a [u8],
+    /// The length and complexity rules the new PIN must meet.
+    pub rules: PinRules,
 }
 
 /// Per-power-cycle ClientPIN state.
@@ -245,7 +247,7 @@ impl PinState {
                 .decrypt(request.new_pin_enc)
                 .map_err(|_| CtapError::PinAuthInvalid)?,
         );
-        let pin = policy::check_new_pin(&padded, store.min_pin_length())?;
+        let pin = policy::check_new_pin(&padded, &request.rules)?;
         store.persist_new_pin(env, &pin)?;
         self.tokens.reset(env.rng());
         Ok(())
@@ -272,7 +274,7 @@ impl PinState {
                 .decrypt(request.new_pin_enc)
                 .map_err(|_| CtapError::PinAuthInvalid)?,
         );
-        let pin = policy::check_new_pin(&padded, store.min_pin_length())?;
+        let pin = policy::check_new_pin(&padded, &request.rules)?;
         if store.force_pin_change() && bool::from(pin.hash.ct_eq(&stored)) {
             return Err(CtapError::PinPolicyViolation);
         }
@@ -284,6 +286,12 @@ impl PinState {
     /// getPinToken (0x05, §6.5.5.7.1) and
     /// getPinUvAuthTokenUsingPinWithPermissions (0x09, §6.5.5.7.2): returns
     /// `pinUvAuthToken` encrypted for the platform.
+    ///
+    /// `pcmr` (CTAP 2.2/2.3 §6.5.5.7.2 step 4) must be requested alone and
+    /// needs `perCredMgmtRO` (in `grantable`), else
+    /// `CTAP2_ERR_UNAUTHORIZED_PERMISSION`; it issues a new persistent
+    /// pinUvAuthToken (`pin::persistent`), stored before it leaves, and
+    /// leaves the ordinary tokens alone.
     pub fn get_token(
         &mut self,
         env: &mut dyn Env,
@@ -301,6 +309,11 @@ impl PinState {
                 if defined & !request.grantable != 0 {
                     return Err(CtapError::UnauthorizedPermission);
                 }
+                if defined & permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO != 0
+                    && defined != permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO
+                {
+                    return Err(CtapError::UnauthorizedPermission);
+                }
                 if defined & permission::NEED_RP_ID != 0 && rp_id.is_none() {
                     return Err(CtapError::MissingParameter);
                 }
@@ -316,6 +329,12 @@ impl PinState {
             } else {
                 CtapError::PinInvalid
             });
+        }
+        if permissions == permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO {
+            let token = crate::pin::persistent::issue(env, store)?;
+            return secret
+                .encrypt(env.rng(), token.as_slice())
+                .map_err(|_| CtapError::Other);
         }
         self.tokens.reset(env.rng());
         self.tokens.begin_using(env.now(), permissions, rp_id);
@@ -335,8 +354,9 @@ impl PinState {
     }
 }
 
-/// Every permission bit CTAP 2.1 defines.
-const ALL_DEFINED: u8 = permission::MAKE_CREDENTIAL
+/// Every permission bit CTAP 2.1 and 2.3 define.
+const ALL_DEFINED: u8 = permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO
+    | permission::MAKE_CREDENTIAL
     | permission::GET_ASSERTION
     | permission::CREDENTIAL_MANAGEMENT
     | permission::BIO_ENROLLMENT

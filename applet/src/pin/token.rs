@@ -5,7 +5,8 @@
 //! (`resetPinUvAuthToken()` renews both), and one shared usage state:
 //!
 //! ```text
-//!  in use ── permissions (mc 01, ga 02, cm 04, be 08, lbw 10, acfg 20)
+//!  in use ── permissions (mc 01, ga 02, cm 04, be 08, lbw 10, acfg 20;
+//!             pcmr 40 issues the persistent token instead, `pin::persistent`)
 //!         ── permissions RP ID (None until bound)
 //!         ── userVerified flag (true at issue, consumed by one MC/GA)
 //!         ── issued at t0, used yet?
@@ -45,6 +46,9 @@ pub mod permission {
     pub const LARGE_BLOB_WRITE: u8 = 0x10;
     /// `acfg`: authenticatorConfig.
     pub const AUTHENTICATOR_CONFIG: u8 = 0x20;
+    /// `pcmr` (CTAP 2.2/2.3): persistent read-only credential management,
+    /// requested alone; issues the persistent token (`pin::persistent`).
+    pub const PERSISTENT_CREDENTIAL_MANAGEMENT_RO: u8 = 0x40;
     /// The default permissions of getPinToken (0x05): `mc | ga`.
     pub const DEFAULT: u8 = MAKE_CREDENTIAL | GET_ASSERTION;
     /// Permissions that need a permissions RP ID when requested

@@ -13,12 +13,19 @@
 //!  persistent = { 1: [credential*], 2: nextCreated uint, 3: signCount uint,
 //!                 ?4: pinHash bstr(16), 5: pinCodePoints uint, 6: pinRetries uint,
 //!                 7: minPinLength uint, 8: [minPinLengthRPID tstr*],
-//!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr }
+//!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr,
+//!                 ?12: persistentToken bstr(32), ?13: pinComplexityPolicy bool,
+//!                 ?14: pinMeetsComplexity bool }
 //!  credential = { 1: id bstr, 2: rpIdHash bstr(32), 3: rpId tstr, 4: userId bstr,
 //!                 ?5: userName tstr, ?6: userDisplayName tstr, 7: created uint,
 //!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32),
 //!                 ?11: rpName tstr }
 //! ```
+//! The CTAP 2.3 fields (persistent 12-14) are optional and written only
+//! when they differ from their default (no persistentToken, false, true),
+//! so a state written before them is still format 1
+//! and reads unchanged; a state without them is written byte for byte as
+//! before.
 //! A blob that fails any check is refused with a [`StateError`]; it is never
 //! replaced by a fresh state.
 
@@ -148,7 +155,24 @@ fn persistent_value(p: &Persistent) -> Value {
     if let Some(h) = p.pin_hash {
         pairs.push((Value::from(4u8), Value::from(h.to_vec())));
     }
+    if let Some(t) = &p.persistent_token {
+        pairs.push((Value::from(12u8), Value::from(t.0.to_vec())));
+    }
+    if p.pin_complexity_policy {
+        pairs.push((Value::from(13u8), Value::from(true)));
+    }
+    if !p.pin_meets_complexity {
+        pairs.push((Value::from(14u8), Value::from(false)));
+    }
     Value::Map(pairs)
+}
+
+/// The canonical CBOR of a list of discoverable credentials, as stored
+/// (the input of `pin::persistent::cred_store_state`).
+pub fn credentials_cbor(credentials: &[ResidentCredential]) -> Vec<u8> {
+    cbor::encode(&Value::Array(
+        credentials.iter().map(credential_value).collect(),
+    ))
 }
 
 fn credential_value(c: &ResidentCredential) -> Value {
@@ -237,6 +261,18 @@ fn boolean(m: &Map<'_>, key: i64, name: &'static str) -> Result<bool, StateError
         .map_err(|_| StateError::Field(name))
 }
 
+fn opt_boolean(
+    m: &Map<'_>,
+    key: i64,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, StateError> {
+    match m.get(key) {
+        None => Ok(default),
+        Some(_) => boolean(m, key, name),
+    }
+}
+
 fn parse_identity(v: &Value) -> Result<Identity, StateError> {
     let m = map(v, "identity")?;
     Ok(Identity {
@@ -279,6 +315,10 @@ fn parse_persistent(v: &Value) -> Result<Persistent, StateError> {
         force_pin_change: boolean(&m, 9, "persistent.forcePinChange")?,
         always_uv: boolean(&m, 10, "persistent.alwaysUv")?,
         large_blob: bytes(&m, 11, "persistent.largeBlob")?,
+        persistent_token: opt_array(&m, 12, "persistent.persistentToken")?
+            .map(super::PersistentToken),
+        pin_complexity_policy: opt_boolean(&m, 13, "persistent.pinComplexityPolicy", false)?,
+        pin_meets_complexity: opt_boolean(&m, 14, "persistent.pinMeetsComplexity", true)?,
     })
 }
 

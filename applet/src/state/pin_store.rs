@@ -36,6 +36,27 @@ impl PinStore for CardState {
             p.pin_code_points = pin.code_points;
             p.pin_retries = MAX_PIN_RETRIES;
             p.force_pin_change = false;
+            p.pin_meets_complexity = pin.meets_complexity;
+            p.persistent_token = None;
+            Ok(())
+        })
+    }
+
+    fn complexity_policy_on(&self) -> bool {
+        self.persistent.pin_complexity_policy
+    }
+
+    fn persistent_token(&self) -> Option<[u8; 32]> {
+        self.persistent.persistent_token.map(|t| t.0)
+    }
+
+    fn persist_persistent_token(
+        &mut self,
+        env: &mut dyn Env,
+        token: [u8; 32],
+    ) -> Result<(), CtapError> {
+        self.update(env, |p| {
+            p.persistent_token = Some(super::PersistentToken(token));
             Ok(())
         })
     }

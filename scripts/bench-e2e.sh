@@ -5,5 +5,5 @@
 #   scripts/bench-e2e.sh [--iterations N] [--warmup N] [--profile NAME]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --locked --release -p tapfido-reader-bridge --bin tapfido
+cargo build --locked --release -p tapfido --bin tapfido
 exec cargo run --locked --release -p tapfido-tests --bin bench_e2e -- "$@"

@@ -74,7 +74,7 @@ command -v flock >/dev/null 2>&1 || missing "flock (util-linux)"
 if [ -n "${TAPFIDO_BIN:-}" ]; then
     tapfido=$TAPFIDO_BIN
 else
-    cargo build --quiet -p tapfido-reader-bridge --bin tapfido
+    cargo build --quiet -p tapfido --bin tapfido
     tapfido=$PWD/target/debug/tapfido
 fi
 [ -x "$tapfido" ] || die "no tapfido binary at $tapfido"

@@ -79,7 +79,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-cargo build --locked -p tapfido-reader-bridge --bin tapfido
+cargo build --locked -p tapfido --bin tapfido
 # The end-to-end harness rebuilds tapfido if stale; keep that build --locked too.
 export TAPFIDO_E2E_LOCKED=1
 log=$(mktemp)

@@ -1,7 +1,7 @@
 //! The card profile: what authenticatorGetInfo reports and the limits the
 //! applet enforces (CTAP 2.1 §6.4 authenticatorGetInfo).
 //!
-//! A profile file (`reader-bridge/profiles/*.toml`) carries a `[fido]` table
+//! A profile file (`profiles/*.toml`) carries a `[fido]` table
 //! that deserializes into [`Config`]; every key is optional and falls back to
 //! [`Config::default`], which *is* the default profile. The `pocketkey`
 //! profile reproduces the public getInfo of the ACS PocketKey NFC card.

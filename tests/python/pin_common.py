@@ -25,7 +25,7 @@ from tapfido_e2e import check, control, open_device
 
 ERR = CtapError.ERR
 
-# The AAGUIDs the profiles advertise (reader-bridge/profiles/*.toml).
+# The AAGUIDs the profiles advertise (profiles/*.toml).
 AAGUIDS = {
     "default": "d7af8b7f-4eb3-4a35-a888-cb1113a054d2",
     "pocketkey": "973446ca-e21c-9a9b-99f5-9b985a67af0f",

@@ -1,5 +1,5 @@
 //! The `tapfido` binary: `$TAPFIDO_BIN` if set, otherwise built once per process with
-//! `cargo build -p tapfido-reader-bridge --bin tapfido` (a no-op when it is fresh, so a
+//! `cargo build -p tapfido --bin tapfido` (a no-op when it is fresh, so a
 //! stale binary is never used) in the workspace's target directory (`$CARGO_TARGET_DIR`
 //! or `<workspace>/target`). Debug builds of the tests use the debug binary, release
 //! builds (the benchmark) the release one.
@@ -56,7 +56,7 @@ fn build() -> Result<PathBuf, String> {
     cmd.current_dir(workspace_root()).args([
         "build",
         "-p",
-        "tapfido-reader-bridge",
+        "tapfido",
         "--bin",
         "tapfido",
     ]);

@@ -2,7 +2,7 @@
 //! threads of one binary, the python tests and the benchmark never share a vpcd slot, and
 //! the test that restarts pcscd runs alone.
 //!
-//! `tapfido demo` takes the same locks (`reader_bridge::demo::slot_lock`, which owns the
+//! `tapfido demo` takes the same locks (`tapfido::demo::slot_lock`, which owns the
 //! paths), without waiting, so a demo never lands on a slot a test is using.
 //!
 //! Order, always: the pcscd lock first (shared, or exclusive to restart pcscd), then one
@@ -35,12 +35,12 @@ fn open(path: &str) -> File {
 /// Path of the lock of vpcd slot `slot` (the same file `tapfido demo` locks).
 #[must_use]
 pub fn slot_path(slot: u8) -> String {
-    reader_bridge::demo::slot_lock::slot_lock_path(u16::from(slot))
+    tapfido::demo::slot_lock::slot_lock_path(u16::from(slot))
 }
 
 /// Path of the pcscd lock: shared while a card is in use, exclusive to restart pcscd
 /// (the same file `tapfido demo` locks).
-pub const PCSCD_LOCK: &str = reader_bridge::demo::slot_lock::PCSCD_LOCK;
+pub const PCSCD_LOCK: &str = tapfido::demo::slot_lock::PCSCD_LOCK;
 /// Path of the lock held while checking for and starting pcscd.
 pub const PCSCD_START_LOCK: &str = "/tmp/tapfido-e2e-pcscd-start.lock";
 

@@ -8,10 +8,7 @@ struct Profile {
 }
 
 fn profile(name: &str) -> Config {
-    let path = format!(
-        "{}/../reader-bridge/profiles/{name}.toml",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path = format!("{}/../profiles/{name}.toml", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).unwrap();
     // The bridge owns other tables ([card]); take only [fido].
     let table: toml::Table = toml::from_str(&text).unwrap();

@@ -3,7 +3,6 @@
 //! fake CTAP applet that records every call.
 
 mod apdu;
-mod atr_profile;
 mod chaining;
 mod nfc_ctap;
 mod paging;

@@ -1,6 +1,6 @@
 //! Sign-in with a PIN through pcscd (issue 4 item 9): what a platform sends for one
 //! user-verified assertion on a tapped card, with PIN/UV auth protocol 2 (CTAP 2.1
-//! §6.5.7), with the host client's platform side (`reader_bridge::host::pin_protocol`,
+//! §6.5.7), with the host client's platform side (`host::pin_protocol`,
 //! not the card's code):
 //!
 //! ```text
@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use ciborium::Value;
 use e2e::apdu::{self, Framing, SW_OK};
 use e2e::{ctap, Card, Conn, FIDO_AID};
+use host::pin_protocol::{self, KeyAgreement};
 use rand_core::OsRng;
-use reader_bridge::host::pin_protocol::{self, KeyAgreement};
 use sha2::{Digest, Sha256};
 
 use super::{ratio, register_for_bench, row, stats, timed, Args, Registered};

@@ -1,0 +1,415 @@
+//! Wiring cards to vpcd: profile, applets, state, attestation CA, control API.
+//!
+//! ```text
+//!  tapfido card ─▶ serve::run
+//!                    ├─ per card: Bridge(profile ATR, FIDO applet [, echo])
+//!                    │            └─ CardEnv (OsRng, Instant, touch switch, FileStorage)
+//!                    │   wrapped in TracedCard (power events, --trace)
+//!                    │   └─ vsmartcard::serve ══TCP══▶ vpcd slot N
+//!                    └─ control::serve (loopback HTTP) ─▶ Switchboard
+//!  Ctrl-C / SIGTERM ─▶ every vpcd connection closes (cards removed), exit 0
+//! ```
+
+use std::future::Future;
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use applet::attestation::AttestationCa;
+use applet::config::{Aaguid, Config};
+use applet::fido::{FidoApplet, LoadError};
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use vsmartcard::{Backoff, Options, VirtualCard};
+
+use crate::control::{self, CardHandle, ControlError, PresenceSwitch, Switchboard};
+use crate::env::CardEnv;
+use crate::profile::Profile;
+use crate::storage::{CaFileError, FileStorage, OpenError};
+use reader_bridge::bridge::{BoxedApplet, Bridge};
+use reader_bridge::echo::EchoApplet;
+
+/// One card to serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CardPlan {
+    /// vpcd slot (`/usb{slot}` in the control API).
+    pub slot: u16,
+    /// vpcd address (`HOST:PORT`) for this slot.
+    pub vpcd: String,
+    /// The card's state file.
+    pub state: PathBuf,
+}
+
+/// Everything `tapfido card` resolved from its arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServeConfig {
+    /// The cards, one per vpcd slot.
+    pub cards: Vec<CardPlan>,
+    /// Profile name or TOML path.
+    pub profile: String,
+    /// Where the test attestation CA lives (`ca.pem`, `ca.key`).
+    pub state_dir: PathBuf,
+    /// A user-supplied attestation CA (certificate PEM, key PEM).
+    pub attestation_ca: Option<(PathBuf, PathBuf)>,
+    /// AAGUID override.
+    pub aaguid: Option<[u8; 16]>,
+    /// Control API address; `None` = no control API.
+    pub control: Option<SocketAddr>,
+    /// Install the test echo applet.
+    pub echo: bool,
+    /// Print every exchange to stdout.
+    pub trace: bool,
+}
+
+/// Why serving stopped or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The control API could not start.
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    /// A card's vpcd connection could not run (bad address).
+    #[error("slot {slot}: {source}")]
+    Vpcd {
+        /// The card's slot.
+        slot: u16,
+        /// What went wrong.
+        source: vsmartcard::Error,
+    },
+    /// A card's state file could not be opened (in use, permissions).
+    #[error("slot {slot}: {source}")]
+    StateFile {
+        /// The card's slot.
+        slot: u16,
+        /// What went wrong.
+        source: OpenError,
+    },
+    /// A card refused to start: corrupt, truncated or unknown-version state,
+    /// or an unusable profile. The state file is left untouched.
+    #[error(
+        "slot {slot}: the card refuses to start ({source}); state file {path} left untouched \
+         (move it away to start a fresh card)"
+    )]
+    Card {
+        /// The card's slot.
+        slot: u16,
+        /// Its state file.
+        path: PathBuf,
+        /// Why.
+        source: LoadError,
+    },
+    /// The profile could not be loaded.
+    #[error("profile {name:?}: {reason}")]
+    Profile {
+        /// Name or path given.
+        name: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The attestation CA files could not be read or hold no usable CA.
+    #[error(transparent)]
+    CaFile(#[from] CaFileError),
+    /// A serving task ended unexpectedly (a panic).
+    #[error("a serving task failed: {0}")]
+    Task(String),
+}
+
+/// A [`VirtualCard`] wrapper that logs power events and, with `--trace`,
+/// prints every exchange to stdout:
+///
+/// ```text
+/// [slot 0] power on
+/// [slot 0] >> 80 10 80 00 01 04 00  NFCCTAP_MSG authenticatorGetInfo
+/// [slot 0] << 00 a6 01 .. 90 00  (90 00 success, 183 data bytes)
+/// ```
+#[derive(Debug)]
+pub struct TracedCard<C> {
+    inner: C,
+    slot: u16,
+    trace: bool,
+}
+
+impl<C: VirtualCard> TracedCard<C> {
+    /// Wrap `inner`, the card on `slot`.
+    pub fn new(inner: C, slot: u16, trace: bool) -> Self {
+        Self { inner, slot, trace }
+    }
+
+    fn print(&self, text: &str) {
+        if self.trace {
+            let mut out = std::io::stdout().lock();
+            for line in text.lines() {
+                let _ = writeln!(out, "[slot {}] {line}", self.slot);
+            }
+            let _ = out.flush();
+        }
+    }
+}
+
+impl<C: VirtualCard> VirtualCard for TracedCard<C> {
+    fn atr(&self) -> Vec<u8> {
+        self.inner.atr()
+    }
+
+    fn power_on(&mut self) {
+        tracing::debug!(slot = self.slot, "power on");
+        self.print("power on");
+        self.inner.power_on();
+    }
+
+    fn power_off(&mut self) {
+        tracing::debug!(slot = self.slot, "power off");
+        self.print("power off");
+        self.inner.power_off();
+    }
+
+    fn reset(&mut self) {
+        tracing::debug!(slot = self.slot, "reset");
+        self.print("reset");
+        self.inner.reset();
+    }
+
+    fn transmit(&mut self, command: &[u8]) -> Vec<u8> {
+        let response = self.inner.transmit(command);
+        if self.trace {
+            self.print(&reader_bridge::trace::describe_exchange(command, &response));
+        }
+        response
+    }
+
+    fn disconnected(&mut self) {
+        tracing::debug!(slot = self.slot, "disconnected");
+        self.print("removed");
+        self.inner.disconnected();
+    }
+}
+
+pub use crate::storage::{load_or_create_ca, CA_CERT_FILE, CA_KEY_FILE};
+
+/// The FIDO applet of one card: its state file opened (and locked), its
+/// state loaded, its environment wired to the card's presence switch.
+pub fn build_fido(
+    plan: &CardPlan,
+    config: &Config,
+    ca: &AttestationCa,
+    presence: PresenceSwitch,
+) -> Result<FidoApplet<CardEnv<FileStorage>>, ServeError> {
+    let storage = FileStorage::open(&plan.state).map_err(|source| ServeError::StateFile {
+        slot: plan.slot,
+        source,
+    })?;
+    let env = CardEnv::new(presence, storage);
+    FidoApplet::new(env, config.clone(), Some(ca)).map_err(|source| ServeError::Card {
+        slot: plan.slot,
+        path: plan.state.clone(),
+        source,
+    })
+}
+
+/// The profile's `[fido]` configuration with the `--aaguid` override.
+pub fn fido_config(base: Config, aaguid: Option<[u8; 16]>) -> Config {
+    match aaguid {
+        Some(bytes) => Config {
+            aaguid: Aaguid(bytes),
+            ..base
+        },
+        None => base,
+    }
+}
+
+/// A future that completes on Ctrl-C (SIGINT) or SIGTERM.
+///
+/// The handlers are installed when this function is called (inside the
+/// runtime), not when the future is first polled, so a signal that arrives
+/// while the cards are still starting is not lost (nor fatal).
+#[cfg(unix)]
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => tracing::info!("SIGINT"),
+            _ = terminate.recv() => tracing::info!("SIGTERM"),
+        }
+    })
+}
+
+/// A future that completes on Ctrl-C.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
+    Ok(async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    })
+}
+
+/// A card ready to be served: its switches and the card itself.
+pub struct ReadyCard {
+    /// The card's control handle (slot, vpcd address, switches, counters).
+    pub handle: Arc<CardHandle>,
+    /// The card, shared with its vpcd connection task.
+    pub card: Arc<Mutex<dyn VirtualCard>>,
+}
+
+impl std::fmt::Debug for ReadyCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadyCard")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Serve `cards` (one vpcd connection each) and, when given, the control API
+/// on `control`, until `shutdown` completes; then close every vpcd
+/// connection (the cards leave their readers) and return.
+pub async fn serve_cards(
+    cards: Vec<ReadyCard>,
+    control: Option<TcpListener>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    for ready in &cards {
+        vsmartcard::check_addr(&ready.handle.vpcd).map_err(|source| ServeError::Vpcd {
+            slot: ready.handle.slot,
+            source,
+        })?;
+    }
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let board = Arc::new(Switchboard::new(
+        cards.iter().map(|c| Arc::clone(&c.handle)).collect(),
+    ));
+    let mut tasks: JoinSet<Result<(), ServeError>> = JoinSet::new();
+    for ReadyCard { handle, card } in cards {
+        let options = Options {
+            addr: handle.vpcd.clone(),
+            backoff: Backoff::default(),
+            stats: Arc::clone(&handle.stats),
+        };
+        let slot = handle.slot;
+        let inserted = handle.inserted.subscribe();
+        let link = handle.link.clone();
+        let stop = stopped(stop_rx.clone());
+        tasks.spawn(async move {
+            vsmartcard::serve(card, options, inserted, Some(link), stop)
+                .await
+                .map_err(|source| ServeError::Vpcd { slot, source })
+        });
+    }
+    if let Some(listener) = control {
+        if let Ok(addr) = listener.local_addr() {
+            tracing::info!("control API on http://{addr}/");
+        }
+        let stop = stopped(stop_rx.clone());
+        let board = Arc::clone(&board);
+        tasks.spawn(async move {
+            control::serve(listener, board, stop).await;
+            Ok(())
+        });
+    }
+
+    tokio::pin!(shutdown);
+    let outcome = tokio::select! {
+        () = &mut shutdown => {
+            tracing::info!("shutting down: removing the cards from their readers");
+            Ok(())
+        }
+        Some(done) = tasks.join_next() => match done {
+            Ok(Ok(())) => Err(ServeError::Task("a task stopped early".into())),
+            Ok(Err(err)) => Err(err),
+            Err(join) => Err(ServeError::Task(join.to_string())),
+        },
+    };
+    let _ = stop_tx.send(true);
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(%err, "while stopping"),
+            Err(join) => tracing::warn!(%join, "while stopping"),
+        }
+    }
+    let _ = std::io::stdout().lock().flush();
+    outcome
+}
+
+/// `--profile NAME|PATH`: a builtin profile by name, else a TOML file.
+pub fn load_profile(name_or_path: &str) -> Result<Profile, ServeError> {
+    let path = Path::new(name_or_path);
+    let loaded = if Profile::names().contains(&name_or_path) || !path.exists() {
+        Profile::builtin(name_or_path)
+    } else {
+        Profile::load(path)
+    };
+    loaded.map_err(|e| ServeError::Profile {
+        name: name_or_path.to_owned(),
+        reason: e.to_string(),
+    })
+}
+
+/// The profile's `[fido]` table as the applet's [`Config`] (omitted keys
+/// take the default profile's values).
+pub fn profile_config(profile: &Profile) -> Result<Config, ServeError> {
+    match &profile.fido {
+        None => Ok(Config::default()),
+        Some(table) => toml::Value::Table(table.clone())
+            .try_into::<Config>()
+            .map_err(|e| ServeError::Profile {
+                name: profile.name.clone(),
+                reason: format!("[fido]: {e}"),
+            }),
+    }
+}
+
+/// Serve the configured cards until `shutdown` completes.
+///
+/// Order: refuse a non-loopback control address; load the profile and the
+/// attestation CA; open and load every card's state (any failure stops
+/// here, before anything is served); bind the control API; serve.
+pub async fn run(
+    config: ServeConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    if let Some(addr) = config.control {
+        if !addr.ip().is_loopback() {
+            return Err(ControlError::NotLoopback(addr).into());
+        }
+    }
+    let profile = load_profile(&config.profile)?;
+    let fido = fido_config(profile_config(&profile)?, config.aaguid);
+    let ca = load_or_create_ca(&config.state_dir, config.attestation_ca.as_ref())?;
+    let mut cards = Vec::with_capacity(config.cards.len());
+    for plan in &config.cards {
+        let handle = Arc::new(CardHandle::new(
+            plan.slot,
+            plan.vpcd.clone(),
+            profile.name.clone(),
+        ));
+        let applet = build_fido(plan, &fido, &ca, handle.presence.clone())?;
+        let mut applets: Vec<BoxedApplet> = vec![Box::new(applet)];
+        if config.echo {
+            applets.push(Box::new(EchoApplet));
+        }
+        let bridge = Bridge::new(profile.atr.clone(), applets);
+        let card: Arc<Mutex<dyn VirtualCard>> =
+            Arc::new(Mutex::new(TracedCard::new(bridge, plan.slot, config.trace)));
+        tracing::info!(
+            slot = plan.slot,
+            vpcd = %plan.vpcd,
+            profile = %profile.name,
+            state = %plan.state.display(),
+            echo = config.echo,
+            "card ready"
+        );
+        cards.push(ReadyCard { handle, card });
+    }
+    let listener = match config.control {
+        Some(addr) => Some(control::bind(addr).await?),
+        None => None,
+    };
+    serve_cards(cards, listener, shutdown).await
+}

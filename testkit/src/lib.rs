@@ -1,0 +1,12 @@
+//! Test kit shared by tapfido's test suites (dev-only, never shipped): an
+//! independent model of the card frame and of a relying party's fixtures,
+//! written apart from the crates under test.
+//!
+//! # Layout
+//! - [`card`]: a minimal ISO 7816-4 card frame around the FIDO applet.
+//! - [`rp`]: attestation fixtures (a test CA, certificates, signed
+//!   registrations and assertions) and the WebAuthn §16 vectors ([`rp::vectors`]).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod card;
+pub mod rp;

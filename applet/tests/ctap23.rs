@@ -140,24 +140,52 @@ fn pocketkey_get_info_has_no_ctap23_members() {
     assert!(get_text(get(&i, 4).unwrap(), "perCredMgmtRO").is_none());
 }
 
-/// The profile check (applet::versions): FIDO_2_2 is refused, and a
-/// FIDO_2_3 profile must offer what 2.3 builds on.
+/// applet::versions: FIDO_2_2 is refused; a FIDO_2_3 claim, and a
+/// feature, whose requirements the profile switches off is not listed.
 #[test]
-fn profiles_claiming_versions_are_checked() {
+fn claims_whose_requirements_are_off_are_not_listed() {
     let mut c = Config::default();
     c.versions.push("FIDO_2_2".to_owned());
     assert!(c.validate().is_err());
-    let mut c = Config::default();
-    c.options.insert("credMgmt".to_owned(), false);
-    assert!(c.validate().is_err());
-    let mut c = Config::default();
-    c.extensions.retain(|e| e != "hmac-secret");
-    assert!(c.validate().is_err());
-    let mut c = Config::pocketkey();
-    c.extensions.push("pinComplexityPolicy".to_owned());
-    assert!(c.validate().is_err());
     assert!(Config::default().validate().is_ok());
     assert!(Config::pocketkey().validate().is_ok());
+
+    let mut c = Config::default();
+    c.options.insert("credMgmt".to_owned(), false);
+    let mut card = Card::new(30, c, false);
+    let i = info(&mut card);
+    assert!(!texts_of(get(&i, 1).unwrap()).contains(&"FIDO_2_3".to_owned()));
+    let options = get(&i, 4).unwrap();
+    assert_eq!(get_text(options, "perCredMgmtRO"), Some(&C::Bool(false)));
+    set_pin(&mut card, 2, PIN);
+    let mut s = Session::new(&mut card, 2, 1);
+    let hash = s.encrypt(&sha256(PIN.as_bytes())[..16]);
+    let r = card.ctap(
+        CLIENT_PIN,
+        Some(cmap(vec![
+            (int(1), int(2)),
+            (int(2), int(9)),
+            (int(3), s.platform_key.clone()),
+            (int(6), bytes(&hash)),
+            (int(9), int(PERM_PCMR.into())),
+        ])),
+    );
+    assert_eq!(r.status, UNAUTHORIZED_PERMISSION);
+
+    let mut c = Config::default();
+    c.extensions.retain(|e| e != "hmac-secret");
+    let mut card = Card::new(31, c, false);
+    let exts = texts_of(get(&info(&mut card), 2).unwrap());
+    assert!(!exts.contains(&"hmac-secret-mc".to_owned()), "{exts:?}");
+
+    let mut c = Config::pocketkey();
+    c.extensions.push("pinComplexityPolicy".to_owned());
+    let mut card = Card::new(32, c, false);
+    let exts = texts_of(get(&info(&mut card), 2).unwrap());
+    assert!(
+        !exts.contains(&"pinComplexityPolicy".to_owned()),
+        "{exts:?}"
+    );
 }
 
 /// makeCredential with hmac-secret and hmac-secret-mc for `salts`; returns

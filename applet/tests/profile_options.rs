@@ -84,15 +84,11 @@ fn large_blobs_false_turns_large_blobs_off() {
 
 #[test]
 fn cred_mgmt_false_turns_credential_management_off() {
-    let mut config = with_option(
+    let config = with_option(
         with_option(Config::default(), "credMgmt", false),
         "credentialMgmtPreview",
         false,
     );
-    // A FIDO_2_3 profile with rk must offer credMgmt (applet::versions),
-    // and perCredMgmtRO needs it.
-    config.versions.retain(|v| v != "FIDO_2_3");
-    config.options.remove("perCredMgmtRO");
     let mut card = Card::new(2, config, false);
     set_pin(&mut card, 2, PIN);
     assert_eq!(token_status(&mut card, PERM_CM), UNAUTHORIZED_PERMISSION);
@@ -273,11 +269,7 @@ fn config_status(card: &mut Card, sub: u8, params: C) -> u8 {
 
 #[test]
 fn pin_uv_auth_token_false_leaves_only_get_pin_token() {
-    let mut profile = with_option(Config::default(), "pinUvAuthToken", false);
-    // A FIDO_2_3 profile needs pinUvAuthToken (applet::versions), and
-    // perCredMgmtRO needs it.
-    profile.versions.retain(|v| v != "FIDO_2_3");
-    profile.options.remove("perCredMgmtRO");
+    let profile = with_option(Config::default(), "pinUvAuthToken", false);
     let mut card = Card::new(11, profile, false);
     set_pin(&mut card, 2, PIN);
     assert_eq!(token_status(&mut card, PERM_CM), INVALID_SUBCOMMAND);

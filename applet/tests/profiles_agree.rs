@@ -20,14 +20,8 @@ const INVALID_SUBCOMMAND: u8 = 0x3E;
 
 /// The builtin profiles, as the card binary embeds them.
 const BUILTIN: [(&str, &str); 2] = [
-    (
-        "default",
-        include_str!("../../reader-bridge/profiles/default.toml"),
-    ),
-    (
-        "pocketkey",
-        include_str!("../../reader-bridge/profiles/pocketkey.toml"),
-    ),
+    ("default", include_str!("../../profiles/default.toml")),
+    ("pocketkey", include_str!("../../profiles/pocketkey.toml")),
 ];
 
 fn load(text: &str) -> Config {

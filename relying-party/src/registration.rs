@@ -98,6 +98,8 @@ pub struct VerifiedRegistration {
     pub x5c_len: usize,
     /// The hmac-secret extension output, when present.
     pub hmac_secret: Option<bool>,
+    /// Every extension output checked (`extensions::check_registration`).
+    pub extensions: super::extensions::RegistrationExtensions,
 }
 
 fn map_get<'a>(map: &'a [(Value, Value)], key: &str) -> Option<&'a Value> {
@@ -173,10 +175,8 @@ pub fn verify_registration_parts(
         "fido-u2f" => verify_u2f(stmt, &auth, &attested, client_data_hash, anchors)?,
         other => return Err(RpError::UnsupportedFormat(other.to_owned())),
     };
-    let hmac_secret = auth.extensions.as_ref().and_then(|ext| match ext {
-        Value::Map(m) => map_get(m, "hmac-secret").and_then(|v| v.as_bool()),
-        _ => None,
-    });
+    let extensions = super::extensions::check_registration(auth.extensions.as_ref())?;
+    let hmac_secret = extensions.hmac_secret;
     Ok(VerifiedRegistration {
         fmt: fmt.to_owned(),
         attestation_type,
@@ -191,6 +191,7 @@ pub fn verify_registration_parts(
         backed_up: auth.backed_up(),
         x5c_len,
         hmac_secret,
+        extensions,
     })
 }
 

@@ -80,6 +80,12 @@ pub fn option_enabled(config: &Config, name: &str) -> bool {
     if name == "alwaysUv" {
         return option_enabled(config, "authnrCfg");
     }
+    // The persistent token is read-only credential management by a token.
+    if name == "perCredMgmtRO"
+        && !(option_enabled(config, "credMgmt") && option_enabled(config, "pinUvAuthToken"))
+    {
+        return false;
+    }
     IMPLEMENTED_OPTIONS.contains(&name)
         && config
             .options
@@ -104,7 +110,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
     let c = &auth.config;
     let mut m: Vec<(Value, Value)> = Vec::new();
     let mut put = |k: u8, v: Value| m.push((Value::from(k), v));
-    put(0x01, text_array(&c.versions));
+    put(0x01, text_array(&crate::versions::listed(c)));
     let extensions: Vec<String> = c
         .extensions
         .iter()
@@ -124,6 +130,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
             "clientPin" => auth.pin_is_set(),
             // CTAP 2.1 §6.4: with alwaysUv on, makeCredUvNotRqd is reported false.
             "makeCredUvNotRqd" => *value && !auth.state.persistent().always_uv,
+            "perCredMgmtRO" => option_enabled(c, "perCredMgmtRO"),
             _ => *value,
         };
         options.push((Value::from(name.as_str()), Value::from(value)));

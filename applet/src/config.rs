@@ -24,10 +24,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-/// COSE algorithm identifier for ECDSA P-256 with SHA-256 (RFC 9053).
-pub const ES256: i64 = -7;
-/// COSE algorithm identifier for EdDSA (Ed25519) (RFC 9053).
-pub const EDDSA: i64 = -8;
+pub use crate::keys::{EDDSA, ES256};
 
 /// An authenticator AAGUID (16 bytes), written in TOML as a UUID string.
 #[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -197,6 +194,11 @@ pub struct Config {
     /// §6.4): the authenticatorConfig subcommands the card supports,
     /// computed from what is implemented and enabled, never configured.
     pub authenticator_config_commands: bool,
+    /// RP IDs that get vendor-facilitated enterprise attestation
+    /// (makeCredential `enterpriseAttestation: 1`, CTAP 2.1 §7.1); any other
+    /// RP gets the batch attestation. Empty: none (the real card's list is
+    /// not public).
+    pub enterprise_attestation_rp_ids: Vec<String>,
 }
 
 impl Config {
@@ -204,7 +206,11 @@ impl Config {
     /// card (FIDO MDS "ACS FIDO Authenticator Card").
     pub fn pocketkey() -> Self {
         let mut options = BTreeMap::new();
+        // The options of the card's MDS authenticatorGetInfo, in its order
+        // (getInfo sorts them canonically); no alwaysUv (the card has no
+        // toggleAlwaysUv).
         for (name, value) in [
+            ("plat", false),
             ("rk", true),
             ("up", true),
             ("clientPin", false),
@@ -227,7 +233,9 @@ impl Config {
             extensions: strings(&["credBlob", "credProtect", "hmac-secret", "minPinLength"]),
             options,
             max_msg_size: 2048,
-            pin_uv_auth_protocols: vec![2, 1],
+            // The MDS entry lists [1, 2]: platforms pick the first (CTAP 2.3
+            // §6.5.5.4), so protocol one, as with the real card.
+            pin_uv_auth_protocols: vec![1, 2],
             max_credential_count_in_list: 6,
             max_credential_id_length: 104,
             transports: strings(&["nfc"]),
@@ -242,8 +250,9 @@ impl Config {
             max_stored_string_length: 64,
             presence_window_secs: 120,
             reset_window_secs: 10,
-            token_initial_usage_secs: 19,
-            token_max_lifetime_secs: 600,
+            token_initial_usage_secs: crate::pin::TokenTimes::DEFAULT_INITIAL_USAGE_SECS,
+            token_max_lifetime_secs: crate::pin::TokenTimes::DEFAULT_MAX_LIFETIME_SECS,
+            enterprise_attestation_rp_ids: Vec::new(),
             attestation_formats: Vec::new(),
             transports_for_reset: Vec::new(),
             max_pin_length: 0,
@@ -405,6 +414,9 @@ impl Default for Config {
             "thirdPartyPayment",
         ]);
         c.options.insert("largeBlobs".to_owned(), true);
+        // toggleAlwaysUv works on the default profile (off until toggled).
+        c.options.insert("alwaysUv".to_owned(), false);
+        c.pin_uv_auth_protocols = vec![2, 1];
         c.options.insert("perCredMgmtRO".to_owned(), true);
         c.attestation_formats = strings(&["packed", "none"]);
         c.transports_for_reset = strings(&["nfc"]);

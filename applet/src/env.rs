@@ -149,3 +149,10 @@ impl Env for TestEnv {
         &mut self.storage
     }
 }
+
+/// A storage failure is `CTAP1_ERR_OTHER` (0x7F): the command did not complete.
+impl From<StorageError> for crate::error::CtapError {
+    fn from(_: StorageError) -> Self {
+        crate::error::CtapError::Other
+    }
+}

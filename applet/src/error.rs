@@ -3,9 +3,10 @@
 //! A CTAP2 response over NFC is `status byte || CBOR` followed by `90 00`
 //! (CTAP 2.1 §11.3 NFC binding); every failure below is sent as its single
 //! status byte with no CBOR body.
-
-use crate::cbor::CborError;
-use crate::env::StorageError;
+//!
+//! This module is the bottom of the applet: it depends on no other module;
+//! the layers above convert their own errors into [`CtapError`] (the CBOR
+//! decoder in `cbor`, storage in `env`).
 
 /// Success (`CTAP1_ERR_SUCCESS` / `CTAP2_OK`).
 pub const CTAP2_OK: u8 = 0x00;
@@ -168,17 +169,5 @@ impl CtapError {
     /// The status byte sent on the wire.
     pub fn code(self) -> u8 {
         self as u8
-    }
-}
-
-impl From<CborError> for CtapError {
-    fn from(_: CborError) -> Self {
-        CtapError::InvalidCbor
-    }
-}
-
-impl From<StorageError> for CtapError {
-    fn from(_: StorageError) -> Self {
-        CtapError::Other
     }
 }

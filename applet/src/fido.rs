@@ -144,6 +144,13 @@ impl<E: Env> FidoApplet<E> {
         self.env
     }
 
+    /// Whether U2F works now: the profile has it and alwaysUv is off (CTAP
+    /// 2.1 §7.2.4: alwaysUv on a card without built-in UV disables CTAP1,
+    /// so SELECT answers "FIDO_2_0" and REGISTER / AUTHENTICATE `69 86`).
+    fn u2f_enabled(&self) -> bool {
+        self.auth.config.u2f && !self.auth.state.persistent().always_uv
+    }
+
     /// U2F (CTAP1) instruction hook: REGISTER 01, AUTHENTICATE 02, VERSION 03.
     fn u2f(&mut self, cmd: &Command<'_>, reply: &mut Vec<u8>) -> Result<(), Status> {
         let user_present = self.auth.user_present(&self.env);
@@ -166,7 +173,7 @@ impl<E: Env> Applet for FidoApplet<E> {
 
     fn select(&mut self, reply: &mut Vec<u8>) -> Result<(), Status> {
         self.auth.transient.assertions = None;
-        reply.extend_from_slice(if self.auth.config.u2f {
+        reply.extend_from_slice(if self.u2f_enabled() {
             VERSION_U2F
         } else {
             VERSION_FIDO2
@@ -183,6 +190,12 @@ impl<E: Env> Applet for FidoApplet<E> {
             return Err(Status::ClassNotSupported);
         }
         match cmd.ins {
+            // CTAP 2.1 §7.2.4: with alwaysUv on, U2F_REGISTER and
+            // U2F_AUTHENTICATE fail with SW_COMMAND_NOT_ALLOWED (69 86).
+            // (iso7816 names 69 86 "command not allowed, no current EF").
+            0x01 | 0x02 if self.auth.config.u2f && !self.u2f_enabled() => {
+                Err(Status::CommandNotAllowedNoEf)
+            }
             0x01..=0x03 if self.auth.config.u2f => self.u2f(cmd, reply),
             _ => Err(Status::InstructionNotSupportedOrInvalid),
         }
@@ -205,7 +218,7 @@ impl<E: Env> Applet for FidoApplet<E> {
             }
             Err(Failure::PresenceNeeded) if may_wait => Ok(CtapOutcome::UserPresenceNeeded),
             Err(Failure::PresenceNeeded) => {
-                reply.push(CtapError::UserActionTimeout.code());
+                reply.push(presence_denied(request).code());
                 Ok(CtapOutcome::Done)
             }
         }
@@ -222,5 +235,29 @@ impl<E: Env> Applet for FidoApplet<E> {
     fn power_off(&mut self) {
         self.auth.transient = crate::state::Transient::power_up(self.env.now());
         self.auth.pin.power_cycle(&mut self.env);
+    }
+
+    fn shutdown(&mut self) {
+        // An unused reserved PIN attempt goes back to storage; a crash would
+        // have cost it (crate::state module docs).
+        if let Err(e) = self.auth.state.release(&mut self.env) {
+            tracing::warn!(%e, "storing the PIN retries at shutdown failed");
+        }
+    }
+}
+
+/// What a client that cannot wait for the tap gets when presence is missing.
+///
+/// makeCredential and getAssertion: CTAP2_ERR_OPERATION_DENIED (CTAP 2.1 and
+/// 2.3 §6.1.2 steps 1.2 and 14, §6.2.2 steps 1.2 and 9: "If the user declines
+/// permission, or the operation times out, then end the operation by
+/// returning CTAP2_ERR_OPERATION_DENIED"). authenticatorReset and
+/// authenticatorSelection keep CTAP2_ERR_USER_ACTION_TIMEOUT (§6.6, §6.9).
+fn presence_denied(request: &[u8]) -> CtapError {
+    match request.first() {
+        Some(&crate::ctap::MAKE_CREDENTIAL) | Some(&crate::ctap::GET_ASSERTION) => {
+            CtapError::OperationDenied
+        }
+        _ => CtapError::UserActionTimeout,
     }
 }

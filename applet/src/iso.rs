@@ -85,4 +85,8 @@ pub trait Applet {
     /// Field loss (power off, reset, reader disconnect): drop every piece of
     /// per-power-cycle state — tokens, iterators, pending responses.
     fn power_off(&mut self);
+
+    /// The card process stops cleanly (not called on a crash): store what
+    /// was only reserved ahead of use, so a restart loses nothing.
+    fn shutdown(&mut self) {}
 }

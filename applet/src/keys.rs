@@ -14,8 +14,12 @@ use std::fmt;
 use p256::ecdsa::signature::Signer;
 
 use crate::cbor::Value;
-use crate::config::{EDDSA, ES256};
 use crate::env::CardRng;
+
+/// COSE algorithm identifier for ECDSA P-256 with SHA-256 (RFC 9053).
+pub const ES256: i64 = -7;
+/// COSE algorithm identifier for EdDSA (Ed25519) (RFC 9053).
+pub const EDDSA: i64 = -8;
 
 /// A supported signature algorithm.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

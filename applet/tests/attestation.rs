@@ -139,8 +139,8 @@ fn batch_certificate_meets_packed_requirements() {
     let ca = AttestationCa::generate_test_ca(&mut r).unwrap();
     let batch = BatchAttestation::generate(&ca, &AAGUID, &mut r).unwrap();
 
-    assert_eq!(batch.chain().len(), 2);
-    assert_eq!(batch.chain()[1], ca.cert_der());
+    // The self-signed test CA is the verifier's trust anchor, not part of x5c.
+    assert_eq!(batch.chain().len(), 1);
     assert_eq!(batch.certificate(), batch.chain()[0].as_slice());
 
     let leaf = Certificate::from_der(batch.certificate()).unwrap();
@@ -311,6 +311,9 @@ const EXAMPLE_CA: &str = include_str!("data/attestation/example-ca.crt.pem");
 const EXAMPLE_KEY_SEC1: &str = include_str!("data/attestation/example-ca.sec1.pem");
 const EXAMPLE_KEY_PKCS8: &str = include_str!("data/attestation/example-ca.pkcs8.pem");
 const OTHER_CA: &str = include_str!("data/attestation/other-ca.crt.pem");
+/// `CN=Example Attestation Intermediate` with the example key, issued by
+/// `CN=Example Root 2` (`openssl x509 -req -CA other-ca.crt.pem`).
+const EXAMPLE_INTERMEDIATE: &str = include_str!("data/attestation/example-intermediate.crt.pem");
 const OTHER_KEY_SEC1: &str = include_str!("data/attestation/other.sec1.pem");
 const P384_CA: &str = include_str!("data/attestation/p384-ca.crt.pem");
 const P384_KEY_SEC1: &str = include_str!("data/attestation/p384.sec1.pem");
@@ -359,13 +362,21 @@ fn user_ca_in_sec1_with_parameters_block_is_accepted() {
 }
 
 #[test]
-fn user_ca_chain_follows_the_leaf_in_x5c() {
-    let chain_pem = format!("{EXAMPLE_CA}{OTHER_CA}");
+fn user_ca_chain_follows_the_leaf_in_x5c_without_its_root() {
+    // An intermediate (the example key, issued by "Example Root 2") and its root.
+    let chain_pem = format!("{EXAMPLE_INTERMEDIATE}{OTHER_CA}");
     let ca = AttestationCa::from_pem(&chain_pem, EXAMPLE_KEY_PKCS8).unwrap();
+    assert_eq!(ca.chain().len(), 2);
     let batch = BatchAttestation::generate(&ca, &AAGUID, &mut rng(14)).unwrap();
-    assert_eq!(batch.chain().len(), 3);
-    assert_eq!(batch.chain()[1], pem_cert(EXAMPLE_CA).to_der().unwrap());
-    assert_eq!(batch.chain()[2], pem_cert(OTHER_CA).to_der().unwrap());
+    assert_eq!(batch.chain().len(), 2);
+    assert_eq!(
+        batch.chain()[1],
+        pem_cert(EXAMPLE_INTERMEDIATE).to_der().unwrap()
+    );
+    // A self-signed CA given alone: x5c is the batch certificate only.
+    let root = AttestationCa::from_pem(EXAMPLE_CA, EXAMPLE_KEY_PKCS8).unwrap();
+    let batch = BatchAttestation::generate(&root, &AAGUID, &mut rng(14)).unwrap();
+    assert_eq!(batch.chain().len(), 1);
 }
 
 #[test]
@@ -523,4 +534,23 @@ fn self_signed_certificate_profile() {
     assert!(!bc.ca);
     assert_eq!(&public_key(&cert), key.verifying_key());
     verify_signed_by(&cert, key.verifying_key());
+}
+
+/// RFC 5280 §6.1.3 (a)(1): a root CA whose self-signature does not verify is refused, and the
+/// error is about the certificate, not the key.
+#[test]
+fn ca_with_a_broken_self_signature_is_refused() {
+    let ca = AttestationCa::generate_test_ca(&mut rng(7)).unwrap();
+    let (_, key_pem) = ca.to_pem().unwrap();
+    let mut der = ca.cert_der().to_vec();
+    // The last byte of the DER is the last byte of the signature's s: still valid DER.
+    *der.last_mut().unwrap() ^= 0x01;
+    let pem = der::pem::encode_string("CERTIFICATE", der::pem::LineEnding::LF, &der).unwrap();
+    let err = AttestationCa::from_pem(&pem, &key_pem).unwrap_err();
+    assert!(matches!(err, AttestationError::CaSignature(_)), "{err:?}");
+    assert!(!err.is_about_key());
+    assert!(AttestationError::KeyMismatch.is_about_key());
+    assert!(AttestationError::NoKey.is_about_key());
+    // The untouched certificate still loads.
+    AttestationCa::from_pem(&ca.cert_pem().unwrap(), &key_pem).unwrap();
 }

@@ -310,10 +310,12 @@ fn item29_unknown_things_ignored_and_bad_options_refused() {
     // The allowList holds nothing of ours: the request was parsed fine.
     card.env().presence = Presence::Touched;
     assert_eq!(card.ctap(GA, Some(cmap(g))).status, 0x2E);
+    // CTAP 2.1/2.3 §6.2.2 step 4: an "rk" option in getAssertion, whatever
+    // its value, is CTAP2_ERR_UNSUPPORTED_OPTION (0x2B).
     let o = cmap(vec![(text("rk"), C::Bool(true))]);
-    refused(&mut card, GA, &ser(&with(&ga(), int(5), Some(o))), 0x2C);
+    refused(&mut card, GA, &ser(&with(&ga(), int(5), Some(o))), 0x2B);
     let o = cmap(vec![(text("rk"), C::Bool(false))]);
-    refused(&mut card, GA, &ser(&with(&ga(), int(5), Some(o))), 0x2C);
+    refused(&mut card, GA, &ser(&with(&ga(), int(5), Some(o))), 0x2B);
     let o = cmap(vec![(text("up"), C::Bool(false))]);
     refused(&mut card, MC, &ser(&with(&base, int(7), Some(o))), 0x2C);
     // uv without a built-in UV method.

@@ -136,8 +136,17 @@ fn authnr_cfg_false_turns_config_and_always_uv_off() {
 
 #[test]
 fn get_info_lists_always_uv_with_its_value_where_it_can_be_toggled() {
-    for profile in [Config::default(), Config::pocketkey()] {
-        let mut card = Card::new(6, profile, false);
+    // pocketkey, like the ACS card's MDS entry, has no alwaysUv: not listed,
+    // and toggleAlwaysUv is a subcommand it does not have.
+    let mut card = Card::new(6, Config::pocketkey(), false);
+    assert!(get_text(&options(&mut card), "alwaysUv").is_none());
+    assert_eq!(
+        config(&mut card, 0x02, None, None).status,
+        INVALID_SUBCOMMAND
+    );
+    assert!(get_text(&options(&mut card), "alwaysUv").is_none());
+    {
+        let mut card = Card::new(6, Config::default(), false);
         assert_eq!(
             get_text(&options(&mut card), "alwaysUv"),
             Some(&C::Bool(false))

@@ -9,6 +9,13 @@ pub enum HostError {
     /// A PC/SC call failed (pcsc-lite's `SCARD_E_*` / `SCARD_W_*` code).
     #[error("PC/SC: {0}")]
     Pcsc(#[from] pcsc::Error),
+    /// pcsc-lite's client library (`libpcsclite.so.1`) is not installed, so
+    /// no PC/SC call can be made (the in-process demo still runs).
+    #[error(
+        "PC/SC is not available: libpcsclite.so.1 was not found \
+         (Debian/Ubuntu: apt install pcscd; Fedora: dnf install pcsc-lite)"
+    )]
+    NoPcscLibrary,
     /// No reader matched the name or index given.
     #[error("no reader matches {0:?}")]
     NoSuchReader(String),

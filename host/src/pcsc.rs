@@ -51,8 +51,15 @@ impl ReaderSelector {
     }
 }
 
+/// `SCardEstablishContext`. The build links pcsc-lite through a run-time
+/// loader (`csrc/pcsc_loader.c`) that answers `SCARD_F_INTERNAL_ERROR` when
+/// `libpcsclite.so.1` cannot be opened; pcsc-lite itself never returns that
+/// code here, so it names the missing library.
 fn establish() -> Result<Context, HostError> {
-    Ok(Context::establish(Scope::User)?)
+    Context::establish(Scope::User).map_err(|e| match e {
+        pcsc::Error::InternalError => HostError::NoPcscLibrary,
+        e => HostError::Pcsc(e),
+    })
 }
 
 fn reader_names(ctx: &Context) -> Result<Vec<CString>, HostError> {
@@ -258,5 +265,11 @@ impl Transport for PcscTransport {
 
 /// Whether a PC/SC service answers on this machine.
 pub fn pcsc_available() -> bool {
-    Context::establish(Scope::User).is_ok()
+    establish().is_ok()
+}
+
+/// Whether pcsc-lite's client library is missing on this machine (as
+/// opposed to installed with no pcscd answering).
+pub fn pcsc_library_missing() -> bool {
+    matches!(establish(), Err(HostError::NoPcscLibrary))
 }

@@ -38,8 +38,10 @@ impl<T: RngCore + CryptoRng + Send> HostRng for T {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum FidoVersion {
     /// `"U2F_V2"`: U2F (CTAP1) is available, CTAP2 may be too.
+    #[serde(rename = "U2F_V2")]
     U2fV2,
     /// `"FIDO_2_0"`: CTAP2 only.
+    #[serde(rename = "FIDO_2_0")]
     Fido20,
 }
 
@@ -55,6 +57,7 @@ impl std::fmt::Display for FidoVersion {
 
 /// How long requests are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum LengthMode {
     /// Short APDUs, command chaining in blocks of the given size.
     Chained(usize),

@@ -10,7 +10,7 @@ macro_rules! named_codes {
         $name:ident : $repr:ty { $( $(#[$vmeta:meta])* $variant:ident = $value:expr, $text:expr; )* }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
             $( $(#[$vmeta])* $variant, )*
             /// A value this table does not name; shown in hex.
@@ -34,12 +34,21 @@ macro_rules! named_codes {
                 }
             }
 
-            /// Human-readable description.
+            /// Human-readable description (for CTAP codes, the spec name).
             pub fn describe(self) -> &'static str {
                 match self {
                     $( Self::$variant => $text, )*
                     Self::Unlisted(_) => "unlisted status",
                 }
+            }
+        }
+
+        /// In JSON reports, as shown on a terminal: the wire value in hex
+        /// and its name (`"6A82 file or application not found"`,
+        /// `"0x31 CTAP2_ERR_PIN_INVALID"`), never the Rust variant name.
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
             }
         }
     };

@@ -66,34 +66,19 @@ pub enum CredentialJsonKind {
     },
 }
 
+/// base64url (RFC 4648 §5) as WebAuthn's JSON serialization uses it:
+/// the URL-safe alphabet only (`+` and `/` are refused), padding optional,
+/// non-zero trailing bits refused.
+const BASE64URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(false),
+);
+
 /// Decode base64url, with or without padding.
 pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0u32;
-    for c in text.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits).to_be_bytes()[3]);
-            // Keep only the bits not yet emitted.
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Leftover bits must be zero padding (fewer than 6 of them).
-    if bits >= 6 || acc & ((1 << bits) - 1) != 0 {
-        return None;
-    }
-    Some(out)
+    base64::Engine::decode(&BASE64URL, text).ok()
 }
 
 fn b64(field: Option<&String>, name: &'static str) -> Result<Vec<u8>, JsonError> {

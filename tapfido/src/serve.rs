@@ -11,7 +11,7 @@
 //! ```
 
 use std::future::Future;
-use std::io::Write as _;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -128,22 +128,62 @@ pub enum ServeError {
 pub struct TracedCard<C> {
     inner: C,
     slot: u16,
-    trace: bool,
+    trace: Option<TraceSink>,
+}
+
+/// Where `--trace` lines go: stdout (`tapfido card --trace`) or a file
+/// shared by every card of the process (`tapfido run --trace FILE`).
+#[derive(Clone)]
+pub struct TraceSink(Arc<Mutex<Box<dyn Write + Send>>>);
+
+impl TraceSink {
+    /// Lines to standard output.
+    pub fn stdout() -> Self {
+        Self::writer(std::io::stdout())
+    }
+
+    /// Lines to any writer (a file, a buffer in tests).
+    pub fn writer(out: impl Write + Send + 'static) -> Self {
+        Self(Arc::new(Mutex::new(Box::new(out))))
+    }
+
+    /// Write `text` line by line, each prefixed with `[slot N]`, and flush.
+    pub fn write(&self, slot: u16, text: &str) {
+        let mut out = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for line in text.lines() {
+            let _ = writeln!(out, "[slot {slot}] {line}");
+        }
+        let _ = out.flush();
+    }
+}
+
+impl std::fmt::Debug for TraceSink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TraceSink")
+    }
 }
 
 impl<C: VirtualCard> TracedCard<C> {
-    /// Wrap `inner`, the card on `slot`.
+    /// Wrap `inner`, the card on `slot`; `trace` prints to stdout.
     pub fn new(inner: C, slot: u16, trace: bool) -> Self {
-        Self { inner, slot, trace }
+        Self::with_sink(inner, slot, trace.then(TraceSink::stdout))
+    }
+
+    /// Wrap `inner`, the card on `slot`, tracing to `sink` when given.
+    pub fn with_sink(inner: C, slot: u16, sink: Option<TraceSink>) -> Self {
+        Self {
+            inner,
+            slot,
+            trace: sink,
+        }
     }
 
     fn print(&self, text: &str) {
-        if self.trace {
-            let mut out = std::io::stdout().lock();
-            for line in text.lines() {
-                let _ = writeln!(out, "[slot {}] {line}", self.slot);
-            }
-            let _ = out.flush();
+        if let Some(sink) = &self.trace {
+            sink.write(self.slot, text);
         }
     }
 }
@@ -173,7 +213,7 @@ impl<C: VirtualCard> VirtualCard for TracedCard<C> {
 
     fn transmit(&mut self, command: &[u8]) -> Vec<u8> {
         let response = self.inner.transmit(command);
-        if self.trace {
+        if self.trace.is_some() {
             self.print(&reader_bridge::trace::describe_exchange(command, &response));
         }
         response
@@ -379,6 +419,22 @@ pub async fn run(
             return Err(ControlError::NotLoopback(addr).into());
         }
     }
+    let cards = prepare_cards(&config, config.trace.then(TraceSink::stdout))?;
+    let listener = match config.control {
+        Some(addr) => Some(control::bind(addr).await?),
+        None => None,
+    };
+    serve_cards(cards, listener, shutdown).await
+}
+
+/// Load the profile and the attestation CA, then open and load every
+/// card's state: the cards of `config`, ready for [`serve_cards`]. Any
+/// failure stops here, before anything is served. `trace` replaces
+/// `config.trace` as the destination of the exchange log.
+pub fn prepare_cards(
+    config: &ServeConfig,
+    trace: Option<TraceSink>,
+) -> Result<Vec<ReadyCard>, ServeError> {
     let profile = load_profile(&config.profile)?;
     let fido = fido_config(profile_config(&profile)?, config.aaguid);
     let ca = load_or_create_ca(&config.state_dir, config.attestation_ca.as_ref())?;
@@ -395,8 +451,11 @@ pub async fn run(
             applets.push(Box::new(EchoApplet));
         }
         let bridge = Bridge::new(profile.atr.clone(), applets);
-        let card: Arc<Mutex<dyn VirtualCard>> =
-            Arc::new(Mutex::new(TracedCard::new(bridge, plan.slot, config.trace)));
+        let card: Arc<Mutex<dyn VirtualCard>> = Arc::new(Mutex::new(TracedCard::with_sink(
+            bridge,
+            plan.slot,
+            trace.clone(),
+        )));
         tracing::info!(
             slot = plan.slot,
             vpcd = %plan.vpcd,
@@ -407,9 +466,5 @@ pub async fn run(
         );
         cards.push(ReadyCard { handle, card });
     }
-    let listener = match config.control {
-        Some(addr) => Some(control::bind(addr).await?),
-        None => None,
-    };
-    serve_cards(cards, listener, shutdown).await
+    Ok(cards)
 }

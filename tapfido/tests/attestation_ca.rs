@@ -76,8 +76,9 @@ fn corrupt_test_ca_is_an_error_not_a_new_ca() {
     let bad_cert = b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
     std::fs::write(&cert, bad_cert).unwrap();
     std::fs::write(&key, b"not a key").unwrap();
+    // Both are bad; the key file is not even PEM, and the error names it.
     match load_or_create_ca(dir.path(), None) {
-        Err(CaFileError::Invalid { path, .. }) => assert_eq!(path, cert),
+        Err(CaFileError::Invalid { path, .. }) => assert_eq!(path, key),
         other => panic!("expected Invalid, got {other:?}"),
     }
     assert_eq!(std::fs::read(&cert).unwrap(), bad_cert, "left untouched");
@@ -119,4 +120,44 @@ fn two_threads_starting_at_once_make_one_ca() {
         .collect();
     let certs: Vec<Vec<u8>> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     assert!(certs.windows(2).all(|w| w[0] == w[1]));
+}
+
+/// A test CA as earlier builds wrote it: notBefore 2024-01-01 and notAfter
+/// 9999 both GeneralizedTime (`18 0F "20240101000000Z"`).
+const LEGACY_CA_PEM: &str = include_str!("data/legacy-test-ca/ca.pem");
+const LEGACY_CA_KEY: &str = include_str!("data/legacy-test-ca/ca.key");
+
+#[test]
+fn a_legacy_test_ca_is_reissued_once_with_rfc5280_times_and_the_same_key() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(CA_CERT_FILE), LEGACY_CA_PEM).unwrap();
+    std::fs::write(dir.path().join(CA_KEY_FILE), LEGACY_CA_KEY).unwrap();
+    let legacy =
+        applet::attestation::AttestationCa::from_pem(LEGACY_CA_PEM, LEGACY_CA_KEY).unwrap();
+    assert!(!legacy.has_rfc5280_times());
+
+    let ca = load_or_create_ca(dir.path(), None).unwrap();
+    assert!(ca.has_rfc5280_times());
+    assert_eq!(ca.verifying_key(), legacy.verifying_key());
+    // notBefore 2024 is now UTCTime: 17 0D "240101000000Z".
+    let needle = b"\x17\x0d240101000000Z";
+    assert!(ca.cert_der().windows(needle.len()).any(|w| w == needle));
+    // Written back; the key file is untouched; the next start reads it as is.
+    let stored = std::fs::read_to_string(dir.path().join(CA_CERT_FILE)).unwrap();
+    assert_eq!(stored, ca.cert_pem().unwrap());
+    let key = std::fs::read_to_string(dir.path().join(CA_KEY_FILE)).unwrap();
+    assert_eq!(key, LEGACY_CA_KEY);
+    let again = load_or_create_ca(dir.path(), None).unwrap();
+    assert_eq!(again.cert_der(), ca.cert_der());
+
+    // A CA given with --attestation-ca is used as given, even this one.
+    let explicit = dir.path().join("user.pem");
+    std::fs::write(&explicit, LEGACY_CA_PEM).unwrap();
+    let user = load_or_create_ca(
+        dir.path(),
+        Some(&(explicit.clone(), dir.path().join(CA_KEY_FILE))),
+    )
+    .unwrap();
+    assert_eq!(user.cert_der(), legacy.cert_der());
+    assert_eq!(std::fs::read_to_string(&explicit).unwrap(), LEGACY_CA_PEM);
 }

@@ -143,11 +143,18 @@ fn corrupt_state_exits_1_with_a_message() {
     let output = Command::new(TAPFIDO)
         .args(["card", "--no-control", "--state", state.to_str().unwrap()])
         .args(["--vpcd", &vpcd.local_addr().unwrap().to_string()])
+        .env("RUST_LOG", "info")
+        .env_remove("NO_COLOR")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("refuses to start"), "{stderr}");
+    assert!(stderr.contains("INFO"), "log lines reach stderr: {stderr}");
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "no ANSI colour codes when stderr is not a terminal: {stderr:?}"
+    );
     assert_eq!(std::fs::read(&state).unwrap(), b"garbage");
 }
 
@@ -242,4 +249,101 @@ fn trace_prints_each_exchange_with_its_slot() {
         "{stdout}"
     );
     assert!(lines.contains(&"[slot 0] power on"), "{stdout}");
+}
+
+/// The corruption corpus extended to file types and hand-edited fields (reliability.md §8.1
+/// item 9): each state below stops the card with exit 1 and a message naming the problem,
+/// within the guard time (a FIFO never blocks), and nothing is created or changed.
+#[test]
+fn unusable_state_files_of_every_kind_exit_1() {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+
+    let vpcd = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let edited = {
+        let identity = applet::state::Identity {
+            master_key: [7; 32],
+            attestation_key: None,
+        };
+        let mut persistent = applet::state::Persistent::fresh(4);
+        persistent.min_pin_length = 200;
+        applet::state::encode(&identity, &persistent)
+    };
+    type Make = Box<dyn Fn(&Path)>;
+    let target = dir.path().join("target");
+    std::fs::write(&target, b"x").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let cases: Vec<(&str, Make, &str)> = vec![
+        (
+            "dangling",
+            Box::new(|p| symlink("/nonexistent/state", p).unwrap()),
+            "symbolic link",
+        ),
+        (
+            "link",
+            Box::new({
+                let target = target.clone();
+                move |p| symlink(&target, p).unwrap()
+            }),
+            "symbolic link",
+        ),
+        (
+            "fifo",
+            Box::new(|p| {
+                assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+            }),
+            "FIFO",
+        ),
+        (
+            "directory",
+            Box::new(|p| std::fs::create_dir(p).unwrap()),
+            "directory",
+        ),
+        (
+            "huge",
+            Box::new(|p| {
+                std::fs::File::create(p).unwrap().set_len(1 << 30).unwrap();
+            }),
+            "larger than",
+        ),
+        (
+            "edited",
+            Box::new(move |p| std::fs::write(p, &edited).unwrap()),
+            "persistent.minPinLength",
+        ),
+    ];
+    for (name, make, expected) in cases {
+        let state = dir.path().join(name).join("state.bin");
+        std::fs::create_dir(state.parent().unwrap()).unwrap();
+        make(&state);
+        let mut child = Command::new(TAPFIDO)
+            .args(["card", "--no-control", "--state", state.to_str().unwrap()])
+            .arg("--state-dir")
+            .arg(dir.path().join(name))
+            .args(["--vpcd", &vpcd.local_addr().unwrap().to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = child.stderr.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stderr.read_to_string(&mut text);
+            let _ = tx.send(text);
+        });
+        let Ok(text) = rx.recv_timeout(GUARD) else {
+            let _ = child.kill();
+            panic!("{name}: the card did not stop within {GUARD:?}");
+        };
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(1), "{name}: {text}");
+        assert!(text.contains(expected), "{name}: {text}");
+    }
+    assert_eq!(std::fs::read(&target).unwrap(), b"x");
+    assert_eq!(
+        std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    assert!(!Path::new("/nonexistent/state").exists());
 }

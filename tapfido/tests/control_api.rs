@@ -74,7 +74,7 @@ fn body(answer: &str) -> &str {
 #[tokio::test]
 async fn status_lists_every_card() {
     let server = Server::start(&[0, 1]).await;
-    let answer = raw(server.addr, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let answer = raw(server.addr, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").await;
     assert_eq!(status_line(&answer), "HTTP/1.1 200 OK");
     assert!(answer.contains("\r\nContent-Type: application/json\r\n"));
     let json: serde_json::Value = serde_json::from_str(body(&answer)).unwrap();
@@ -155,7 +155,7 @@ async fn other_methods_are_405_with_allow() {
     let server = Server::start(&[0]).await;
     let answer = raw(
         server.addr,
-        b"POST /usb0/power/off HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
+        b"POST /usb0/power/off HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n",
     )
     .await;
     assert_eq!(status_line(&answer), "HTTP/1.1 405 Method Not Allowed");

@@ -37,6 +37,9 @@ fn base64url_round_trips_against_an_independent_encoder() {
     assert_eq!(base64url_decode("Zm8").unwrap(), b"fo");
     assert!(base64url_decode("Zm9v!").is_none());
     assert!(base64url_decode("Zh").is_none(), "non-zero trailing bits");
+    // base64url only: the standard alphabet's `+` and `/` are not base64url.
+    assert_eq!(base64url_decode("-_8").unwrap(), [0xfb, 0xff]);
+    assert!(base64url_decode("+/8").is_none());
 }
 
 #[test]

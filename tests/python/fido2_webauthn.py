@@ -4,7 +4,8 @@ verified by fido2.server.Fido2Server (attestation included).
 register:     a non-discoverable credential whose request carries an excludeList of six
               foreign credential IDs (python-fido2 probes them with a chained getAssertion
               up=false) and a 64-byte user name; a packed attestation with x5c (a response
-              paged through GET RESPONSE), verified up to the card's CA; a discoverable
+              paged through GET RESPONSE), verified up to the card's CA by python-fido2
+              and by `openssl verify -x509_strict`; a discoverable
               credential; an excludeList holding one of the card's own credentials must be
               refused (CREDENTIAL_EXCLUDED -> DEVICE_INELIGIBLE).
 authenticate: getAssertion with an allowList (short APDUs, then python-fido2's extended
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import subprocess
+import tempfile
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -50,8 +53,8 @@ class Tap(UserInteraction):
 
 
 class CardCa(AttestationVerifier):
-    """Trusts the card's attestation CA: the PEM given with --ca, else the root the
-    card sends as the last x5c certificate (then at least two certificates)."""
+    """Trusts the card's attestation CA, the PEM given with --ca (the card does not
+    send its self-signed root in x5c: it is the trust anchor, RFC 5280 §6.1.1 (d))."""
 
     def __init__(self, ca_pem: str | None, ca_der: bytes | None = None):
         super().__init__()
@@ -69,10 +72,8 @@ class CardCa(AttestationVerifier):
             f"basic attestation ({attestation_result.attestation_type!r})",
         )
         chain = attestation_result.trust_path
-        if self.ca_der is not None:
-            return self.ca_der
-        check(len(chain) >= 2, f"x5c carries the chain up to the CA ({len(chain)} certs)")
-        return chain[-1]
+        check(self.ca_der is not None, f"a trust anchor (--ca) for x5c of {len(chain)}")
+        return self.ca_der
 
 
 def other_root() -> bytes:
@@ -92,6 +93,27 @@ def other_root() -> bytes:
         .sign(key, hashes.SHA256())
     )
     return cert.public_bytes(Encoding.DER)
+
+
+def openssl_verify_strict(x5c: list[bytes], ca_pem: str) -> None:
+    """RFC 5280 path validation by OpenSSL, not by the project: `openssl verify
+    -x509_strict` of x5c[0] through the rest of x5c to the card's CA."""
+    with tempfile.TemporaryDirectory() as tmp:
+        def pem_file(name: str, ders: list[bytes]) -> str:
+            path = os.path.join(tmp, name)
+            with open(path, "wb") as f:
+                for der in ders:
+                    f.write(x509.load_der_x509_certificate(der).public_bytes(Encoding.PEM))
+            return path
+
+        cmd = ["openssl", "verify", "-x509_strict", "-purpose", "any", "-CAfile", ca_pem]
+        if len(x5c) > 1:
+            cmd += ["-untrusted", pem_file("untrusted.pem", x5c[1:])]
+        cmd.append(pem_file("leaf.pem", x5c[:1]))
+        run = subprocess.run(cmd, capture_output=True, text=True)
+        out = (run.stdout + run.stderr).strip()
+        check(run.returncode == 0 and out.endswith(": OK"),
+              f"openssl verify -x509_strict: {out}")
 
 
 def client_for(dev) -> Fido2Client:
@@ -132,6 +154,8 @@ def register(args, dev) -> dict:
     check(len(att) > 256, "attestation response longer than one short frame (paged)")
     auth_data = server.register_complete(state, result)
     check(verifier.result is not None, "attestation verified up to the CA")
+    if args.ca:
+        openssl_verify_strict(att.att_stmt["x5c"], args.ca)
     # The same attestation against another CA must fail: the check above is not vacuous.
     try:
         CardCa(None, other_root()).verify_attestation(att, result.response.client_data.hash)

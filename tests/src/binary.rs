@@ -53,13 +53,8 @@ fn build() -> Result<PathBuf, String> {
     }
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.current_dir(workspace_root()).args([
-        "build",
-        "-p",
-        "tapfido",
-        "--bin",
-        "tapfido",
-    ]);
+    cmd.current_dir(workspace_root())
+        .args(["build", "-p", "tapfido", "--bin", "tapfido"]);
     if RELEASE {
         cmd.arg("--release");
     }

@@ -31,7 +31,7 @@ use tracing::{debug, error, info, trace, warn, Instrument};
 use crate::frame::{read_header, read_payload};
 use crate::link::{LinkState, Stats};
 use crate::options::{check_addr, Options};
-use crate::protocol::{write_reply, VpcdMessage};
+use crate::protocol::{write_reply, VpcdMessage, SW_WRONG_LENGTH};
 use crate::{socket, Error, VirtualCard};
 
 /// SW `6F 00`, "no precise diagnosis" (ISO/IEC 7816-4:2013 §5.6, table 6): sent in place of a card response
@@ -244,8 +244,10 @@ where
             VpcdMessage::Reset => {
                 with_card(card, "reset", |c| c.reset());
             }
-            VpcdMessage::Unknown(byte) => {
-                warn!(control = byte, "unknown vpcd control byte ignored");
+            VpcdMessage::ShortCommand(byte) => {
+                debug!(byte, "one-byte command; answering 67 00");
+                stats.count_apdu();
+                write_reply(stream, &SW_WRONG_LENGTH).await?;
             }
             VpcdMessage::GetAtr => {
                 let atr = with_card(card, "atr", |c| c.atr()).ok_or(Error::EmptyAtr)?;

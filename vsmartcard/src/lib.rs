@@ -18,6 +18,7 @@
 //!  +--------+--------+---------------------------+
 //!  vpcd -> card, 1-byte payload = control:  00 power off, 01 power on, 02 reset
 //!                                           (no reply), 04 get ATR (reply: the ATR)
+//!  vpcd -> card, other 1-byte payload = a client's too-short command; reply: 67 00
 //!  vpcd -> card, longer payload = command APDU; reply: response APDU (data || SW1 SW2)
 //!  card -> vpcd, empty payload  = "card removed" to vpcd: never sent by this crate
 //! ```
@@ -28,6 +29,13 @@
 //! Debian's vpcd 3.3 stalls ~40 ms per APDU on a delayed ACK), reconnection with
 //! [`Backoff`], taps through a `watch::Receiver<bool>`, link state through a
 //! `watch::Sender<LinkState>`, and a shutdown future.
+//!
+//! # Layout
+//! - [`frame`]: the u16 length-prefixed framing; [`protocol`]: control codes and
+//!   [`VpcdMessage`].
+//! - `connection`: [`serve`], one card on one slot (power, APDUs, taps, reconnect);
+//!   `link`: [`LinkState`]; `options`: [`Options`] and [`Backoff`].
+//! - `socket`: `TCP_NODELAY` and the re-armed `TCP_QUICKACK`; `error`: [`Error`].
 //!
 //! # Several cards in one process
 //!
@@ -67,7 +75,7 @@ pub use error::Error;
 pub use frame::{encode_frame, read_frame, write_frame, MAX_PAYLOAD};
 pub use link::{LinkState, Stats};
 pub use options::{check_addr, slot_addr, Backoff, Options, DEFAULT_HOST, DEFAULT_PORT};
-pub use protocol::{read_message, write_message, write_reply, VpcdMessage};
+pub use protocol::{read_message, write_message, write_reply, VpcdMessage, SW_WRONG_LENGTH};
 
 /// A virtual card as vpcd sees it. Implemented by the reader bridge.
 ///

@@ -7,7 +7,7 @@
 //!  01                            power on           (none)
 //!  02                            reset              (none)
 //!  04                            get ATR            ATR bytes
-//!  any other single byte         unknown control    (none; logged)
+//!  any other single byte         1-byte command     67 00 (wrong length)
 //!  2 ..= 65,535 bytes            command APDU       response APDU (data || SW1 SW2)
 //!  0 bytes                       protocol error     (none; the link is closed)
 //! ```
@@ -15,6 +15,15 @@
 //! Control codes as defined by vsmartcard's `vpcd.h` (`VPCD_CTRL_OFF`, `VPCD_CTRL_ON`,
 //! `VPCD_CTRL_RESET`, `VPCD_CTRL_ATR`). An APDU payload is passed on whole: ISO/IEC 7816-4 §5.1
 //! parsing (length cases, chaining) belongs to the card, not to this transport.
+//!
+//! vpcd itself only ever sends the four control codes as one-byte frames, but it forwards a
+//! PC/SC client's command APDU as is, whatever its length: a one-byte `SCardTransmit` reaches
+//! the card as a one-byte frame and vpcd then waits for a reply, with no timeout, holding the
+//! reader for every client. So a one-byte frame that is not a control code is a command that
+//! is too short to be an APDU (ISO/IEC 7816-4 §5.1 needs at least CLA INS P1 P2) and is
+//! answered `67 00` ("wrong length", §5.6 table 6) at once, without reaching the card. The
+//! one-byte commands `00`, `01`, `02` and `04` cannot be told apart from control codes: that is
+//! a limit of the vpcd protocol (a client sending them gets no answer, or the ATR).
 //!
 //! vpcd never sends an empty frame. [`VpcdMessage::decode`] rejects one with
 //! [`Error::EmptyFrame`] and the connection closes the link rather than ignoring it: if vpcd
@@ -35,6 +44,10 @@ pub const CTRL_RESET: u8 = 0x02;
 /// Control byte: vpcd asks for the ATR (also its presence poll, every 400 ms).
 pub const CTRL_GET_ATR: u8 = 0x04;
 
+/// SW `67 00`, "wrong length" (ISO/IEC 7816-4:2013 §5.6, table 6): the answer to a one-byte
+/// command, which cannot hold an APDU header.
+pub const SW_WRONG_LENGTH: [u8; 2] = [0x67, 0x00];
+
 /// One message from vpcd to the card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VpcdMessage {
@@ -48,8 +61,9 @@ pub enum VpcdMessage {
     GetAtr,
     /// A payload of two bytes or more: a command APDU.
     Apdu(Vec<u8>),
-    /// A single byte that is not a known control code.
-    Unknown(u8),
+    /// A single byte that is not a control code: a client's command too short to be an APDU,
+    /// answered [`SW_WRONG_LENGTH`].
+    ShortCommand(u8),
 }
 
 impl VpcdMessage {
@@ -64,7 +78,7 @@ impl VpcdMessage {
             [CTRL_POWER_ON] => Ok(Self::PowerOn),
             [CTRL_RESET] => Ok(Self::Reset),
             [CTRL_GET_ATR] => Ok(Self::GetAtr),
-            [other] => Ok(Self::Unknown(*other)),
+            [other] => Ok(Self::ShortCommand(*other)),
             _ => Ok(Self::Apdu(payload)),
         }
     }
@@ -79,14 +93,14 @@ impl VpcdMessage {
             Self::Reset => vec![CTRL_RESET],
             Self::GetAtr => vec![CTRL_GET_ATR],
             Self::Apdu(apdu) => apdu.clone(),
-            Self::Unknown(byte) => vec![*byte],
+            Self::ShortCommand(byte) => vec![*byte],
         }
     }
 
-    /// Whether vpcd waits for a reply to this message (GET ATR and APDUs).
+    /// Whether vpcd waits for a reply to this message (GET ATR, APDUs and one-byte commands).
     #[must_use]
     pub fn expects_reply(&self) -> bool {
-        matches!(self, Self::GetAtr | Self::Apdu(_))
+        matches!(self, Self::GetAtr | Self::Apdu(_) | Self::ShortCommand(_))
     }
 }
 

@@ -24,7 +24,7 @@ pub(crate) fn configure(stream: &TcpStream) -> std::io::Result<()> {
 /// The `setsockopt` error.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 pub(crate) fn rearm_quickack(stream: &TcpStream) -> std::io::Result<()> {
-    socket2::SockRef::from(stream).set_quickack(true)
+    socket2::SockRef::from(stream).set_tcp_quickack(true)
 }
 
 /// Re-arms `TCP_QUICKACK` (Linux and Android; a no-op elsewhere).

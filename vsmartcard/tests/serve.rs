@@ -5,6 +5,7 @@
 mod support;
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use support::{
     echo_response, options, start, start_test_card, Event, FakeVpcd, TestCard, ATR, CMD_EMPTY,
@@ -143,17 +144,28 @@ async fn poisoned_card_mutex_is_recovered() {
     h.shutdown().await.unwrap();
 }
 
+/// vpcd forwards a client's one-byte `SCardTransmit` as a one-byte frame and waits for a reply
+/// with no timeout: every one-byte frame that is not a control code (`00`, `01`, `02`, `04`)
+/// is answered `67 00` at once, never reaches the card, and the link goes on.
 #[tokio::test]
-async fn unknown_control_byte_is_ignored_and_the_link_survives() {
+async fn every_one_byte_command_is_answered_6700_at_once() {
     let vpcd = FakeVpcd::bind().await;
     let h = start_test_card(options(&vpcd.addr()));
     let mut peer = vpcd.accept().await;
 
-    peer.send(&[0x03]).await;
-    peer.send(&[0xFF]).await;
+    for byte in (0u8..=0xFF).filter(|b| ![0x00, 0x01, 0x02, 0x04].contains(b)) {
+        let reply = tokio::time::timeout(Duration::from_secs(5), peer.transmit(&[byte]))
+            .await
+            .unwrap_or_else(|_| panic!("no answer to the one-byte command {byte:02X}"));
+        assert_eq!(reply, [0x67, 0x00], "one-byte command {byte:02X}");
+    }
     assert_eq!(peer.get_atr().await, ATR);
-    assert_eq!(h.events(), []);
-    assert_eq!(h.stats.messages(), 3);
+    assert_eq!(
+        peer.transmit(&[0x00, 0xB0]).await,
+        echo_response(&[0x00, 0xB0])
+    );
+    assert_eq!(h.events(), [Event::Apdu(vec![0x00, 0xB0])]);
+    assert_eq!(h.stats.messages(), 252 + 2);
     assert_eq!(h.stats.connections(), 1);
     assert_eq!(*h.link.borrow(), LinkState::Connected);
 

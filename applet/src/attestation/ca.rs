@@ -3,7 +3,7 @@
 use std::fmt;
 
 use der::pem::LineEnding;
-use der::{Decode, Encode};
+use der::{DateTime, Decode, Encode};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::elliptic_curve::zeroize::Zeroizing;
 use p256::pkcs8::{DecodePrivateKey, EncodePrivateKey};
@@ -27,14 +27,15 @@ pub const TEST_CA_COMMON_NAME: &str = "tapfido Test Attestation CA";
 /// 9999-12-31T23:59:59Z ("no well-defined expiration", RFC 5280 §4.1.2.5).
 const TEST_CA_NOT_BEFORE_UNIX: u64 = 1_704_067_200;
 
-/// 2024-01-01T00:00:00Z .. 9999-12-31T23:59:59Z.
+/// 2024-01-01T00:00:00Z .. 9999-12-31T23:59:59Z, as RFC 5280 §4.1.2.5 wants
+/// them: `17 0D "240101000000Z"` (UTCTime), `18 0F "99991231235959Z"`
+/// (GeneralizedTime).
 pub(super) fn long_validity() -> Result<Validity, AttestationError> {
-    let not_before = Time::try_from(
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(TEST_CA_NOT_BEFORE_UNIX),
-    )?;
+    let not_before =
+        DateTime::from_unix_duration(std::time::Duration::from_secs(TEST_CA_NOT_BEFORE_UNIX))?;
     Ok(Validity {
-        not_before,
-        not_after: Time::INFINITY,
+        not_before: cert::rfc5280_time(not_before)?,
+        not_after: cert::rfc5280_time(Time::INFINITY.to_date_time())?,
     })
 }
 
@@ -100,7 +101,8 @@ impl AttestationCa {
     /// (`EC PRIVATE KEY`, an `EC PARAMETERS` block before it is skipped).
     /// Only P-256 is accepted, the key must match the first certificate, and
     /// that certificate must not deny being a CA (basicConstraints CA:false or
-    /// a keyUsage without keyCertSign).
+    /// a keyUsage without keyCertSign), and its signature must verify: with its own key when
+    /// it is self-issued, else with the next certificate in the file, if any.
     pub fn from_pem(cert_pem: &str, key_pem: &str) -> Result<Self, AttestationError> {
         let mut chain = Vec::new();
         for (label, der) in pem_blocks(cert_pem, "certificate")? {
@@ -152,6 +154,7 @@ impl AttestationCa {
         if &cert_key != key.verifying_key() {
             return Err(AttestationError::KeyMismatch);
         }
+        check_issuer_signature(&cert, &cert_key, chain.get(1))?;
 
         for ext in cert.tbs_certificate.extensions.iter().flatten() {
             if ext.extn_id == <BasicConstraints as const_oid::AssociatedOid>::OID {
@@ -182,6 +185,54 @@ impl AttestationCa {
     /// they follow the batch certificate in `x5c`.
     pub fn chain(&self) -> &[Vec<u8>] {
         &self.chain
+    }
+
+    /// The certificates of [`Self::chain`] that belong in `x5c` after the
+    /// batch certificate: all but self-signed ones (subject = issuer). A
+    /// root is the verifier's trust anchor, an input to path validation
+    /// (RFC 5280 §6.1.1 (d)), and never trusted because x5c carries it.
+    pub fn x5c_intermediates(&self) -> Vec<Vec<u8>> {
+        self.chain
+            .iter()
+            .filter(|der| {
+                Certificate::from_der(der)
+                    .is_ok_and(|c| c.tbs_certificate.subject != c.tbs_certificate.issuer)
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Whether every validity date of the CA certificate has the time type
+    /// RFC 5280 §4.1.2.5 requires (UTCTime through 2049).
+    pub fn has_rfc5280_times(&self) -> bool {
+        let validity = &self.cert.tbs_certificate.validity;
+        cert::is_rfc5280_time(&validity.not_before) && cert::is_rfc5280_time(&validity.not_after)
+    }
+
+    /// The same self-signed CA (key, names, serial, period and extensions)
+    /// re-signed with its validity dates in the RFC 5280 time types.
+    ///
+    /// For test CAs made before tapfido wrote `notBefore` as UTCTime: the
+    /// key does not change, so chains still verify against a copy of the
+    /// old certificate kept as a trust anchor. `None` when the certificate
+    /// is already canonical, is not a self-signed `CN=tapfido Test
+    /// Attestation CA`, or heads a longer chain (a user's CA is never
+    /// rewritten).
+    pub fn reissued_with_rfc5280_times(&self) -> Result<Option<Self>, AttestationError> {
+        let tbs = &self.cert.tbs_certificate;
+        let generated = cert::find_attribute(&tbs.subject, attr::COMMON_NAME)
+            .is_some_and(|cn| cn.value.value() == TEST_CA_COMMON_NAME.as_bytes());
+        if self.has_rfc5280_times()
+            || self.chain.len() != 1
+            || tbs.subject != tbs.issuer
+            || !generated
+        {
+            return Ok(None);
+        }
+        let mut tbs = tbs.clone();
+        tbs.validity = cert::rfc5280_validity(&tbs.validity)?;
+        let der = cert::sign_tbs(tbs, &self.key)?;
+        Self::from_parts(vec![der], self.key.clone()).map(Some)
     }
 
     /// The CA certificate, decoded.
@@ -223,6 +274,52 @@ impl AttestationCa {
     pub fn to_pem(&self) -> Result<(String, Zeroizing<String>), AttestationError> {
         Ok((self.cert_pem()?, self.key_pem()?))
     }
+}
+
+/// ecdsa-with-SHA256 (RFC 5758 §3.2), the one signature algorithm of a P-256 chain.
+const ECDSA_WITH_SHA256: const_oid::ObjectIdentifier =
+    const_oid::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
+
+/// Verifies the CA certificate's signature (RFC 5280 §6.1.3 (a)(1)): with its own key when it
+/// is self-issued (issuer = subject, a root), else with the next certificate of the chain when
+/// the file has one. An intermediate whose issuer is not in the file cannot be checked here;
+/// the relying party checks it against its trust anchors.
+fn check_issuer_signature(
+    cert: &Certificate,
+    own_key: &VerifyingKey,
+    next: Option<&Vec<u8>>,
+) -> Result<(), AttestationError> {
+    use p256::ecdsa::signature::Verifier;
+
+    let tbs = &cert.tbs_certificate;
+    let issuer_key = if tbs.issuer == tbs.subject {
+        *own_key
+    } else if let Some(next) = next {
+        let issuer = Certificate::from_der(next)
+            .map_err(|e| AttestationError::Certificate(e.to_string()))?;
+        let spki = issuer.tbs_certificate.subject_public_key_info.to_der()?;
+        VerifyingKey::from_public_key_der(&spki).map_err(|_| {
+            AttestationError::CaSignature("the issuer certificate's key is not EC P-256")
+        })?
+    } else {
+        return Ok(());
+    };
+    if cert.signature_algorithm.oid != ECDSA_WITH_SHA256 {
+        return Err(AttestationError::CaSignature(
+            "signed with an algorithm other than ecdsa-with-SHA256",
+        ));
+    }
+    let signature = cert
+        .signature
+        .as_bytes()
+        .and_then(|der| p256::ecdsa::Signature::from_der(der).ok())
+        .ok_or(AttestationError::CaSignature(
+            "the signature is not a DER ECDSA signature",
+        ))?;
+    let tbs_der = tbs.to_der()?;
+    issuer_key.verify(&tbs_der, &signature).map_err(|_| {
+        AttestationError::CaSignature("the signature does not verify with the issuer's key")
+    })
 }
 
 /// Split `text` into its PEM blocks (RFC 7468), in order: `(label, DER)`.

@@ -9,6 +9,8 @@
 use const_oid::db::{rfc4519, rfc5280, rfc5912};
 use const_oid::{AssociatedOid, ObjectIdentifier};
 use der::asn1::{Any, BitString, OctetString, SetOfVec};
+use der::asn1::{GeneralizedTime, UtcTime};
+use der::DateTime;
 use der::{Encode, Tag};
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
 use sha2::{Digest, Sha256};
@@ -22,7 +24,7 @@ use x509_cert::ext::pkix::{
 use x509_cert::ext::Extension;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::serial_number::SerialNumber;
-use x509_cert::time::Validity;
+use x509_cert::time::{Time, Validity};
 
 use super::AttestationError;
 
@@ -196,6 +198,41 @@ pub fn serial_from(mut bytes: [u8; 16]) -> Result<SerialNumber, AttestationError
     Ok(SerialNumber::new(&bytes)?)
 }
 
+/// A validity date in the type RFC 5280 §4.1.2.5 requires: "CAs conforming
+/// to this profile MUST always encode certificate validity dates through the
+/// year 2049 as UTCTime; certificate validity dates in 2050 or later MUST be
+/// encoded as GeneralizedTime."
+/// ```text
+///  2024-01-01T00:00:00Z  ->  17 0D "240101000000Z"          (UTCTime)
+///  2050-01-01T00:00:00Z  ->  18 0F "20500101000000Z"        (GeneralizedTime)
+/// ```
+/// (`Time::try_from(SystemTime)` in x509-cert always picks GeneralizedTime,
+/// which a verifier that re-encodes the certificate turns into different
+/// bytes and a broken signature.)
+pub fn rfc5280_time(at: DateTime) -> Result<Time, AttestationError> {
+    if at.year() <= UtcTime::MAX_YEAR {
+        Ok(Time::UtcTime(UtcTime::from_date_time(at)?))
+    } else {
+        Ok(Time::GeneralTime(GeneralizedTime::from_date_time(at)))
+    }
+}
+
+/// Whether `time` is encoded in the type [`rfc5280_time`] would choose.
+pub fn is_rfc5280_time(time: &Time) -> bool {
+    match time {
+        Time::UtcTime(_) => true,
+        Time::GeneralTime(t) => t.to_date_time().year() > UtcTime::MAX_YEAR,
+    }
+}
+
+/// `validity` with both dates in their RFC 5280 time type (same instants).
+pub fn rfc5280_validity(validity: &Validity) -> Result<Validity, AttestationError> {
+    Ok(Validity {
+        not_before: rfc5280_time(validity.not_before.to_date_time())?,
+        not_after: rfc5280_time(validity.not_after.to_date_time())?,
+    })
+}
+
 /// Everything that differs between the CA and the batch certificate.
 pub struct CertFields {
     pub serial: SerialNumber,
@@ -223,6 +260,12 @@ pub fn sign_certificate(
         subject_unique_id: None,
         extensions: Some(fields.extensions),
     };
+    sign_tbs(tbs, issuer_key)
+}
+
+/// Sign an assembled `TBSCertificate` with `issuer_key`; returns the
+/// certificate's DER.
+pub fn sign_tbs(tbs: TbsCertificate, issuer_key: &SigningKey) -> Result<Vec<u8>, AttestationError> {
     let tbs_der = tbs.to_der()?;
     let signature: DerSignature = issuer_key
         .try_sign(&tbs_der)
@@ -238,6 +281,6 @@ pub fn sign_certificate(
 /// The attribute types used in names, re-exported for the builders.
 pub mod attr {
     pub use super::rfc4519::{
-        COMMON_NAME, COUNTRY_NAME, ORGANIZATIONAL_UNIT_NAME, ORGANIZATION_NAME,
+        COMMON_NAME, COUNTRY_NAME, ORGANIZATIONAL_UNIT_NAME, ORGANIZATION_NAME, SERIAL_NUMBER,
     };
 }

@@ -13,7 +13,10 @@
 //!   over `authData || clientDataHash`); [`BatchAttestation::sign_fido_u2f`]
 //!   the U2F registration / `fido-u2f` one (U2F Raw Message Formats §4.3).
 //! - [`BatchAttestation::chain`] is `x5c`: batch certificate first, then the
-//!   CA certificate (and the rest of a user-supplied chain).
+//!   intermediate CAs of a user-supplied chain. A self-signed root is never
+//!   sent: it is the verifier's trust anchor (RFC 5280 §6.1.1 (d), FIDO
+//!   Metadata `attestationRootCertificates`), not part of the path
+//!   (WebAuthn §8.2 x5c: "attestnCert followed by its certificate chain").
 //! - [`self_signed_certificate`] gives U2F REGISTER a certificate on a card
 //!   without batch attestation (self attestation with the credential key).
 //!
@@ -21,13 +24,15 @@
 //! ```text
 //!  CA (test)  v3, serial 16 random bytes, ecdsa-with-SHA256
 //!             subject = issuer = O=tapfido, CN=tapfido Test Attestation CA
-//!             validity 2024-01-01 .. 9999-12-31T23:59:59Z
+//!             validity 2024-01-01 (UTCTime) .. 9999-12-31T23:59:59Z
+//!             (GeneralizedTime), the types of RFC 5280 §4.1.2.5
 //!             basicConstraints  critical  CA:TRUE, pathLen 0
 //!             keyUsage          critical  keyCertSign, cRLSign
 //!             subjectKeyIdentifier        SHA-256(key)[..20] (RFC 7093)
 //!
 //!  batch      v3, serial SHA-256(CA cert || AAGUID || key)[..16] (positive),
-//!             ecdsa-with-SHA256, validity copied from the CA certificate
+//!             ecdsa-with-SHA256, validity the CA certificate's (re-typed
+//!             per RFC 5280 §4.1.2.5 if the CA's are not)
 //!             subject  C=<CA's C, else XX>, O=<CA's O, else tapfido>,
 //!                      OU=Authenticator Attestation, CN=tapfido Batch Attestation
 //!             basicConstraints  critical  CA:FALSE
@@ -35,6 +40,12 @@
 //!             subjectKeyIdentifier, authorityKeyIdentifier (= CA's SKI)
 //!             1.3.6.1.4.1.45724.1.1.4   non-critical  OCTET STRING (16-byte AAGUID)
 //!             1.3.6.1.4.1.45724.2.1.1   non-critical  BIT STRING {nFC}
+//!
+//!  enterprise the batch profile with CN=tapfido Enterprise Attestation and
+//!             a subject serialNumber naming the card (card_serial); its key
+//!             is derived from the batch key (enterprise_key), its serial
+//!             from "tapfido enterprise serial"; sent instead of the batch
+//!             certificate when makeCredential gets enterprise attestation
 //! ```
 //! These meet WebAuthn §8.2.1 "Packed Attestation Statement Certificate
 //! Requirements". `XX` is an ISO 3166-1 user-assigned code: the project has
@@ -46,13 +57,13 @@ mod cert;
 
 use std::fmt;
 
+use hkdf::Hkdf;
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
 /// Zeroed-on-drop wrapper of the secret values returned here.
 pub use p256::elliptic_curve::zeroize::Zeroizing;
 use sha2::{Digest, Sha256};
 use signature::Signer;
 use x509_cert::ext::Extension;
-use x509_cert::time::Validity;
 
 pub use ca::{AttestationCa, TEST_CA_COMMON_NAME, TEST_CA_ORGANIZATION};
 pub use cert::{OID_FIDO_AAGUID, OID_FIDO_TRANSPORTS};
@@ -64,6 +75,8 @@ use cert::{attr, CertFields, NameValue};
 pub const BATCH_ORGANIZATIONAL_UNIT: &str = "Authenticator Attestation";
 /// Subject CN of the batch certificate.
 pub const BATCH_COMMON_NAME: &str = "tapfido Batch Attestation";
+/// Subject CN of the enterprise attestation certificate.
+pub const ENTERPRISE_COMMON_NAME: &str = "tapfido Enterprise Attestation";
 /// Subject C of the batch certificate when the CA's subject has none.
 pub const DEFAULT_COUNTRY: &str = "XX";
 
@@ -105,6 +118,10 @@ pub enum AttestationError {
     /// The certificate says it is not a CA.
     #[error("attestation CA certificate cannot issue certificates: {0}")]
     NotCa(&'static str),
+    /// The CA certificate's signature does not verify (self-signature of a root, or the
+    /// signature of the next certificate in the file).
+    #[error("attestation CA certificate: bad signature ({0})")]
+    CaSignature(&'static str),
     /// A stored batch key is not a valid P-256 scalar.
     #[error("batch attestation key is not a valid P-256 private key")]
     BatchKey,
@@ -114,6 +131,21 @@ pub enum AttestationError {
     /// ECDSA signing failed.
     #[error("attestation signing failed")]
     Signing,
+}
+
+impl AttestationError {
+    /// Whether the error is about the private-key file (else the certificate file): what a
+    /// message naming the file should name.
+    pub fn is_about_key(&self) -> bool {
+        matches!(
+            self,
+            Self::Pem { what: "key", .. }
+                | Self::NoKey
+                | Self::EncryptedKey
+                | Self::Key(_)
+                | Self::KeyMismatch
+        )
+    }
 }
 
 impl From<der::Error> for AttestationError {
@@ -141,6 +173,47 @@ pub fn issue_batch(
     aaguid: &[u8; 16],
     batch_key: &VerifyingKey,
 ) -> Result<Vec<u8>, AttestationError> {
+    issue_leaf(
+        ca,
+        aaguid,
+        batch_key,
+        BATCH_COMMON_NAME,
+        None,
+        b"tapfido batch serial",
+    )
+}
+
+/// Issue the enterprise attestation certificate for `key` under `ca`: the
+/// batch profile with `CN=tapfido Enterprise Attestation` and a subject
+/// `serialNumber` that names this one card (CTAP 2.1 §7.1: enterprise
+/// attestation "may include uniquely identifying information").
+pub fn issue_enterprise(
+    ca: &AttestationCa,
+    aaguid: &[u8; 16],
+    key: &VerifyingKey,
+    card_serial: &str,
+) -> Result<Vec<u8>, AttestationError> {
+    issue_leaf(
+        ca,
+        aaguid,
+        key,
+        ENTERPRISE_COMMON_NAME,
+        Some(card_serial),
+        b"tapfido enterprise serial",
+    )
+}
+
+/// An attestation certificate under `ca`: C and O from the CA (or the
+/// defaults), OU "Authenticator Attestation", `common_name`, and a subject
+/// serialNumber when given.
+fn issue_leaf(
+    ca: &AttestationCa,
+    aaguid: &[u8; 16],
+    key: &VerifyingKey,
+    common_name: &str,
+    subject_serial: Option<&str>,
+    serial_label: &[u8],
+) -> Result<Vec<u8>, AttestationError> {
     let ca_cert = ca.certificate();
     let ca_subject = &ca_cert.tbs_certificate.subject;
 
@@ -152,20 +225,25 @@ pub fn issue_batch(
         Some(atv) => NameValue::Copied(atv),
         None => NameValue::Utf8(TEST_CA_ORGANIZATION),
     };
-    let subject = cert::name(&[
+    let mut parts = vec![
         (attr::COUNTRY_NAME, country),
         (attr::ORGANIZATION_NAME, organization),
         (
             attr::ORGANIZATIONAL_UNIT_NAME,
             NameValue::Utf8(BATCH_ORGANIZATIONAL_UNIT),
         ),
-        (attr::COMMON_NAME, NameValue::Utf8(BATCH_COMMON_NAME)),
-    ])?;
+        (attr::COMMON_NAME, NameValue::Utf8(common_name)),
+    ];
+    if let Some(serial) = subject_serial {
+        // X.520 serialNumber is a PrintableString.
+        parts.push((attr::SERIAL_NUMBER, NameValue::Printable(serial)));
+    }
+    let subject = cert::name(&parts)?;
 
-    let spki = cert::spki_of(batch_key)?;
-    let point = batch_key.to_encoded_point(false);
+    let spki = cert::spki_of(key)?;
+    let point = key.to_encoded_point(false);
     let digest = Sha256::new()
-        .chain_update(b"tapfido batch serial")
+        .chain_update(serial_label)
         .chain_update(ca.cert_der())
         .chain_update(aaguid)
         .chain_update(point.as_bytes())
@@ -187,10 +265,9 @@ pub fn issue_batch(
         serial: cert::serial_from(serial)?,
         issuer: ca_subject.clone(),
         subject,
-        validity: Validity {
-            not_before: ca_cert.tbs_certificate.validity.not_before,
-            not_after: ca_cert.tbs_certificate.validity.not_after,
-        },
+        // The CA's period, in the RFC 5280 time types even when a user's CA
+        // got them wrong.
+        validity: cert::rfc5280_validity(&ca_cert.tbs_certificate.validity)?,
         subject_key: spki,
         extensions,
     };
@@ -246,10 +323,12 @@ pub fn self_signed_certificate(key: &SigningKey) -> Result<Vec<u8>, AttestationE
     cert::sign_certificate(fields, key)
 }
 
-/// The batch attestation key with its certificate chain.
+/// The batch attestation key with its certificate chain, and the card's
+/// enterprise attestation (its own key and certificate under the same CA).
 pub struct BatchAttestation {
     key: SigningKey,
     chain: Vec<Vec<u8>>,
+    enterprise: Option<Box<BatchAttestation>>,
 }
 
 impl fmt::Debug for BatchAttestation {
@@ -285,9 +364,14 @@ impl BatchAttestation {
         Self::with_key(ca, aaguid, key)
     }
 
-    /// Use `key` with an already issued chain (`chain[0]` certifies `key`).
+    /// Use `key` with an already issued chain (`chain[0]` certifies `key`);
+    /// no enterprise attestation.
     pub fn from_parts(key: SigningKey, chain: Vec<Vec<u8>>) -> Self {
-        Self { key, chain }
+        Self {
+            key,
+            chain,
+            enterprise: None,
+        }
     }
 
     fn with_key(
@@ -295,11 +379,32 @@ impl BatchAttestation {
         aaguid: &[u8; 16],
         key: SigningKey,
     ) -> Result<Self, AttestationError> {
+        let intermediates = ca.x5c_intermediates();
         let leaf = issue_batch(ca, aaguid, key.verifying_key())?;
-        let mut chain = Vec::with_capacity(1 + ca.chain().len());
+        let mut chain = Vec::with_capacity(1 + intermediates.len());
         chain.push(leaf);
-        chain.extend(ca.chain().iter().cloned());
-        Ok(Self { key, chain })
+        chain.extend(intermediates.iter().cloned());
+
+        let enterprise_key = enterprise_key(&key)?;
+        let card_serial = card_serial(key.verifying_key());
+        let leaf = issue_enterprise(ca, aaguid, enterprise_key.verifying_key(), &card_serial)?;
+        let mut enterprise_chain = Vec::with_capacity(1 + intermediates.len());
+        enterprise_chain.push(leaf);
+        enterprise_chain.extend(intermediates);
+        let enterprise = Self::from_parts(enterprise_key, enterprise_chain);
+        Ok(Self {
+            key,
+            chain,
+            enterprise: Some(Box::new(enterprise)),
+        })
+    }
+
+    /// The enterprise attestation (CTAP 2.1 §7.1): its own key and
+    /// certificate (`CN=tapfido Enterprise Attestation`, subject
+    /// serialNumber = [`card_serial`]) under the same CA; `None` for an
+    /// attestation built with [`Self::from_parts`].
+    pub fn enterprise(&self) -> Option<&BatchAttestation> {
+        self.enterprise.as_deref()
     }
 
     /// The 32-byte secret scalar, for the persistent identity section.
@@ -309,7 +414,8 @@ impl BatchAttestation {
         out
     }
 
-    /// `x5c`: the batch certificate first, then the CA chain.
+    /// `x5c`: the batch certificate first, then any intermediate CAs (never
+    /// a self-signed root).
     pub fn chain(&self) -> &[Vec<u8>] {
         &self.chain
     }
@@ -364,6 +470,31 @@ impl BatchAttestation {
             public_key,
         ))
     }
+}
+
+/// The enterprise attestation key, derived from the batch key so that it
+/// needs no state of its own and survives authenticatorReset like it:
+/// ```text
+///  key = HKDF-SHA256(salt "tapfido enterprise attestation", IKM batch key,
+///                    info "P-256 signing key v1", 32 bytes)
+/// ```
+fn enterprise_key(batch: &SigningKey) -> Result<SigningKey, AttestationError> {
+    let ikm = Zeroizing::new(batch.to_bytes());
+    let hk = Hkdf::<Sha256>::new(Some(b"tapfido enterprise attestation"), ikm.as_slice());
+    let mut okm = Zeroizing::new([0u8; 32]);
+    hk.expand(b"P-256 signing key v1", okm.as_mut_slice())
+        .map_err(|_| AttestationError::BatchKey)?;
+    SigningKey::from_slice(okm.as_slice()).map_err(|_| AttestationError::BatchKey)
+}
+
+/// The card serial in the enterprise certificate's subject: 16 upper-case
+/// hex digits of SHA-256("tapfido card serial" || batch public key).
+pub fn card_serial(batch: &VerifyingKey) -> String {
+    let digest = Sha256::new()
+        .chain_update(b"tapfido card serial")
+        .chain_update(batch.to_encoded_point(false).as_bytes())
+        .finalize();
+    digest[..8].iter().map(|b| format!("{b:02X}")).collect()
 }
 
 /// What a U2F registration (and `fido-u2f` attestation) signs:

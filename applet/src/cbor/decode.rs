@@ -208,3 +208,10 @@ pub(super) fn canonical_cmp(a: &[u8], b: &[u8]) -> Ordering {
         .then(a.len().cmp(&b.len()))
         .then_with(|| a.cmp(b))
 }
+
+/// Every CBOR violation is `CTAP2_ERR_INVALID_CBOR` (0x12) at the CTAP layer.
+impl From<CborError> for crate::error::CtapError {
+    fn from(_: CborError) -> Self {
+        crate::error::CtapError::InvalidCbor
+    }
+}

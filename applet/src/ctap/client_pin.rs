@@ -176,10 +176,13 @@ pub fn cose_key_value(key: &CoseEcdhKey) -> Value {
 
 /// The permissions a token of this card can carry (CTAP 2.1 §6.5.5.7.2
 /// step 4): `mc` and `ga` always, `cm` with credMgmt, `lbw` with
-/// largeBlobs, `acfg` with authnrCfg, `pcmr` with perCredMgmtRO (CTAP 2.3;
-/// each as getInfo lists it), `be` never (no bioEnroll).
+/// largeBlobs, `acfg` with authnrCfg, `pcmr` with perCredMgmtRO (each as
+/// getInfo lists it), `be` never (no bioEnroll).
 pub fn grantable_permissions(config: &Config) -> u8 {
     let mut grantable = permission::MAKE_CREDENTIAL | permission::GET_ASSERTION;
+    if option_enabled(config, "perCredMgmtRO") {
+        grantable |= permission::PER_CRED_MGMT_RO;
+    }
     if option_enabled(config, "credMgmt") {
         grantable |= permission::CREDENTIAL_MANAGEMENT;
     }
@@ -188,9 +191,6 @@ pub fn grantable_permissions(config: &Config) -> u8 {
     }
     if option_enabled(config, "authnrCfg") {
         grantable |= permission::AUTHENTICATOR_CONFIG;
-    }
-    if option_enabled(config, "perCredMgmtRO") {
-        grantable |= permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO;
     }
     grantable
 }
@@ -318,12 +318,9 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
                     None
                 }
                 Some(0) => return Err(CtapError::InvalidParameter),
-                Some(bits) => {
-                    // Only the low byte holds defined permissions; the rest
-                    // are undefined and ignored (§6.5.5.7.2 step 15).
-                    let bits = u8::try_from(bits & 0xFF).unwrap_or(0);
-                    Some((bits, request.rp_id.map(str::to_owned)))
-                }
+                // Undefined bits (above 0x40) are ignored by the token
+                // machine (§6.5.5.7.2 step 4), not taken as 0.
+                Some(bits) => Some((bits, request.rp_id.map(str::to_owned))),
             };
             let token = pin.get_token(
                 env,

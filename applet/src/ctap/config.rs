@@ -2,7 +2,8 @@
 //!
 //! ```text
 //!  request map                           subCommand
-//!  0x01 subCommand        uint           0x02 toggleAlwaysUv       (no params)
+//!  0x01 subCommand        uint           0x01 enableEnterpriseAttestation (no params)
+//!                                         0x02 toggleAlwaysUv       (no params)
 //!  0x02 subCommandParams  map            0x03 setMinPINLength:
 //!  0x03 pinUvAuthProtocol uint                  0x01 newMinPINLength   uint
 //!  0x04 pinUvAuthParam    bstr                  0x02 minPinLengthRPIDs [tstr]
@@ -16,9 +17,13 @@
 //!                                          ─▶ CTAP2_ERR_PUAT_REQUIRED
 //!  present: protocol missing ─▶ MISSING_PARAMETER, unsupported ─▶ INVALID_PARAMETER,
 //!           bad MAC, no token in use or no `acfg` permission ─▶ PIN_AUTH_INVALID
-//!  other subCommands (enableEnterpriseAttestation, vendorPrototype)
-//!                                          ─▶ CTAP2_ERR_INVALID_SUBCOMMAND
+//!  other subCommands (vendorPrototype; enableEnterpriseAttestation on a
+//!  card that is not enterprise attestation capable; toggleAlwaysUv on a
+//!  profile without alwaysUv)               ─▶ CTAP2_ERR_INVALID_SUBCOMMAND
 //! ```
+//!
+//! enableEnterpriseAttestation (§6.11.1) sets getInfo `ep` to true, kept in
+//! the persistent state until authenticatorReset.
 //!
 //! setMinPINLength (§6.11.4): the minimum never decreases
 //! (PIN_POLICY_VIOLATION); forceChangePin without a PIN is PIN_NOT_SET; a
@@ -60,6 +65,7 @@ const COMMAND_BYTE: u8 = 0x0D;
 /// The supported subcommands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum SubCommand {
+    EnableEnterpriseAttestation,
     ToggleAlwaysUv,
     SetMinPinLength,
 }
@@ -74,6 +80,9 @@ pub struct ConfigContext<'a> {
     pub state: &'a mut CardState,
     /// The per-power-cycle ClientPIN state (the token to verify).
     pub pin: &'a mut PinState,
+    /// Whether the card is enterprise attestation capable (getInfo lists
+    /// `ep`).
+    pub ep_capable: bool,
 }
 
 impl fmt::Debug for ConfigContext<'_> {
@@ -136,10 +145,18 @@ impl MinPinLength {
 
 /// The subcommands this card supports under `config` (getInfo 0x1F
 /// `authenticatorConfigCommands`, CTAP 2.3 §6.4; python-fido2 refuses to
-/// send one that is not listed): toggleAlwaysUv (0x02) always,
-/// setMinPINLength (0x03) with the setMinPINLength option.
-pub fn supported_subcommands(config: &Config) -> Vec<u8> {
-    let mut out = vec![0x02];
+/// send one that is not listed): enableEnterpriseAttestation (0x01) on an
+/// enterprise-attestation capable card, toggleAlwaysUv (0x02) with the
+/// alwaysUv option, setMinPINLength (0x03) with the setMinPINLength option
+/// — exactly the subcommands [`authenticator_config`] accepts.
+pub fn supported_subcommands(config: &Config, ep_capable: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if ep_capable {
+        out.push(0x01);
+    }
+    if option_enabled(config, "alwaysUv") {
+        out.push(0x02);
+    }
     if option_enabled(config, "setMinPINLength") {
         out.push(0x03);
     }
@@ -153,6 +170,7 @@ pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<()
         config,
         state,
         pin,
+        ep_capable,
     } = ctx;
     let map = params.as_map()?;
     let sub_command = map.required(KEY_SUB_COMMAND)?.as_u64()?;
@@ -200,18 +218,25 @@ pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<()
     }
 
     let sub_command = match sub_command {
-        0x02 => SubCommand::ToggleAlwaysUv,
+        0x01 if ep_capable => SubCommand::EnableEnterpriseAttestation,
+        // A profile without the alwaysUv option (pocketkey, like the ACS
+        // card) has no toggleAlwaysUv.
+        0x02 if option_enabled(config, "alwaysUv") => SubCommand::ToggleAlwaysUv,
         0x03 if option_enabled(config, "setMinPINLength") => SubCommand::SetMinPinLength,
         _ => return Err(CtapError::InvalidSubcommand),
     };
     match sub_command {
+        SubCommand::EnableEnterpriseAttestation => state.update(env, |p| {
+            p.enterprise_attestation = true;
+            Ok(())
+        }),
         SubCommand::ToggleAlwaysUv => state.update(env, |p| {
             p.always_uv = !p.always_uv;
             Ok(())
         }),
         SubCommand::SetMinPinLength => {
             let request = MinPinLength::decode(sub_params)?;
-            set_min_pin_length(env, config, state, request)
+            set_min_pin_length(env, config, state, pin, request)
         }
     }
 }
@@ -221,6 +246,7 @@ fn set_min_pin_length(
     env: &mut dyn Env,
     config: &Config,
     state: &mut CardState,
+    pin: &mut PinState,
     request: MinPinLength,
 ) -> Result<(), CtapError> {
     let current = state.persistent().min_pin_length;
@@ -258,17 +284,28 @@ fn set_min_pin_length(
     state.update(env, |p| {
         p.min_pin_length = new_min;
         p.pin_complexity_policy |= request.pin_complexity_policy;
-        if let Some(ids) = request.rp_ids {
+        // CTAP 2.3 §6.11.4 step 8: only a list "present and contains at
+        // least one string" replaces the stored one; an empty list changes
+        // nothing.
+        if let Some(ids) = request.rp_ids.filter(|ids| !ids.is_empty()) {
             p.min_pin_length_rpids = ids;
         }
         p.force_pin_change |= force;
         Ok(())
-    })
+    })?;
+    // Step 7: with forcePINChange true, every pinUvAuthToken is reset (the
+    // token that authorised this command included).
+    if state.persistent().force_pin_change {
+        pin.tokens().reset(env.rng());
+    }
+    Ok(())
 }
 
 /// The dispatcher's entry point.
 pub fn handle(auth: &mut Authenticator, env: &mut dyn Env, params: &Value) -> Result<(), Failure> {
+    let ep_capable = auth.ep_capable();
     let ctx = ConfigContext {
+        ep_capable,
         env,
         config: &auth.config,
         state: &mut auth.state,

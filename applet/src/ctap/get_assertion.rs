@@ -89,15 +89,27 @@ pub fn handle(
     let req = parse(params)?;
     auth.pin_uv_preamble(env, req.pin_uv_auth)?;
     let has_param = req.pin_uv_auth.param.is_some();
+    // CTAP 2.1/2.3 §6.2.2 step 4: "If the "rk" option is present then:
+    // Return CTAP2_ERR_UNSUPPORTED_OPTION."
     if req.options.rk.is_some() {
-        return Err(CtapError::InvalidOption.into());
+        return Err(CtapError::UnsupportedOption.into());
     }
     if req.options.uv == Some(true) && !has_param {
         return Err(CtapError::InvalidOption.into());
     }
     let up = req.options.up.unwrap_or(true);
-    if auth.pin_is_set() && auth.state.persistent().always_uv && up && !has_param {
-        return Err(CtapError::PuatRequired.into());
+    // Step 5: alwaysUv with "up" true needs a pinUvAuthParam: PUAT_REQUIRED,
+    // on a card with a PIN and (5.1.1) on one not yet protected by any UV.
+    // A silent probe (up: false) is not affected.
+    if auth.state.persistent().always_uv && up && !has_param {
+        return Err(
+            if super::get_info::option_enabled(&auth.config, "clientPin") {
+                CtapError::PuatRequired
+            } else {
+                CtapError::OperationDenied
+            }
+            .into(),
+        );
     }
     let uv = auth.verify_uv(
         env,

@@ -19,27 +19,30 @@
 //! An option the profile sets to `false` is listed as `false` and its
 //! feature is off (CTAP 2.1 §6.4: `rk`, `largeBlobs`, `credMgmt`, ... are
 //! "supported" only when `true`), except for the options whose `false`
-//! means "supported, not set" ([`STATEFUL_OPTIONS`]). `alwaysUv` is not a
-//! profile claim: it is listed, with the card's current value, wherever
-//! authenticatorConfig (and so toggleAlwaysUv) works.
+//! means "supported, not set" ([`STATEFUL_OPTIONS`]). `alwaysUv` is listed,
+//! with the card's current value, where the profile claims it and
+//! authenticatorConfig works; a profile without it has no toggleAlwaysUv.
+//! While alwaysUv is on, versions leaves out `U2F_V2` (CTAP 2.1 §7.2.4).
 
 use super::Authenticator;
 use crate::cbor::Value;
 use crate::config::Config;
 use crate::pin::PinStore;
 
-/// Options the code implements. `ep` is not among them: listing it, even as
-/// `false`, claims "enterprise attestation capable" (CTAP 2.1 §6.4), which
-/// needs authenticatorConfig enableEnterpriseAttestation (§6.11.1); the card
-/// refuses that subcommand and any enterpriseAttestation request. `clientPin` and
+/// Options the code implements. `ep` (enterprise attestation capable,
+/// CTAP 2.1 §6.4) is listed where the profile claims it and the card has an
+/// attestation CA (so an enterprise certificate), with the card's state:
+/// authenticatorConfig enableEnterpriseAttestation turns it true. `clientPin` and
 /// `pinUvAuthToken`: `ctap::client_pin`; `authnrCfg` and `setMinPINLength`:
 /// `ctap::config`; `credMgmt` and `credentialMgmtPreview`:
 /// `ctap::cred_mgmt`; `largeBlobs`: `ctap::large_blobs`; `makeCredUvNotRqd`:
 /// `ctap::make_credential` (a PIN-protected card makes non-discoverable
 /// credentials without a pinUvAuthParam); `alwaysUv`: toggleAlwaysUv in
-/// `ctap::config`, enforced by makeCredential, getAssertion, largeBlobs and
-/// authenticatorConfig.
+/// `ctap::config`, enforced by makeCredential, getAssertion, largeBlobs,
+/// authenticatorConfig and U2F. `plat` is a fact, not a feature: a profile
+/// that lists it as `false` says the card is not a platform authenticator.
 pub const IMPLEMENTED_OPTIONS: &[&str] = &[
+    "plat",
     "rk",
     "up",
     "clientPin",
@@ -75,10 +78,12 @@ pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
 
 /// Whether option `name`'s feature works: implemented, and claimed by the
 /// profile as `true` (or with any value for a [`STATEFUL_OPTIONS`] entry).
-/// `alwaysUv` follows `authnrCfg` (toggleAlwaysUv is a config subcommand).
+/// `alwaysUv` needs the profile's claim (any value: the card's state is
+/// what getInfo lists) and `authnrCfg` (toggleAlwaysUv is a config
+/// subcommand).
 pub fn option_enabled(config: &Config, name: &str) -> bool {
     if name == "alwaysUv" {
-        return option_enabled(config, "authnrCfg");
+        return config.claims_option("alwaysUv") && option_enabled(config, "authnrCfg");
     }
     // The persistent token is read-only credential management by a token.
     if name == "perCredMgmtRO"
@@ -110,7 +115,14 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
     let c = &auth.config;
     let mut m: Vec<(Value, Value)> = Vec::new();
     let mut put = |k: u8, v: Value| m.push((Value::from(k), v));
-    put(0x01, text_array(&crate::versions::listed(c)));
+    // CTAP 2.1 §7.2.4: with alwaysUv on and no built-in UV (this card has
+    // none), U2F is off and "U2F_V2" MUST NOT be in versions.
+    let u2f_off = auth.state.persistent().always_uv;
+    let versions: Vec<String> = crate::versions::listed(c)
+        .into_iter()
+        .filter(|v| !(u2f_off && v.as_str() == "U2F_V2"))
+        .collect();
+    put(0x01, text_array(&versions));
     let extensions: Vec<String> = c
         .extensions
         .iter()
@@ -123,7 +135,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
     put(0x03, Value::from(c.aaguid.0.to_vec()));
     let mut options = Vec::new();
     for (name, value) in &c.options {
-        if name == "alwaysUv" || !IMPLEMENTED_OPTIONS.contains(&name.as_str()) {
+        if name == "alwaysUv" || name == "ep" || !IMPLEMENTED_OPTIONS.contains(&name.as_str()) {
             continue;
         }
         let value = match name.as_str() {
@@ -134,6 +146,14 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
             _ => *value,
         };
         options.push((Value::from(name.as_str()), Value::from(value)));
+    }
+    // `ep`: false = capable, not enabled; true once
+    // enableEnterpriseAttestation ran (CTAP 2.1 §6.4, §6.11.1).
+    if auth.ep_capable() {
+        options.push((
+            Value::from("ep"),
+            Value::from(auth.state.persistent().enterprise_attestation),
+        ));
     }
     if option_enabled(c, "alwaysUv") {
         options.push((

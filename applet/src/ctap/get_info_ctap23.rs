@@ -79,7 +79,7 @@ pub(super) fn put(auth: &Authenticator, env: &mut dyn Env, m: &mut Vec<(Value, V
         put(
             0x1F,
             Value::Array(
-                super::config::supported_subcommands(c)
+                super::config::supported_subcommands(c, auth.ep_capable())
                     .into_iter()
                     .map(Value::from)
                     .collect(),

@@ -63,14 +63,7 @@ const KEY_PIN_UV_AUTH_PARAM: i64 = 0x05;
 const KEY_PROTOCOL: i64 = 0x06;
 const RESP_CONFIG: u8 = 0x01;
 
-/// A set sequence in progress.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingWrite {
-    /// `length` announced with the fragment at offset 0.
-    expected_length: usize,
-    /// The fragments so far; the next expected offset is its length.
-    buffer: Vec<u8>,
-}
+pub use crate::state::PendingWrite;
 
 /// `80 || LEFT(SHA-256(80), 16)`: the array of a fresh card.
 pub fn initial_array() -> Vec<u8> {

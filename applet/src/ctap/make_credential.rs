@@ -8,15 +8,18 @@
 //!                ?0x07 options {rk, up, uv: bool}, ?0x08 pinUvAuthParam bstr,
 //!                ?0x09 pinUvAuthProtocol uint, ?0x0A enterpriseAttestation uint,
 //!                ?0x0B attestationFormatsPreference [tstr] (CTAP 2.2) }
-//!  response: 00 { 0x01 fmt tstr, 0x02 authData bstr, 0x03 attStmt map }
+//!  response: 00 { 0x01 fmt tstr, 0x02 authData bstr, 0x03 attStmt map,
+//!                 ?0x04 epAtt true, ?0x05 largeBlobKey, ?0x06 unsignedExtensionOutputs }
 //! ```
 //! Status order: CBOR and parameter errors (INVALID_CBOR,
 //! CBOR_UNEXPECTED_TYPE, MISSING_PARAMETER, INVALID_LENGTH) before anything
 //! else; then pinUvAuthParam probe/protocol (PIN_INVALID, PIN_NOT_SET,
 //! MISSING_PARAMETER, INVALID_PARAMETER), UNSUPPORTED_ALGORITHM, options
 //! (INVALID_OPTION, UNSUPPORTED_OPTION), PUAT_REQUIRED, enterprise
-//! attestation (INVALID_PARAMETER), PIN_AUTH_INVALID, then user presence,
-//! CREDENTIAL_EXCLUDED, KEY_STORE_FULL, and storage failure (CTAP1_ERR_OTHER).
+//! attestation (INVALID_PARAMETER when not capable or not enabled, then
+//! INVALID_OPTION for a value other than 1 or 2: step 9), PIN_AUTH_INVALID,
+//! CREDENTIAL_EXCLUDED, then user presence (OPERATION_DENIED),
+//! KEY_STORE_FULL, and storage failure (CTAP1_ERR_OTHER).
 
 use super::extensions::{self, McExtensions};
 use super::parse::{self, Options};
@@ -153,7 +156,20 @@ pub fn handle(
     if req.options.up == Some(false) {
         return Err(CtapError::InvalidOption.into());
     }
-    // Steps 6-7: a card protected by a PIN needs a pinUvAuthParam unless
+    // Step 6.2: alwaysUv on a card not protected by any UV (no PIN yet):
+    // "If the clientPin option ID is present ... End the operation by
+    // returning CTAP2_ERR_PUAT_REQUIRED" (else OPERATION_DENIED).
+    if auth.state.persistent().always_uv && !auth.pin_is_set() {
+        return Err(
+            if super::get_info::option_enabled(&auth.config, "clientPin") {
+                CtapError::PuatRequired
+            } else {
+                CtapError::OperationDenied
+            }
+            .into(),
+        );
+    }
+    // Steps 6.4-8: a card protected by a PIN needs a pinUvAuthParam unless
     // makeCredUvNotRqd allows a non-discoverable credential without it.
     if auth.pin_is_set() && !has_param {
         let uv_not_rqd = super::get_info::option_enabled(&auth.config, "makeCredUvNotRqd");
@@ -161,10 +177,8 @@ pub fn handle(
             return Err(CtapError::PuatRequired.into());
         }
     }
-    // Step 8: this card is not enterprise-attestation capable (no `ep` in getInfo).
-    if req.enterprise_attestation.is_some() {
-        return Err(CtapError::InvalidParameter.into());
-    }
+    // Step 9 (CTAP 2.1 §6.1.2 step 9, §7.1): enterprise attestation.
+    let enterprise = enterprise_requested(auth, &req)?;
     // Step 11: pinUvAuthParam.
     let uv = auth.verify_uv(
         env,
@@ -185,7 +199,10 @@ pub fn handle(
         if sealed.flags.cred_protect == 3 && !uv {
             continue; // treated as absent without UV (§12.1)
         }
-        auth.require_presence(env)?;
+        // Step 12.1.4.2: "Regardless of whether user presence is obtained
+        // or the authenticator times out, terminate this procedure and
+        // return CTAP2_ERR_CREDENTIAL_EXCLUDED." The tap (or its absence)
+        // changes nothing, so there is nothing to wait for.
         return Err(CtapError::CredentialExcluded.into());
     }
     // Step 13: extensions.
@@ -195,7 +212,33 @@ pub fn handle(
     if has_param {
         crate::pin::uv::consume_after_user_presence(&mut auth.pin);
     }
-    create(auth, env, &req, alg, rk, uv, rp_hash, ext)
+    create(auth, env, &req, alg, rk, uv, rp_hash, ext, enterprise)
+}
+
+/// Whether this credential gets the enterprise attestation:
+/// ```text
+///  enterpriseAttestation absent                        → no
+///  card not capable, or ep not enabled                 → INVALID_PARAMETER
+///  1 vendor-facilitated: RP ID on the profile's list   → yes, else no
+///  2 platform-managed                                  → yes
+///  any other value                                     → INVALID_OPTION
+/// ```
+fn enterprise_requested(auth: &Authenticator, req: &Request<'_>) -> Result<bool, CtapError> {
+    let Some(value) = req.enterprise_attestation else {
+        return Ok(false);
+    };
+    if !auth.ep_capable() || !auth.state.persistent().enterprise_attestation {
+        return Err(CtapError::InvalidParameter);
+    }
+    match value {
+        1 => Ok(auth
+            .config
+            .enterprise_attestation_rp_ids
+            .iter()
+            .any(|rp| rp == req.rp_id)),
+        2 => Ok(true),
+        _ => Err(CtapError::InvalidOption),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -208,6 +251,7 @@ fn create(
     uv: bool,
     rp_hash: [u8; 32],
     mut ext: McExtensions,
+    enterprise: bool,
 ) -> Result<Value, Failure> {
     let key = PrivateKey::generate(alg, env.rng());
     let flags = CredFlags {
@@ -224,7 +268,7 @@ fn create(
     let max_len = auth.config.max_stored_string_length;
     let max_rk = auth.config.max_resident_credentials;
     // One atomic write: the credential (if discoverable) and the counter.
-    let sign_count = auth.state.update(env, |p| {
+    let (_, sign_count) = auth.state.update_counted(env, |p| {
         if rk {
             p.credentials
                 .retain(|c| !(c.rp_id_hash == rp_hash && c.user_id == req.user_id));
@@ -247,8 +291,7 @@ fn create(
                 large_blob_key: ext.large_blob_key,
             });
         }
-        p.sign_count = p.sign_count.saturating_add(1);
-        Ok(p.sign_count)
+        Ok(())
     })?;
     let public_key = sealed.key.public_cose();
     let attested = AttestedCredential {
@@ -268,12 +311,17 @@ fn create(
         Some(&attested),
         ext_map.as_ref(),
     );
-    let (fmt, att_stmt) = attest(auth, req, &sealed.key, &auth_data)?;
+    let (fmt, att_stmt, ep_att) = attest(auth, req, &sealed.key, &auth_data, enterprise)?;
     let mut response = vec![
         (Value::from(1u8), Value::from(fmt)),
         (Value::from(2u8), Value::from(auth_data)),
         (Value::from(3u8), att_stmt),
     ];
+    // 0x04 epAtt: present (true) only when an enterprise attestation was
+    // returned (CTAP 2.1 §6.1.2 response).
+    if ep_att {
+        response.push((Value::from(4u8), Value::from(true)));
+    }
     if let Some(key) = ext.large_blob_key {
         response.push((Value::from(5u8), Value::from(key.to_vec())));
     }
@@ -286,7 +334,8 @@ fn create(
 /// The attestation statement (WebAuthn §8.2 packed, §8.7 none):
 ///
 /// ```text
-///  packed, batch: { alg: -7, sig: ECDSA(batch, authData || cdh), x5c: [leaf, CA...] }
+///  packed, batch: { alg: -7, sig: ECDSA(batch, authData || cdh), x5c: [leaf, intermediates...] }
+///  packed, enterprise: the same with the enterprise key and certificate
 ///  packed, self:  { alg: <credential alg>, sig: sign(credential key, authData || cdh) }
 ///  none:          {}
 /// ```
@@ -296,16 +345,23 @@ fn attest(
     req: &Request<'_>,
     key: &PrivateKey,
     auth_data: &[u8],
-) -> Result<(&'static str, Value), CtapError> {
+    enterprise: bool,
+) -> Result<(&'static str, Value, bool), CtapError> {
     let prefers_none =
         choose_format(&auth.config.attestation_formats, &req.attestation_formats) == "none";
     if prefers_none {
-        return Ok(("none", Value::Map(Vec::new())));
+        return Ok(("none", Value::Map(Vec::new()), false));
     }
+    let enterprise_attestation = auth
+        .attestation
+        .as_ref()
+        .and_then(|batch| batch.enterprise())
+        .filter(|_| enterprise);
+    let attestation = enterprise_attestation.or(auth.attestation.as_ref());
     let mut message = Vec::with_capacity(auth_data.len() + req.client_data_hash.len());
     message.extend_from_slice(auth_data);
     message.extend_from_slice(req.client_data_hash);
-    let stmt = match &auth.attestation {
+    let stmt = match attestation {
         Some(batch) => {
             let sig = batch
                 .sign(auth_data, req.client_data_hash)
@@ -330,7 +386,7 @@ fn attest(
             (Value::from("sig"), Value::from(key.sign(&message))),
         ]),
     };
-    Ok(("packed", stmt))
+    Ok(("packed", stmt, enterprise_attestation.is_some()))
 }
 
 /// The attestation format (CTAP 2.2 §6.1.2 attestationFormatsPreference):

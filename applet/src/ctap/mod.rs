@@ -123,6 +123,17 @@ impl Authenticator {
         }
     }
 
+    /// Whether the card is enterprise attestation capable (CTAP 2.1 §7.1):
+    /// the profile lists `ep` and the card has an attestation CA, so an
+    /// enterprise attestation certificate.
+    pub fn ep_capable(&self) -> bool {
+        self.config.claims_option("ep")
+            && self
+                .attestation
+                .as_ref()
+                .is_some_and(|a| a.enterprise().is_some())
+    }
+
     /// Process one CTAP request (`command byte || CBOR`) and return the
     /// response (`status 00 || CBOR`). Errors carry the status to send.
     pub fn process(&mut self, env: &mut dyn Env, request: &[u8]) -> Result<Vec<u8>, Failure> {

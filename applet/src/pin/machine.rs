@@ -8,14 +8,21 @@
 //!   no PIN ─────────────────────────────────────────────▶ PIN_NOT_SET
 //!   pinRetries = 0 ─────────────────────────────────────▶ PIN_BLOCKED
 //!   3 mismatches since power-up ────────────────────────▶ PIN_AUTH_BLOCKED
-//!   persist pinRetries − 1 ── write fails ──────────────▶ error, nothing compared
+//!   storage counts this attempt as spent (pinRetries − 1 stored, unless
+//!     an attempt is already reserved) ── write fails ──▶ error, nothing compared
 //!   compare LEFT(SHA-256(pin),16) in constant time
-//!     mismatch: regenerate key agreement keys, mismatches += 1
+//!     mismatch: pinRetries − 1 (already stored), regenerate key agreement
+//!               keys, mismatches += 1
 //!               pinRetries = 0 ─────────────────────────▶ PIN_BLOCKED
 //!               mismatches = 3 ─────────────────────────▶ PIN_AUTH_BLOCKED
 //!               otherwise ──────────────────────────────▶ PIN_INVALID
-//!     match:    persist pinRetries = 8, mismatches = 0 ─▶ continue
+//!     match:    pinRetries = 8, mismatches = 0; stored when storage lags by
+//!               more than the reserved attempt (getPinToken), or with the
+//!               new PIN (changePIN) ──────────────────▶ continue
 //! ```
+//!
+//! In the steady state (pinRetries 8, one attempt reserved in storage) a
+//! right PIN writes nothing (`crate::state` module docs).
 //!
 //! The three-mismatch block lives only in RAM: a power cycle clears it,
 //! SELECT and end-of-session do not. pinRetries is persistent: 0 lasts until
@@ -32,7 +39,7 @@ use crate::pin::policy::{self, PinRules, PIN_HASH_LEN};
 use crate::pin::protocol::{
     CoseEcdhKey, KeyAgreementKey, PinUvAuthProtocol, ProtocolError, SharedSecret,
 };
-use crate::pin::store::{PinStore, MAX_PIN_RETRIES};
+use crate::pin::store::PinStore;
 use crate::pin::token::{permission, TokenState, TokenTimes};
 
 /// Consecutive mismatches after which a power cycle is needed (§6.5.5.7).
@@ -53,7 +60,8 @@ pub struct TokenRequest<'a> {
     pub pin_hash_enc: &'a [u8],
     /// `None` for getPinToken (default permissions `mc | ga`, no RP ID);
     /// `Some((permissions, rpId))` for subcommand 0x09.
-    pub permissions: Option<(u8, Option<String>)>,
+    /// Bits beyond the defined ones are ignored (the value 0 is refused).
+    pub permissions: Option<(u64, Option<String>)>,
     /// The permissions the card can grant (from its getInfo options:
     /// `cm` needs credMgmt, `lbw` largeBlobs, `acfg` authnrCfg; `be` never).
     pub grantable: u8,
@@ -204,18 +212,18 @@ impl PinState {
         secret: &SharedSecret,
         pin_hash_enc: &[u8],
     ) -> Result<(), CtapError> {
-        let left = store.pin_retries().saturating_sub(1);
-        // Persist the decrement first: if it cannot be stored, nothing is
-        // compared and no oracle or token comes out of this attempt.
-        store.persist_pin_retries(env, left)?;
+        // The attempt is durable as spent first: if that cannot be stored,
+        // nothing is compared and no oracle or token comes out of it.
+        store.reserve_pin_attempt(env)?;
         let matches = match secret.decrypt(pin_hash_enc).map(Zeroizing::new) {
             Ok(hash) => hash.len() == PIN_HASH_LEN && bool::from(hash.ct_eq(stored.as_slice())),
             Err(_) => false,
         };
         if !matches {
+            store.pin_mismatch();
             self.regenerate(env);
             self.consecutive_mismatches = self.consecutive_mismatches.saturating_add(1);
-            return Err(if left == 0 {
+            return Err(if store.pin_retries() == 0 {
                 CtapError::PinBlocked
             } else if self.power_cycle_required() {
                 CtapError::PinAuthBlocked
@@ -224,7 +232,7 @@ impl PinState {
             });
         }
         self.consecutive_mismatches = 0;
-        store.persist_pin_retries(env, MAX_PIN_RETRIES)?;
+        store.pin_match();
         Ok(())
     }
 
@@ -269,15 +277,28 @@ impl PinState {
             .verify(&message, request.pin_uv_auth_param)
             .map_err(|_| CtapError::PinAuthInvalid)?;
         self.check_pin_hash(env, store, &stored, &secret, pin_hash_enc)?;
-        let padded = Zeroizing::new(
-            secret
-                .decrypt(request.new_pin_enc)
-                .map_err(|_| CtapError::PinAuthInvalid)?,
-        );
-        let pin = policy::check_new_pin(&padded, &request.rules)?;
-        if store.force_pin_change() && bool::from(pin.hash.ct_eq(&stored)) {
-            return Err(CtapError::PinPolicyViolation);
-        }
+        let checked = secret
+            .decrypt(request.new_pin_enc)
+            .map(Zeroizing::new)
+            .map_err(|_| CtapError::PinAuthInvalid)
+            .and_then(|padded| policy::check_new_pin(&padded, &request.rules))
+            .and_then(|pin| {
+                if store.force_pin_change() && bool::from(pin.hash.ct_eq(&stored)) {
+                    Err(CtapError::PinPolicyViolation)
+                } else {
+                    Ok(pin)
+                }
+            });
+        let pin = match checked {
+            Ok(pin) => pin,
+            Err(e) => {
+                // The current PIN was right: its restored retries are stored
+                // as after getPinToken, then the new PIN is refused.
+                store.flush_pin_retries(env)?;
+                return Err(e);
+            }
+        };
+        // Stores pinRetries = 8 with the new PIN, in one write.
         store.persist_new_pin(env, &pin)?;
         self.tokens.reset(env.rng());
         Ok(())
@@ -304,13 +325,16 @@ impl PinState {
                 if requested == 0 {
                     return Err(CtapError::InvalidParameter);
                 }
-                // Undefined bits are ignored (§6.5.5.7.2 step 4).
-                let defined = requested & ALL_DEFINED;
+                // CTAP 2.3 §6.5.5.7.2 step 4: "Undefined permissions ... are
+                // ignored"; a permission the card does not support is
+                // UNAUTHORIZED_PERMISSION, and so is `pcmr` together with
+                // any other permission.
+                let defined = u8::try_from(requested & u64::from(ALL_DEFINED)).unwrap_or(0);
                 if defined & !request.grantable != 0 {
                     return Err(CtapError::UnauthorizedPermission);
                 }
-                if defined & permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO != 0
-                    && defined != permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO
+                if defined & permission::PER_CRED_MGMT_RO != 0
+                    && defined != permission::PER_CRED_MGMT_RO
                 {
                     return Err(CtapError::UnauthorizedPermission);
                 }
@@ -323,6 +347,7 @@ impl PinState {
         let stored = self.precheck(store)?;
         let secret = self.decapsulate(request.protocol, request.key_agreement)?;
         self.check_pin_hash(env, store, &stored, &secret, request.pin_hash_enc)?;
+        store.flush_pin_retries(env)?;
         if store.force_pin_change() {
             return Err(if with_permissions {
                 CtapError::PinPolicyViolation
@@ -330,7 +355,7 @@ impl PinState {
                 CtapError::PinInvalid
             });
         }
-        if permissions == permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO {
+        if permissions == permission::PER_CRED_MGMT_RO {
             let token = crate::pin::persistent::issue(env, store)?;
             return secret
                 .encrypt(env.rng(), token.as_slice())
@@ -354,11 +379,11 @@ impl PinState {
     }
 }
 
-/// Every permission bit CTAP 2.1 and 2.3 define.
-const ALL_DEFINED: u8 = permission::PERSISTENT_CREDENTIAL_MANAGEMENT_RO
-    | permission::MAKE_CREDENTIAL
+/// Every permission bit CTAP 2.3 defines (2.1's six and `pcmr`).
+const ALL_DEFINED: u8 = permission::MAKE_CREDENTIAL
     | permission::GET_ASSERTION
     | permission::CREDENTIAL_MANAGEMENT
     | permission::BIO_ENROLLMENT
     | permission::LARGE_BLOB_WRITE
-    | permission::AUTHENTICATOR_CONFIG;
+    | permission::AUTHENTICATOR_CONFIG
+    | permission::PER_CRED_MGMT_RO;

@@ -1,11 +1,13 @@
 //! What the PIN logic needs from the card's persistent state.
 //!
-//! The persistent state (`crate::state`) implements [`PinStore`]; every
-//! `persist_*` call must be durable in `env.storage()` before it returns
-//! `Ok`, and must leave the previous state in force when it returns `Err`.
-//! The PIN logic relies on that order: the retry counter is decremented
-//! and persisted *before* a PIN is compared, so a failed write means the
-//! attempt fails without a comparison (reliability.md §8.1 items 1-3).
+//! The persistent state (`crate::state`) implements [`PinStore`]. The PIN
+//! logic relies on this order (reliability.md §8.1 items 1-3): before a PIN
+//! is compared, [`PinStore::reserve_pin_attempt`] makes the attempt durable
+//! as spent (a failed write means the attempt fails without a comparison);
+//! a mismatch then only updates memory; a match restores pinRetries in
+//! memory, and [`PinStore::flush_pin_retries`] or the next write stores it.
+//! Every method that writes is durable in `env.storage()` when it returns
+//! `Ok` and leaves the previous stored state in force when it returns `Err`.
 
 use crate::env::Env;
 use crate::error::CtapError;
@@ -26,12 +28,21 @@ pub trait PinStore {
     fn min_pin_length(&self) -> u8;
     /// getInfo `forcePINChange`.
     fn force_pin_change(&self) -> bool;
-    /// Persist pinRetries = `retries`.
-    fn persist_pin_retries(&mut self, env: &mut dyn Env, retries: u8) -> Result<(), CtapError>;
+    /// Before a comparison: make sure storage already counts this attempt
+    /// as failed (a write only when it does not yet).
+    fn reserve_pin_attempt(&mut self, env: &mut dyn Env) -> Result<(), CtapError>;
+    /// The compared PIN was wrong: one retry fewer (already durable).
+    fn pin_mismatch(&mut self);
+    /// The compared PIN was right: pinRetries back to 8, in memory.
+    fn pin_match(&mut self);
+    /// Store the restored pinRetries when storage lags by more than the one
+    /// attempt it keeps reserved (no write otherwise). On `Err` the card
+    /// goes on with the stored count.
+    fn flush_pin_retries(&mut self, env: &mut dyn Env) -> Result<(), CtapError>;
     /// Persist a new PIN: its hash and code-point length, whether it meets
-    /// the complexity rules, pinRetries = 8, forcePINChange = false, and no
-    /// persistent pinUvAuthToken (CTAP 2.3 §6.5.5.6: changePIN resets it),
-    /// in one atomic write.
+    /// the complexity rules, pinRetries = 8 (one attempt reserved in
+    /// storage), forcePINChange = false, and no persistent pinUvAuthToken
+    /// (CTAP 2.3 §6.5.5.6: changePIN resets it), in one atomic write.
     fn persist_new_pin(&mut self, env: &mut dyn Env, pin: &NewPin) -> Result<(), CtapError>;
     /// Whether setMinPINLength turned the PIN complexity policy on.
     fn complexity_policy_on(&self) -> bool;

@@ -46,9 +46,10 @@ pub mod permission {
     pub const LARGE_BLOB_WRITE: u8 = 0x10;
     /// `acfg`: authenticatorConfig.
     pub const AUTHENTICATOR_CONFIG: u8 = 0x20;
-    /// `pcmr` (CTAP 2.2/2.3): persistent read-only credential management,
-    /// requested alone; issues the persistent token (`pin::persistent`).
-    pub const PERSISTENT_CREDENTIAL_MANAGEMENT_RO: u8 = 0x40;
+    /// `pcmr`: persistent credential management, read only (CTAP 2.2/2.3
+    /// §6.5.5.7). Granted only where getInfo lists `perCredMgmtRO: true`,
+    /// and only alone.
+    pub const PER_CRED_MGMT_RO: u8 = 0x40;
     /// The default permissions of getPinToken (0x05): `mc | ga`.
     pub const DEFAULT: u8 = MAKE_CREDENTIAL | GET_ASSERTION;
     /// Permissions that need a permissions RP ID when requested
@@ -67,12 +68,22 @@ pub struct TokenTimes {
     pub max_lifetime: Duration,
 }
 
+impl TokenTimes {
+    /// Default initial usage window in seconds (CTAP 2.1 §6.5.2.1 suggests
+    /// 19 s for NFC/USB tokens; a profile may change it).
+    pub const DEFAULT_INITIAL_USAGE_SECS: u64 = 19;
+    /// Default maximum token lifetime in seconds (the specification suggests
+    /// 10 minutes).
+    pub const DEFAULT_MAX_LIFETIME_SECS: u64 = 600;
+}
+
 impl Default for TokenTimes {
-    /// The lifetimes of the default profile ([`Config::token_times`]).
-    ///
-    /// [`Config::token_times`]: crate::config::Config::token_times
+    /// The lifetimes of the default profile.
     fn default() -> Self {
-        crate::config::Config::default().token_times()
+        Self {
+            initial_usage_window: Duration::from_secs(Self::DEFAULT_INITIAL_USAGE_SECS),
+            max_lifetime: Duration::from_secs(Self::DEFAULT_MAX_LIFETIME_SECS),
+        }
     }
 }
 

@@ -14,20 +14,27 @@
 //!                 ?4: pinHash bstr(16), 5: pinCodePoints uint, 6: pinRetries uint,
 //!                 7: minPinLength uint, 8: [minPinLengthRPID tstr*],
 //!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr,
-//!                 ?12: persistentToken bstr(32), ?13: pinComplexityPolicy bool,
-//!                 ?14: pinMeetsComplexity bool }
+//!                 ?12: enterpriseAttestation true (absent = disabled),
+//!                 ?13: persistentToken bstr(32), ?14: pinComplexityPolicy bool,
+//!                 ?15: pinMeetsComplexity bool }
 //!  credential = { 1: id bstr, 2: rpIdHash bstr(32), 3: rpId tstr, 4: userId bstr,
 //!                 ?5: userName tstr, ?6: userDisplayName tstr, 7: created uint,
 //!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32),
 //!                 ?11: rpName tstr }
 //! ```
-//! The CTAP 2.3 fields (persistent 12-14) are optional and written only
+//! `signCount` is the ceiling of the reserved counter block and `pinRetries`
+//! the count a restart starts with (one below the live count while an
+//! attempt is reserved), see the module docs of [`crate::state`].
+//!
+//! The CTAP 2.3 fields (persistent 13-15) are optional and written only
 //! when they differ from their default (no persistentToken, false, true),
-//! so a state written before them is still format 1
-//! and reads unchanged; a state without them is written byte for byte as
-//! before.
+//! so a state written before them is still format 1 and reads unchanged; a
+//! state without them is written byte for byte as before.
+//!
 //! A blob that fails any check is refused with a [`StateError`]; it is never
-//! replaced by a fresh state.
+//! replaced by a fresh state. The checksum catches accidents only: after decoding, every
+//! field is checked against what the card can write (`super::ranges`), so a hand-edited
+//! blob with a recomputed checksum is refused too, with the field named.
 
 use sha2::{Digest, Sha256};
 
@@ -63,6 +70,14 @@ pub enum StateError {
     /// A field is missing or malformed.
     #[error("state file field {0} is missing or malformed")]
     Field(&'static str),
+    /// A field decodes but holds a value the card never writes.
+    #[error("state file field {field} is out of range (allowed: {allowed})")]
+    Range {
+        /// The field, as named in the layout above.
+        field: &'static str,
+        /// What the card accepts there.
+        allowed: &'static str,
+    },
     /// The storage itself failed.
     #[error("reading the state failed: {0}")]
     Storage(String),
@@ -117,6 +132,7 @@ pub fn decode(bytes: &[u8]) -> Result<super::CardState, StateError> {
     let top = map(&body, "body")?;
     let identity = parse_identity(field(&top, 1, "identity")?)?;
     let persistent = parse_persistent(field(&top, 2, "persistent")?)?;
+    super::ranges::validate(&identity, &persistent)?;
     Ok(super::CardState::new(identity, persistent))
 }
 
@@ -155,14 +171,19 @@ fn persistent_value(p: &Persistent) -> Value {
     if let Some(h) = p.pin_hash {
         pairs.push((Value::from(4u8), Value::from(h.to_vec())));
     }
+    // Written only once enabled: the blob of a card that never enabled it
+    // is what earlier builds wrote, and theirs read as "disabled".
+    if p.enterprise_attestation {
+        pairs.push((Value::from(12u8), Value::from(true)));
+    }
     if let Some(t) = &p.persistent_token {
-        pairs.push((Value::from(12u8), Value::from(t.0.to_vec())));
+        pairs.push((Value::from(13u8), Value::from(t.0.to_vec())));
     }
     if p.pin_complexity_policy {
-        pairs.push((Value::from(13u8), Value::from(true)));
+        pairs.push((Value::from(14u8), Value::from(true)));
     }
     if !p.pin_meets_complexity {
-        pairs.push((Value::from(14u8), Value::from(false)));
+        pairs.push((Value::from(15u8), Value::from(false)));
     }
     Value::Map(pairs)
 }
@@ -314,11 +335,15 @@ fn parse_persistent(v: &Value) -> Result<Persistent, StateError> {
         min_pin_length_rpids: rpids,
         force_pin_change: boolean(&m, 9, "persistent.forcePinChange")?,
         always_uv: boolean(&m, 10, "persistent.alwaysUv")?,
+        enterprise_attestation: match m.get(12) {
+            None => false,
+            Some(_) => boolean(&m, 12, "persistent.enterpriseAttestation")?,
+        },
         large_blob: bytes(&m, 11, "persistent.largeBlob")?,
-        persistent_token: opt_array(&m, 12, "persistent.persistentToken")?
+        persistent_token: opt_array(&m, 13, "persistent.persistentToken")?
             .map(super::PersistentToken),
-        pin_complexity_policy: opt_boolean(&m, 13, "persistent.pinComplexityPolicy", false)?,
-        pin_meets_complexity: opt_boolean(&m, 14, "persistent.pinMeetsComplexity", true)?,
+        pin_complexity_policy: opt_boolean(&m, 14, "persistent.pinComplexityPolicy", false)?,
+        pin_meets_complexity: opt_boolean(&m, 15, "persistent.pinMeetsComplexity", true)?,
     })
 }
 

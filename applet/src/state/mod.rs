@@ -13,13 +13,36 @@
 //! memory — so a storage error fails the command with nothing changed, and
 //! no response that depends on a change can leave before the change is
 //! durable (persist-then-respond).
+//!
+//! Two values run ahead of storage, in memory, without giving up a
+//! guarantee (reliability.md §8.1 items 1, 3, 5, 6):
+//!
+//! ```text
+//!  signature counter   storage holds a ceiling C; counters C-B+1 ..= C are handed out
+//!                      from memory; the first counter above C stores C' = counter + B - 1
+//!                      first (one write per B = SIGN_COUNT_BLOCK counters). A restart
+//!                      continues at C + 1: no counter a client saw repeats or goes back.
+//!  pinRetries          storage holds V, memory the live count R, V = R or V = R - 1 (one
+//!                      attempt reserved): before a PIN is compared, V ≤ R - 1 must be
+//!                      durable (written only when V = R: after a restart or a wrong PIN);
+//!                      a wrong PIN then costs no write (R - 1 = V is already stored); a
+//!                      right PIN sets R = 8 and writes nothing while V = 7, else stores
+//!                      V = 7 before answering (the lenient direction, done at once so a
+//!                      crash never costs more than one). A new PIN stores V = 7 with it.
+//!                      A restart starts at R = V: a crash costs at most the one reserved
+//!                      attempt and never gives one back; a clean stop stores V = R.
+//! ```
+//!
+//! [`CardState`] equality compares what storage holds (identity and the
+//! persistent image), not the values ahead of it.
 
 pub mod codec;
 mod pin_store;
+mod ranges;
 mod transient;
 
 pub use codec::{decode, encode, StateError, FORMAT_VERSION, MAGIC};
-pub use transient::{AssertionIterator, Transient};
+pub use transient::{AssertionIterator, Enumeration, PendingWrite, Transient};
 
 use std::fmt;
 
@@ -113,6 +136,9 @@ pub struct Persistent {
     pub force_pin_change: bool,
     /// alwaysUv.
     pub always_uv: bool,
+    /// Enterprise attestation enabled (authenticatorConfig
+    /// enableEnterpriseAttestation, CTAP 2.1 §6.11.1; getInfo `ep`).
+    pub enterprise_attestation: bool,
     /// Serialized large-blob array (empty = the initial empty array).
     pub large_blob: Vec<u8>,
     /// The persistent pinUvAuthToken (`pcmr`), until changePIN or reset.
@@ -139,6 +165,7 @@ impl Persistent {
             min_pin_length_rpids: Vec::new(),
             force_pin_change: false,
             always_uv: false,
+            enterprise_attestation: false,
             large_blob: Vec::new(),
             persistent_token: None,
             pin_complexity_policy: false,
@@ -147,18 +174,54 @@ impl Persistent {
     }
 }
 
-/// Identity and persistent state as held in memory, always equal to what
-/// storage holds.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Signature counters reserved per write: storage holds a ceiling at most
+/// this far above the last counter sent.
+pub const SIGN_COUNT_BLOCK: u32 = 1024;
+
+/// Identity and persistent state as held in memory: [`CardState::persistent`]
+/// is always equal to what storage holds; the live signature counter and
+/// pinRetries run ahead of it within their reservations (module docs).
+#[derive(Clone, Debug)]
 pub struct CardState {
     identity: Identity,
     persistent: Persistent,
+    live: Live,
 }
+
+/// The values ahead of storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Live {
+    /// The last signature counter sent (≤ `persistent.sign_count`, the ceiling).
+    sign_count: u32,
+    /// pinRetries as the card reports and enforces them (≥ `persistent.pin_retries`).
+    pin_retries: u8,
+}
+
+impl Live {
+    /// A card started from `p`: counting resumes above the stored ceiling, and
+    /// pinRetries are what storage holds (a reserved attempt stays spent).
+    fn from_stored(p: &Persistent) -> Self {
+        Live {
+            sign_count: p.sign_count,
+            pin_retries: p.pin_retries,
+        }
+    }
+}
+
+/// Equal when storage would hold the same bytes.
+impl PartialEq for CardState {
+    fn eq(&self, other: &Self) -> bool {
+        self.identity == other.identity && self.persistent == other.persistent
+    }
+}
+
+impl Eq for CardState {}
 
 impl CardState {
     /// A state that has not been stored yet (see [`CardState::store_initial`]).
     pub fn new(identity: Identity, persistent: Persistent) -> Self {
         CardState {
+            live: Live::from_stored(&persistent),
             identity,
             persistent,
         }
@@ -221,18 +284,53 @@ impl CardState {
         env.storage()
             .store(&encode(&identity, &persistent))
             .map_err(CtapError::from)?;
+        self.live = Live::from_stored(&persistent);
         self.identity = identity;
         self.persistent = persistent;
         Ok(())
     }
 
-    /// Increment the global signature counter, persist it, and return the new
-    /// value (CTAP 2.1 §6.2.2 step 11; strictly increasing, saturating at
-    /// `u32::MAX`).
+    /// The next global signature counter (CTAP 2.1 §6.2.2 step 11; strictly
+    /// increasing, saturating at `u32::MAX`). Durable before it returns: it
+    /// is at most the stored ceiling, which is raised by
+    /// [`SIGN_COUNT_BLOCK`] in one write when the counter reaches it.
     pub fn next_sign_count(&mut self, env: &mut dyn Env) -> Result<u32, CtapError> {
-        self.update(env, |p| {
-            p.sign_count = p.sign_count.saturating_add(1);
-            Ok(p.sign_count)
-        })
+        self.update_counted(env, |_| Ok(()))
+            .map(|((), count)| count)
+    }
+
+    /// [`CardState::update`] that also takes the next signature counter: a
+    /// ceiling raised for it is stored in the same write as `change`
+    /// (makeCredential: the credential and its counter, all or nothing).
+    pub fn update_counted<T>(
+        &mut self,
+        env: &mut dyn Env,
+        change: impl FnOnce(&mut Persistent) -> Result<T, CtapError>,
+    ) -> Result<(T, u32), CtapError> {
+        let count = self.live.sign_count.saturating_add(1);
+        let out = self.update(env, |p| {
+            let out = change(p)?;
+            if count > p.sign_count {
+                p.sign_count = count.saturating_add(SIGN_COUNT_BLOCK - 1);
+            }
+            Ok(out)
+        })?;
+        self.live.sign_count = count;
+        Ok((out, count))
+    }
+
+    /// Give back what is reserved ahead of use where that is safe, for a clean
+    /// shutdown: an unused reserved PIN attempt (R = 8, V = 7) is stored as
+    /// 8 again, so a card stopped cleanly restarts with the retries it had.
+    /// The counter ceiling stays (a stored counter never goes back).
+    pub fn release(&mut self, env: &mut dyn Env) -> Result<(), CtapError> {
+        let live = self.live.pin_retries;
+        if live == MAX_PIN_RETRIES && self.persistent.pin_retries < live {
+            self.update(env, |p| {
+                p.pin_retries = live;
+                Ok(())
+            })?;
+        }
+        Ok(())
     }
 }

@@ -1,4 +1,5 @@
-//! The PIN logic's view of the persistent state ([`PinStore`]).
+//! The PIN logic's view of the persistent state ([`PinStore`]), with one
+//! attempt reserved in storage (module docs of [`crate::state`]).
 
 use super::CardState;
 use crate::env::Env;
@@ -12,7 +13,7 @@ impl PinStore for CardState {
     }
 
     fn pin_retries(&self) -> u8 {
-        self.persistent.pin_retries
+        self.live.pin_retries
     }
 
     fn min_pin_length(&self) -> u8 {
@@ -23,23 +24,59 @@ impl PinStore for CardState {
         self.persistent.force_pin_change
     }
 
-    fn persist_pin_retries(&mut self, env: &mut dyn Env, retries: u8) -> Result<(), CtapError> {
+    fn reserve_pin_attempt(&mut self, env: &mut dyn Env) -> Result<(), CtapError> {
+        let live = self.live.pin_retries;
+        if self.persistent.pin_retries < live {
+            // Already durable: a crash from here on restarts with ≤ live - 1.
+            return Ok(());
+        }
         self.update(env, |p| {
-            p.pin_retries = retries;
+            p.pin_retries = live.saturating_sub(1);
             Ok(())
         })
+    }
+
+    fn pin_mismatch(&mut self) {
+        // The reserved attempt is spent: storage already holds live - 1 or less.
+        self.live.pin_retries = self.live.pin_retries.saturating_sub(1);
+        debug_assert!(self.persistent.pin_retries <= self.live.pin_retries);
+    }
+
+    fn pin_match(&mut self) {
+        self.live.pin_retries = MAX_PIN_RETRIES;
+    }
+
+    fn flush_pin_retries(&mut self, env: &mut dyn Env) -> Result<(), CtapError> {
+        let live = self.live.pin_retries;
+        if self.persistent.pin_retries.saturating_add(1) >= live {
+            // Nothing, or only the one reserved attempt, is ahead of storage.
+            return Ok(());
+        }
+        // Restored with the one attempt still reserved.
+        let stored = self.update(env, |p| {
+            p.pin_retries = live - 1;
+            Ok(())
+        });
+        if stored.is_err() {
+            // Not restored: the card goes on with what storage holds.
+            self.live.pin_retries = self.persistent.pin_retries;
+        }
+        stored
     }
 
     fn persist_new_pin(&mut self, env: &mut dyn Env, pin: &NewPin) -> Result<(), CtapError> {
         self.update(env, |p| {
             p.pin_hash = Some(pin.hash);
             p.pin_code_points = pin.code_points;
-            p.pin_retries = MAX_PIN_RETRIES;
+            // 8 with one attempt reserved: the first sign-in writes nothing.
+            p.pin_retries = MAX_PIN_RETRIES - 1;
             p.force_pin_change = false;
             p.pin_meets_complexity = pin.meets_complexity;
             p.persistent_token = None;
             Ok(())
-        })
+        })?;
+        self.live.pin_retries = MAX_PIN_RETRIES;
+        Ok(())
     }
 
     fn complexity_policy_on(&self) -> bool {

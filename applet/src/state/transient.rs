@@ -33,10 +33,10 @@ pub struct Transient {
     pub assertions: Option<AssertionIterator>,
     /// The credential-management enumeration in progress, if the previous
     /// CTAP command began or continued one (`ctap::cred_mgmt`).
-    pub cred_mgmt: Option<crate::ctap::cred_mgmt::Enumeration>,
+    pub cred_mgmt: Option<Enumeration>,
     /// The authenticatorLargeBlobs set sequence in progress
     /// (`ctap::large_blobs`).
-    pub large_blob_write: Option<crate::ctap::large_blobs::PendingWrite>,
+    pub large_blob_write: Option<PendingWrite>,
 }
 
 impl Transient {
@@ -49,4 +49,24 @@ impl Transient {
             large_blob_write: None,
         }
     }
+}
+
+/// A credential-management enumeration in progress (`ctap::cred_mgmt`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Enumeration {
+    /// After enumerateRPsBegin: the RP ID hashes still to be returned, the
+    /// next one last.
+    Rps(Vec<[u8; 32]>),
+    /// After enumerateCredentialsBegin: the credential IDs still to be
+    /// returned, the next one last.
+    Credentials(Vec<Vec<u8>>),
+}
+
+/// An authenticatorLargeBlobs set sequence in progress (`ctap::large_blobs`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingWrite {
+    /// `length` announced with the fragment at offset 0.
+    pub(crate) expected_length: usize,
+    /// The fragments so far; the next expected offset is its length.
+    pub(crate) buffer: Vec<u8>,
 }

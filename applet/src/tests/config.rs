@@ -48,6 +48,7 @@ fn pocketkey_matches_public_mds_facts() {
     let mut options: Vec<&str> = c.options.keys().map(String::as_str).collect();
     options.sort_unstable();
     let mut expected = vec![
+        "plat",
         "rk",
         "up",
         "clientPin",
@@ -69,9 +70,10 @@ fn pocketkey_matches_public_mds_facts() {
         ["credBlob", "credProtect", "hmac-secret", "minPinLength"]
     );
     assert_eq!(c.max_msg_size, 2048);
-    let mut protocols = c.pin_uv_auth_protocols.clone();
-    protocols.sort_unstable();
-    assert_eq!(protocols, [1, 2]);
+    // In the entry's order: platforms pick the first one listed.
+    assert_eq!(c.pin_uv_auth_protocols, [1, 2]);
+    assert!(!c.options["plat"]);
+    assert!(!c.options.contains_key("alwaysUv"));
     assert_eq!(c.max_credential_count_in_list, 6);
     assert_eq!(c.max_credential_id_length, 104);
     assert_eq!(c.algorithms, [-7]);

@@ -14,4 +14,5 @@ mod pin_reset;
 mod pin_retries;
 mod pin_tokens;
 mod pin_uv_flows;
+mod reservation;
 mod state;

@@ -265,6 +265,32 @@ fn pin_retries_survive_a_restart_of_the_card() {
     assert_eq!(tap.retries(), (7, false));
 }
 
+#[test]
+fn a_clean_shutdown_keeps_the_reserved_attempt_and_a_crash_spends_it() {
+    let restart = |tap: Tap, clean: bool| {
+        let mut applet = tap.applet;
+        if clean {
+            applet.shutdown();
+        }
+        let env = applet.into_env();
+        let mut tap = Tap {
+            applet: FidoApplet::new(env, Config::default(), None).unwrap(),
+            seed: 200,
+        };
+        tap.applet.power_on();
+        tap
+    };
+    let mut tap = Tap::new(64);
+    tap.set_pin(PinUvAuthProtocol::Two, PIN);
+    assert!(tap.token(PinUvAuthProtocol::Two, PIN, 2, Some("a")).is_ok());
+    assert_eq!(tap.retries(), (8, false));
+    let mut tap = restart(tap, true);
+    assert_eq!(tap.retries(), (8, false));
+    assert!(tap.token(PinUvAuthProtocol::Two, PIN, 2, Some("a")).is_ok());
+    let mut tap = restart(tap, false);
+    assert_eq!(tap.retries(), (7, false));
+}
+
 // ---- makeCredential with a token ----------------------------------------------
 
 #[test]

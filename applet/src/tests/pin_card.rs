@@ -67,7 +67,7 @@ impl Card {
     }
 
     pub(crate) fn retries(&self) -> u8 {
-        self.state.persistent().pin_retries
+        crate::pin::store::PinStore::pin_retries(&self.state)
     }
 
     /// Restart the process: reload the persistent state from storage and
@@ -154,7 +154,7 @@ impl Card {
         &mut self,
         platform: &Platform,
         pin: &str,
-        permissions: Option<(u8, Option<String>)>,
+        permissions: Option<(u64, Option<String>)>,
     ) -> Result<Vec<u8>, CtapError> {
         let hash_enc = platform.encrypt([0x45; 16], &pin_hash16(pin.as_bytes()));
         self.token_raw(platform.protocol, &platform.public, &hash_enc, permissions)
@@ -166,7 +166,7 @@ impl Card {
         protocol: PinUvAuthProtocol,
         key_agreement: &CoseEcdhKey,
         pin_hash_enc: &[u8],
-        permissions: Option<(u8, Option<String>)>,
+        permissions: Option<(u64, Option<String>)>,
     ) -> Result<Vec<u8>, CtapError> {
         self.pin.get_token(
             &mut self.env,
@@ -203,7 +203,7 @@ impl Card {
         self.token_with(
             &platform,
             pin,
-            Some((permissions, rp_id.map(str::to_owned))),
+            Some((u64::from(permissions), rp_id.map(str::to_owned))),
         )
     }
 }

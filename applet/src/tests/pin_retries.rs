@@ -138,32 +138,40 @@ fn a_failed_decrement_write_fails_the_attempt_without_comparing() {
     for protocol in PROTOCOLS {
         for pin in [PIN, WRONG] {
             let mut card = card_with_pin(6, protocol);
+            // A new PIN is stored with one attempt reserved; a restart spends
+            // it, so the next attempt must store its decrement first.
+            card.reload();
+            assert_eq!(card.retries(), 7);
             let writes = card.env.storage.writes;
             card.env.storage.fail_after = Some(0);
             // No PIN_INVALID oracle and no token: the storage error only.
             assert_eq!(card.pin_token(protocol, pin), Err(CtapError::Other));
-            assert_eq!(card.retries(), 8);
+            assert_eq!(card.retries(), 7);
             assert_eq!(card.env.storage.writes, writes);
             assert_eq!(card.pin.consecutive_mismatches(), 0);
             assert!(!card.pin.tokens().is_in_use(card.env.clock));
             card.env.storage.fail_after = None;
             card.reload();
-            assert_eq!(card.retries(), 8);
+            assert_eq!(card.retries(), 7);
         }
     }
 }
 
 #[test]
-fn a_failed_reset_to_8_write_issues_no_token_and_keeps_the_decrement() {
+fn a_failed_restore_write_issues_no_token_and_keeps_the_decrement() {
     for protocol in PROTOCOLS {
         let mut card = card_with_pin(7, protocol);
-        // The decrement is stored, the restore to 8 fails.
+        assert_eq!(card.pin_token(protocol, WRONG), Err(CtapError::PinInvalid));
+        assert_eq!(card.retries(), 7);
+        // The right PIN: the attempt is reserved (7 → 6 stored), then the
+        // restore (8, stored as 7 with one attempt reserved) fails.
         card.env.storage.fail_after = Some(1);
         assert_eq!(card.pin_token(protocol, PIN), Err(CtapError::Other));
         assert!(!card.pin.tokens().is_in_use(card.env.clock));
+        assert_eq!(card.retries(), 6);
         card.env.storage.fail_after = None;
         card.reload();
-        assert_eq!(card.retries(), 7);
+        assert_eq!(card.retries(), 6);
     }
 }
 

@@ -5,6 +5,7 @@ use crate::env::{Env, TestEnv};
 use crate::error::CtapError;
 use crate::state::{
     decode, encode, CardState, Identity, Persistent, ResidentCredential, StateError,
+    SIGN_COUNT_BLOCK,
 };
 
 fn sample() -> (Identity, Persistent) {
@@ -95,17 +96,20 @@ fn update_persists_before_commit_and_failure_changes_nothing() {
     let (i, p) = sample();
     let mut state = CardState::new(i, p);
     state.store_initial(&mut env).unwrap();
-    assert_eq!(state.next_sign_count(&mut env).unwrap(), 42);
-    // Storage holds the new value.
-    let stored = decode(env.storage.bytes.as_ref().unwrap()).unwrap();
-    assert_eq!(stored.persistent().sign_count, 42);
-    // A failing write: error, memory and storage unchanged.
+    // A failing write: error, memory and storage unchanged, and the
+    // counter that could not be stored is not used.
     env.storage.fail_after = Some(0);
     let before = state.clone();
     let stored_before = env.storage.bytes.clone();
     assert_eq!(state.next_sign_count(&mut env), Err(CtapError::Other));
     assert_eq!(state, before);
     assert_eq!(env.storage.bytes, stored_before);
+    env.storage.fail_after = None;
+    assert_eq!(state.next_sign_count(&mut env).unwrap(), 42);
+    // Storage holds a ceiling at or above the new value.
+    let stored = decode(env.storage.bytes.as_ref().unwrap()).unwrap();
+    assert_eq!(stored.persistent().sign_count, 42 + SIGN_COUNT_BLOCK - 1);
+    let before = state.clone();
     // A failing change: nothing stored.
     env.storage.fail_after = None;
     let writes = env.storage.writes;
@@ -178,11 +182,94 @@ fn a_blob_without_rp_names_still_loads() {
     assert_eq!(c.rp_name, None);
     assert_eq!(c.user_id, [5]);
     assert_eq!(c.cred_protect, 1);
+    assert!(!p.enterprise_attestation, "no key 12: disabled");
     // Written again, the blob is the same bytes (nothing new is added).
     assert_eq!(encode(state.identity(), p), blob);
+
+    // Enabling enterprise attestation adds `0C F5` (12: true) and no more.
+    let mut enabled = p.clone();
+    enabled.enterprise_attestation = true;
+    let bytes = encode(state.identity(), &enabled);
+    assert_eq!(bytes.len(), blob.len() + 2);
+    let back = decode(&bytes).unwrap();
+    assert!(back.persistent().enterprise_attestation);
+    assert_eq!(back.persistent(), &enabled);
 }
 
-/// The CTAP 2.3 fields (persistent keys 12-14) round-trip, and a format-1
+/// Hand-edited states with a recomputed checksum (reliability.md §8.1 item 9): each field
+/// out of range, or a PIN flag without the PIN hash, is refused with the field named.
+#[test]
+fn edited_fields_out_of_range_are_refused_with_the_field_named() {
+    type Edit = fn(&mut Identity, &mut Persistent);
+    let cases: &[(&str, Edit)] = &[
+        ("persistent.minPinLength", |_, p| p.min_pin_length = 0),
+        ("persistent.minPinLength", |_, p| p.min_pin_length = 3),
+        ("persistent.minPinLength", |_, p| p.min_pin_length = 200),
+        ("persistent.pinCodePoints", |_, p| p.pin_code_points = 2),
+        ("persistent.pinCodePoints", |_, p| p.pin_code_points = 64),
+        ("persistent.pinHash", |_, p| p.pin_hash = None),
+        ("persistent.pinHash", |_, p| {
+            p.pin_hash = None;
+            p.pin_code_points = 0;
+            p.force_pin_change = true;
+        }),
+        ("persistent.largeBlob", |_, p| {
+            p.large_blob = vec![0; 65_537]
+        }),
+        ("persistent.minPinLengthRPIDs", |_, p| {
+            p.min_pin_length_rpids = vec![String::new()];
+        }),
+        ("credential.credProtect", |_, p| {
+            p.credentials[0].cred_protect = 9;
+        }),
+        ("credential.credProtect", |_, p| {
+            p.credentials[0].cred_protect = 0;
+        }),
+        ("credential.id", |_, p| p.credentials[0].id = Vec::new()),
+        ("credential.id", |_, p| {
+            let twin = p.credentials[0].clone();
+            p.credentials.push(twin);
+        }),
+        ("credential.rpId", |_, p| {
+            p.credentials[0].rp_id = String::new()
+        }),
+        ("credential.userId", |_, p| {
+            p.credentials[0].user_id = vec![0; 65]
+        }),
+        ("credential.userName", |_, p| {
+            p.credentials[0].user_name = Some("x".repeat(256));
+        }),
+        ("credential.credBlob", |_, p| {
+            p.credentials[0].cred_blob = Some(vec![0; 1025]);
+        }),
+        ("credential.created", |_, p| p.next_created = 1),
+        ("identity.attestationKey", |i, _| {
+            i.attestation_key = Some([0; 32]);
+        }),
+        ("identity.attestationKey", |i, _| {
+            i.attestation_key = Some([0xFF; 32]);
+        }),
+    ];
+    for (field, edit) in cases {
+        let (mut i, mut p) = sample();
+        edit(&mut i, &mut p);
+        match decode(&encode(&i, &p)) {
+            Err(StateError::Range { field: got, .. }) => assert_eq!(got, *field),
+            other => panic!("edit of {field}: {other:?}"),
+        }
+    }
+    // The no-PIN state itself is fine, and the message names the field.
+    let (i, mut p) = sample();
+    p.pin_hash = None;
+    p.pin_code_points = 0;
+    p.pin_retries = 8;
+    assert!(decode(&encode(&i, &p)).is_ok());
+    p.credentials[0].cred_protect = 9;
+    let message = decode(&encode(&i, &p)).unwrap_err().to_string();
+    assert!(message.contains("credential.credProtect"), "{message}");
+}
+
+/// The CTAP 2.3 fields (persistent keys 13-15) round-trip, and a format-1
 /// state written before they existed — built here with ciborium, in the
 /// layout of the older code — still loads, with their defaults (no
 /// persistent token, policy off, the PIN meets it).

@@ -21,7 +21,6 @@ mod encode;
 
 pub use encode::{split_chained, EncodeError, LengthForm, ResponseApdu, ResponseError};
 
-use crate::bridge::BridgeError;
 use iso7816::Status;
 
 /// CLA bit 8 clear and bit 5 set: "not the last command of a chain"
@@ -104,12 +103,6 @@ impl ApduError {
     /// The status word this error is answered with.
     pub fn status(self) -> Status {
         Status::WrongLength
-    }
-}
-
-impl From<ApduError> for BridgeError {
-    fn from(e: ApduError) -> Self {
-        BridgeError::Malformed(e)
     }
 }
 

@@ -80,3 +80,9 @@ impl From<BridgeError> for Status {
         e.status()
     }
 }
+
+impl From<ApduError> for BridgeError {
+    fn from(e: ApduError) -> Self {
+        BridgeError::Malformed(e)
+    }
+}

@@ -10,7 +10,8 @@
 //!     → 02 91 00                               P1 & 80 set, waiting for presence
 //!  NFCCTAP_GETRESPONSE  80 11 00 00 [Le]        re-submit the waiting request
 //!                       80 11 11 00             cancel → 2D 90 00
-//!  NFCCTAP_CONTROL      80 12 01 00             end of session → 90 00
+//!  NFCCTAP_CONTROL      80 12 01 00             end of session, deselect → 90 00
+//!                                               (then 69 85 until a SELECT)
 //! ```
 //!
 //! `91 00` is only ever sent to a client that set P1 bit `0x80` on the
@@ -125,7 +126,13 @@ impl Bridge {
             return Err(BridgeError::WrongP1P2);
         }
         self.clear_transient();
-        self.applet_mut(idx)?.end_session();
+        let applet = self.applet_mut(idx)?;
+        applet.end_session();
+        applet.deselect();
+        // CTAP 2.3 §11.3.4 "Applet deselection": the authenticator ignores
+        // CTAP commands until the next SELECT (here `69 85`, as before any
+        // SELECT).
+        self.selected = None;
         Ok(Reply::data(Vec::new(), cmd))
     }
 }

@@ -105,13 +105,28 @@ fn end_of_session() {
         ("80 10 80 00 01 01 00", "02 91 00"),
         ("80 12 01 00", "90 00"),
         ("80 11 00 00", "69 85"),
-        // Other P1: 6A 86.
-        ("80 12 02 00", "6A 86"),
-        // The selection stays.
-        ("80 10 00 00 01 04 00", "00 A0 90 00"),
     ]);
     assert_eq!(hn.log().end_session, 1);
     assert_eq!(hn.log().power_off, 0);
+}
+
+/// CTAP 2.3 §11.3.4 "Applet deselection": after `80 12 01 00` CTAP commands
+/// are refused until the next SELECT; other P1 values are `6A 86` and keep
+/// the selection.
+#[test]
+fn control_end_deselects_until_the_next_select() {
+    let mut hn = selected();
+    hn.run(&[
+        ("80 12 02 00", "6A 86"),
+        ("80 10 00 00 01 04 00", "00 A0 90 00"),
+        ("80 12 01 00", "90 00"),
+        ("80 10 00 00 01 04 00", "69 85"),
+        ("80 10 80 00 01 04 00", "69 85"),
+        ("80 12 01 00", "69 85"),
+        (SELECT_FIDO, FIDO_2_0_OK),
+        ("80 10 00 00 01 04 00", "00 A0 90 00"),
+    ]);
+    assert_eq!(hn.log().ctap, 2);
 }
 
 #[test]

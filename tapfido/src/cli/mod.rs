@@ -77,13 +77,18 @@ pub enum Command {
     Verify(verify::VerifyArgs),
     /// Run the Entra ID / Windows readiness checks on a card.
     Doctor(doctor::DoctorArgs),
+    /// Run a command in a private PC/SC world: its own pcscd and N cards.
+    #[command(after_help = crate::run::AFTER_HELP)]
+    Run(crate::run::RunArgs),
+    /// Print the reader.conf entries pcscd needs for N cards.
+    VpcdConfig(crate::run::vpcd_config::VpcdConfigArgs),
 }
 
 impl Command {
     /// Whether `--json` was asked for.
     pub fn json(&self) -> bool {
         match self {
-            Self::Card(_) => false,
+            Self::Card(_) | Self::Run(_) | Self::VpcdConfig(_) => false,
             Self::Tap(a) => a.output.json,
             Self::Profiles(a) => a.json,
             Self::Demo(a) => a.output.json,
@@ -153,6 +158,10 @@ pub enum CliError {
     /// A report could not be written as JSON.
     #[error("cannot write JSON: {0}")]
     Json(serde_json::Error),
+    /// End with this exit status, nothing more to print (`tapfido run`
+    /// passes on its command's status).
+    #[error("exit status {0}")]
+    ExitStatus(u8),
     /// The command ran and its report (already printed) says it failed:
     /// a verification, policy rule, doctor check or demo step.
     #[error("{0}")]
@@ -176,6 +185,7 @@ pub fn main() -> ExitCode {
     let json = cli.command.json();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(CliError::ExitStatus(code)) => ExitCode::from(code),
         Err(err) => {
             let message = error_chain(&err);
             eprintln!("tapfido: {message}");
@@ -209,16 +219,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Reset(args) => reset::run(&args),
         Command::Verify(args) => verify::run(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Run(args) => crate::run::run(args),
+        Command::VpcdConfig(args) => crate::run::vpcd_config::run(&args),
     }
 }
 
-/// `tracing` to stderr, filtered by `RUST_LOG` (default `default`).
+/// `tracing` to stderr, filtered by `RUST_LOG` (default `default`); ANSI
+/// colours only when stderr is a terminal and `NO_COLOR` is unset, so logs
+/// piped to a file or a CI log are plain text.
 fn init_logging(default: &str) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .try_init();
 }
 

@@ -14,6 +14,7 @@
 //!  GET /usb{N}/touch/withhold 200 presence refused  (Presence::Withheld)
 //!  other paths / unknown N  404     other methods  405 (Allow: GET)
 //!  malformed request        400     head > 8 KiB   431
+//!  foreign Host, cross-site 403 / 400 ([`guard`])  all connections busy  503
 //! ```
 //!
 //! `N` is the vpcd slot number (`Virtual PCD 00 0N`), not a position.
@@ -24,7 +25,13 @@
 //!
 //! Every request is answered with `Connection: close`; one request per
 //! connection keeps the server a few dozen lines and bounded.
-//! The listener refuses any non-loopback address ([`bind`]).
+//! The listener refuses any non-loopback address ([`bind`]); [`guard`] refuses
+//! what a browser sends on a web page's behalf (foreign `Host`, cross-site
+//! `Origin` / `Sec-Fetch-Site` / `Referer`); [`limit`] keeps idle connections
+//! from delaying anyone (the oldest idle one makes room for a newcomer).
+
+pub mod guard;
+pub mod limit;
 
 use std::fmt::Write as _;
 use std::future::Future;
@@ -37,7 +44,7 @@ use std::time::Duration;
 use applet::env::Presence;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::watch;
 use vsmartcard::{LinkState, Stats};
 
 /// Where the control API listens unless `--control` says otherwise.
@@ -46,13 +53,14 @@ pub const DEFAULT_CONTROL_ADDR: &str = "127.0.0.1:35980";
 /// Largest request head accepted (request line + headers).
 pub const MAX_REQUEST_HEAD: usize = 8 * 1024;
 
-/// How long a client may take to send its request head.
-const READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a client may take to send its request head (a local client sends it at once),
+/// and to take the answer.
+const READ_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Longest wait of `power/off` for the vpcd connection to close.
 pub const POWER_OFF_WAIT: Duration = Duration::from_secs(3);
 
-/// Connections served at the same time; more wait in the accept queue.
+/// Connections held at once ([`limit`]).
 const MAX_CONNECTIONS: usize = 32;
 
 /// Errors of the control API, server and client side.
@@ -406,7 +414,7 @@ pub async fn serve(
     board: Arc<Switchboard>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let limit = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let slots = limit::Slots::new(MAX_CONNECTIONS);
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -421,29 +429,53 @@ pub async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&limit).acquire_owned().await else {
-            break;
-        };
+        let ticket = slots.admit();
         let board = Arc::clone(&board);
         tokio::spawn(async move {
-            if let Err(err) = handle(stream, &board).await {
+            let result = match ticket {
+                Some(ticket) => handle(stream, &board, ticket).await,
+                None => respond(stream, 503, &error_json("busy; try again")).await,
+            };
+            if let Err(err) = result {
                 tracing::debug!(%peer, %err, "control API: connection error");
             }
-            drop(permit);
         });
     }
 }
 
-/// Read one request, answer it, close.
-async fn handle(mut stream: TcpStream, board: &Switchboard) -> io::Result<()> {
-    let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
-        Ok(result) => result?,
-        Err(_) => return Ok(()),
+/// Read one request, answer it, close. A connection still without its head is closed when
+/// [`limit`] needs its room or after [`READ_TIMEOUT`].
+async fn handle(
+    mut stream: TcpStream,
+    board: &Switchboard,
+    mut ticket: limit::Ticket,
+) -> io::Result<()> {
+    let head = tokio::select! {
+        () = ticket.evicted() => return Ok(()),
+        read = tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)) => match read {
+            Ok(result) => result?,
+            Err(_) => return Ok(()),
+        },
     };
-    let (status, body) = match head.and_then(|head| route_request(&head)) {
-        Ok(route) => board.apply(route).await,
-        Err(reject) => (reject.status(), error_json(reason(reject.status()))),
+    ticket.busy();
+    let rejected = |reject: Reject| (reject.status(), error_json(reason(reject.status())));
+    let (status, body) = match head {
+        Err(reject) => rejected(reject),
+        Ok(head) => match (route_request(&head), guard::check(&head)) {
+            (Err(Reject::BadRequest), _) => rejected(Reject::BadRequest),
+            (_, Err(refusal)) => {
+                tracing::warn!(?refusal, "control API: request refused");
+                (refusal.status(), error_json(refusal.message()))
+            }
+            (Ok(route), Ok(())) => board.apply(route).await,
+            (Err(reject), Ok(())) => rejected(reject),
+        },
     };
+    respond(stream, status, &body).await
+}
+
+/// Write the answer and close.
+async fn respond(mut stream: TcpStream, status: u16, body: &str) -> io::Result<()> {
     let mut response = format!(
         "HTTP/1.1 {status} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n",
         reason(status),
@@ -453,9 +485,14 @@ async fn handle(mut stream: TcpStream, board: &Switchboard) -> io::Result<()> {
         response.push_str("Allow: GET\r\n");
     }
     response.push_str("\r\n");
-    response.push_str(&body);
-    stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
+    response.push_str(body);
+    let write = async {
+        stream.write_all(response.as_bytes()).await?;
+        stream.shutdown().await
+    };
+    tokio::time::timeout(READ_TIMEOUT, write)
+        .await
+        .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into()))
 }
 
 /// Read until the blank line that ends the head, at most [`MAX_REQUEST_HEAD`].
@@ -495,9 +532,11 @@ fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
         _ => "Error",
     }
 }

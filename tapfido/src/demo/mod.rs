@@ -170,6 +170,8 @@ pub fn run_demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
         "--in-process"
     } else if host::pcsc::pcsc_available() {
         "no free vpcd reader"
+    } else if host::pcsc::pcsc_library_missing() {
+        "no PC/SC library"
     } else {
         "no pcscd"
     };

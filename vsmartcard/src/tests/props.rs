@@ -80,7 +80,7 @@ proptest! {
             | ([0x01], VpcdMessage::PowerOn)
             | ([0x02], VpcdMessage::Reset)
             | ([0x04], VpcdMessage::GetAtr) => {}
-            ([b], VpcdMessage::Unknown(u)) => prop_assert!(*b == u && ![0, 1, 2, 4].contains(b)),
+            ([b], VpcdMessage::ShortCommand(u)) => prop_assert!(*b == u && ![0, 1, 2, 4].contains(b)),
             (p, VpcdMessage::Apdu(apdu)) => prop_assert!(p.len() >= 2 && p == apdu.as_slice()),
             (p, m) => prop_assert!(false, "{:02X?} decoded as {:?}", p, m),
         }

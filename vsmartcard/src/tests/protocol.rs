@@ -18,11 +18,11 @@ fn decode_control_codes() {
     );
     assert_eq!(
         VpcdMessage::decode(vec![0x03]).unwrap(),
-        VpcdMessage::Unknown(0x03)
+        VpcdMessage::ShortCommand(0x03)
     );
     assert_eq!(
         VpcdMessage::decode(vec![0xFF]).unwrap(),
-        VpcdMessage::Unknown(0xFF)
+        VpcdMessage::ShortCommand(0xFF)
     );
 }
 
@@ -54,7 +54,7 @@ fn payload_round_trip() {
         VpcdMessage::PowerOn,
         VpcdMessage::Reset,
         VpcdMessage::GetAtr,
-        VpcdMessage::Unknown(0x07),
+        VpcdMessage::ShortCommand(0x07),
         VpcdMessage::Apdu(vec![0x80, 0x10, 0x00, 0x00, 0x01, 0x04, 0x00]),
     ];
     for message in messages {
@@ -63,13 +63,13 @@ fn payload_round_trip() {
 }
 
 #[test]
-fn only_atr_and_apdu_expect_a_reply() {
+fn only_atr_apdus_and_short_commands_expect_a_reply() {
     assert!(VpcdMessage::GetAtr.expects_reply());
     assert!(VpcdMessage::Apdu(vec![0, 0]).expects_reply());
     assert!(!VpcdMessage::PowerOff.expects_reply());
     assert!(!VpcdMessage::PowerOn.expects_reply());
     assert!(!VpcdMessage::Reset.expects_reply());
-    assert!(!VpcdMessage::Unknown(3).expects_reply());
+    assert!(VpcdMessage::ShortCommand(3).expects_reply());
 }
 
 #[tokio::test]
@@ -78,7 +78,7 @@ async fn read_messages_from_wire_bytes() {
         0x00, 0x01, 0x01, // power on
         0x00, 0x01, 0x04, // get ATR
         0x00, 0x05, 0x00, 0xA4, 0x04, 0x00, 0x00, // APDU
-        0x00, 0x01, 0x09, // unknown
+        0x00, 0x01, 0x09, // one-byte command
     ];
     let mut input = &bytes[..];
     assert_eq!(
@@ -95,7 +95,7 @@ async fn read_messages_from_wire_bytes() {
     );
     assert_eq!(
         read_message(&mut input).await.unwrap(),
-        Some(VpcdMessage::Unknown(0x09))
+        Some(VpcdMessage::ShortCommand(0x09))
     );
     assert_eq!(read_message(&mut input).await.unwrap(), None);
 }

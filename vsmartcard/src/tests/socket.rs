@@ -13,9 +13,9 @@ async fn pair() -> (TcpStream, TcpStream) {
 #[tokio::test]
 async fn configure_sets_nodelay() {
     let (client, _server) = pair().await;
-    assert!(!SockRef::from(&client).nodelay().unwrap());
+    assert!(!SockRef::from(&client).tcp_nodelay().unwrap());
     configure(&client).unwrap();
-    assert!(SockRef::from(&client).nodelay().unwrap());
+    assert!(SockRef::from(&client).tcp_nodelay().unwrap());
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
@@ -23,11 +23,11 @@ async fn configure_sets_nodelay() {
 async fn quickack_is_rearmed_after_the_kernel_dropped_it() {
     let (client, _server) = pair().await;
     configure(&client).unwrap();
-    assert!(SockRef::from(&client).quickack().unwrap());
+    assert!(SockRef::from(&client).tcp_quickack().unwrap());
     // Clearing the option is what the kernel does on its own once the connection looks
     // interactive (delayed-ACK "pingpong" mode).
-    SockRef::from(&client).set_quickack(false).unwrap();
-    assert!(!SockRef::from(&client).quickack().unwrap());
+    SockRef::from(&client).set_tcp_quickack(false).unwrap();
+    assert!(!SockRef::from(&client).tcp_quickack().unwrap());
     rearm_quickack(&client).unwrap();
-    assert!(SockRef::from(&client).quickack().unwrap());
+    assert!(SockRef::from(&client).tcp_quickack().unwrap());
 }

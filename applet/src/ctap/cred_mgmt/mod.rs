@@ -99,16 +99,7 @@ mod resp {
     pub const THIRD_PARTY_PAYMENT: u8 = 0x0C;
 }
 
-/// An enumeration in progress (per power cycle, see the module docs).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Enumeration {
-    /// After enumerateRPsBegin: the RP ID hashes still to be returned, the
-    /// next one last.
-    Rps(Vec<[u8; 32]>),
-    /// After enumerateCredentialsBegin: the credential IDs still to be
-    /// returned, the next one last.
-    Credentials(Vec<Vec<u8>>),
-}
+pub use crate::state::Enumeration;
 
 /// A decoded request.
 #[derive(Debug)]

@@ -34,7 +34,8 @@
 //!
 //! Errors, in order: `CBOR_UNEXPECTED_TYPE` (input not a map, field of the
 //! wrong type), `MISSING_PARAMETER` (keyAgreement, saltEnc or saltAuth
-//! absent), `INVALID_PARAMETER` (protocol not enabled, unusable
+//! absent), `PIN_AUTH_INVALID` (pinUvAuthProtocol absent on a card
+//! without protocol 1), `INVALID_PARAMETER` (protocol not enabled, unusable
 //! keyAgreement), `PIN_AUTH_INVALID` (saltAuth does not verify),
 //! `INVALID_PARAMETER` (decrypted salts not 32 or 64 bytes).
 
@@ -88,6 +89,12 @@ pub fn prepare(
         return Err(CtapError::MissingParameter);
     };
     let peer = parse_key_agreement(&key_agreement)?;
+    // CTAP 2.3 §12.5 (hmac-secret, authenticator processing): "If
+    // pinUvAuthProtocol is absent and a pinUvAuthProtocol value of 1 is not
+    // supported ... return CTAP2_ERR_PIN_AUTH_INVALID".
+    if protocol.is_none() && !config.pin_uv_auth_protocols.contains(&1) {
+        return Err(CtapError::PinAuthInvalid);
+    }
     let protocol = protocol.unwrap_or(1);
     let enabled = config
         .pin_uv_auth_protocols

@@ -34,14 +34,26 @@
 //! [`FileStorage::open`] and held for the lifetime of the value, so a second
 //! process (or a second `open` in the same process) is refused instead of
 //! two writers interleaving their states.
+//!
+//! Every read goes through [`file`]: no symbolic link is followed (a dangling
+//! one is an error, never "no state yet"), only regular files are read (no
+//! FIFO, no device), and the size is bounded before reading. The only mode
+//! change tapfido makes to an existing file is restricting its own state file
+//! (owned by this user, one name) through the opened descriptor.
+
+pub mod file;
+
+pub use file::FileError;
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use applet::attestation::{AttestationCa, AttestationError, Zeroizing};
 use applet::env::{Storage, StorageError};
+
+use file::{MAX_CA_FILE_LEN, MAX_STATE_FILE_LEN};
 
 /// File name of a card's state inside its directory.
 pub const STATE_FILE_NAME: &str = "state.bin";
@@ -54,6 +66,9 @@ pub const CA_KEY_FILE: &str = "ca.key";
 const CA_LOCK_FILE: &str = "ca.lock";
 /// Mode of the CA certificate (public).
 const CERT_MODE: u32 = 0o644;
+
+/// What a state file is called in errors.
+const STATE_WHAT: &str = "tapfido state file";
 
 /// Mode of the state directory.
 const DIR_MODE: u32 = 0o700;
@@ -78,6 +93,9 @@ pub enum OpenError {
     /// The platform reports no per-user data directory.
     #[error("no user data directory on this system; pass --state PATH")]
     NoDataDir,
+    /// The state file is a link, not a regular file, too large, or not this user's.
+    #[error("{0}")]
+    File(#[from] FileError),
     /// Creating the directory, opening the lock or cleaning up failed.
     #[error("{what} {path}: {source}")]
     Io {
@@ -112,6 +130,9 @@ pub enum CaFileError {
         #[source]
         source: AttestationError,
     },
+    /// The file is a link, not a regular file, or too large.
+    #[error("attestation CA file: {0}")]
+    File(#[from] FileError),
     /// One file of the test CA pair exists without the other.
     #[error(
         "attestation CA file {missing} is missing while {present} exists; restore it, or \
@@ -162,8 +183,9 @@ pub struct FileStorage {
 impl FileStorage {
     /// Take the card's state file at `path` for exclusive use: create its
     /// directory (mode 0700) if missing, take the lock, remove stray temp
-    /// files of interrupted stores, and make an existing state file
-    /// owner-only.
+    /// files of interrupted stores, check an existing state file (a regular
+    /// file, not a link, of a plausible size, owned by this user) and make
+    /// it owner-only.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, OpenError> {
         let path: PathBuf = path.into();
         let file_name = path
@@ -218,25 +240,13 @@ impl FileStorage {
             .map_err(|(path, e)| io_err("cannot remove stray temp file", &path)(e))
     }
 
-    /// Make an existing state file owner-only if it is not already.
+    /// Check an existing state file (see [`file`]) and make it owner-only if
+    /// it is not already, through its descriptor.
     fn restrict_existing(&self) -> Result<(), OpenError> {
-        match fs::metadata(&self.path) {
-            Ok(meta) => {
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    if meta.permissions().mode() & 0o077 != 0 {
-                        tracing::warn!(path = %self.path.display(), "state file was readable by others; restricting it to the owner");
-                        fs::set_permissions(&self.path, fs::Permissions::from_mode(FILE_MODE))
-                            .map_err(io_err("cannot restrict state file", &self.path))?;
-                    }
-                }
-                let _ = meta;
-                Ok(())
-            }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(io_err("cannot inspect state file", &self.path)(e)),
+        if let Some(opened) = file::open_regular(&self.path, MAX_STATE_FILE_LEN, STATE_WHAT)? {
+            file::restrict_to_owner(&opened, &self.path, FILE_MODE)?;
         }
+        Ok(())
     }
 
     /// The directory holding the state file.
@@ -294,10 +304,36 @@ pub fn load_or_create_ca(
         .map_err(|(path, source)| CaFileError::Io { path, source })?;
     let cert = state_dir.join(CA_CERT_FILE);
     let key = state_dir.join(CA_KEY_FILE);
-    let cert_exists = cert.try_exists().map_err(io(&cert))?;
-    let key_exists = key.try_exists().map_err(io(&key))?;
+    // A link counts as present (dangling or not): loading it then refuses it,
+    // instead of a new CA being written beside it.
+    let cert_exists = file::entry_exists(&cert).map_err(io(&cert))?;
+    let key_exists = file::entry_exists(&key).map_err(io(&key))?;
     match (cert_exists, key_exists) {
-        (true, true) => load_attestation_ca(&cert, &key),
+        (true, true) => {
+            let ca = load_attestation_ca(&cert, &key)?;
+            // Test CAs made by earlier builds wrote notBefore 2024 as GeneralizedTime
+            // (RFC 5280 §4.1.2.5 wants UTCTime): re-sign it once with the same
+            // key, so strict verifiers accept the chain and old anchors still do.
+            let reissued =
+                ca.reissued_with_rfc5280_times()
+                    .map_err(|source| CaFileError::Invalid {
+                        path: cert.clone(),
+                        source,
+                    })?;
+            let Some(reissued) = reissued else {
+                return Ok(ca);
+            };
+            let cert_pem = reissued.cert_pem().map_err(|source| CaFileError::Invalid {
+                path: cert.clone(),
+                source,
+            })?;
+            atomic_write(&cert, cert_pem.as_bytes(), CERT_MODE).map_err(io(&cert))?;
+            tracing::info!(
+                dir = %state_dir.display(),
+                "re-issued the test attestation CA with RFC 5280 validity time types"
+            );
+            Ok(reissued)
+        }
         (false, false) => {
             let ca = AttestationCa::generate_test_ca(&mut rand_core::OsRng).map_err(|source| {
                 CaFileError::Invalid {
@@ -328,19 +364,29 @@ pub fn load_or_create_ca(
     }
 }
 
-/// Read a user's attestation CA (`--attestation-ca CERT KEY`).
+/// Read an attestation CA: the user's (`--attestation-ca CERT KEY`) or the
+/// test CA of a state directory. Both files must be regular files, not links,
+/// of at most [`MAX_CA_FILE_LEN`] bytes; an error names the file it is about.
 pub fn load_attestation_ca(cert: &Path, key: &Path) -> Result<AttestationCa, CaFileError> {
-    let read = |path: &Path| {
-        fs::read_to_string(path).map_err(|source| CaFileError::Io {
-            path: path.to_path_buf(),
-            source,
-        })
-    };
-    let cert_pem = read(cert)?;
-    let key_pem = Zeroizing::new(read(key)?);
+    let cert_pem = read_pem(cert, "CA certificate")?;
+    let key_pem = read_pem(key, "CA private key")?;
     AttestationCa::from_pem(&cert_pem, &key_pem).map_err(|source| CaFileError::Invalid {
-        path: cert.to_path_buf(),
+        path: if source.is_about_key() { key } else { cert }.to_path_buf(),
         source,
+    })
+}
+
+/// A PEM file's text, zeroed when dropped (it may hold a private key).
+fn read_pem(path: &Path, what: &'static str) -> Result<Zeroizing<String>, CaFileError> {
+    let io = |source| CaFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = file::read_regular(path, MAX_CA_FILE_LEN, what)?
+        .ok_or_else(|| io(io::Error::from(io::ErrorKind::NotFound)))?;
+    String::from_utf8(bytes).map(Zeroizing::new).map_err(|e| {
+        let _wipe = Zeroizing::new(e.into_bytes());
+        io(io::Error::new(io::ErrorKind::InvalidData, "not UTF-8 text"))
     })
 }
 
@@ -371,15 +417,8 @@ pub fn atomic_write(target: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
 
 impl Storage for FileStorage {
     fn load(&mut self) -> Result<Option<Vec<u8>>, StorageError> {
-        let mut file = match File::open(&self.path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(storage_err("read", &self.path, &e)),
-        };
-        let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(|e| storage_err("read", &self.path, &e))?;
-        Ok(Some(bytes))
+        file::read_regular(&self.path, MAX_STATE_FILE_LEN, STATE_WHAT)
+            .map_err(|e| StorageError::Io(e.to_string()))
     }
 
     fn store(&mut self, bytes: &[u8]) -> Result<(), StorageError> {

@@ -1,24 +1,26 @@
 //! In-process CTAP2 cost against the bare cryptography it cannot avoid.
 //!
-//! - `bare/p256_sign`: one ECDSA P-256 signature (what getAssertion needs).
-//! - `bare/p256_keygen_sign`: key generation + one signature (what
-//!   makeCredential needs: new credential key, attestation signature).
+//! - `bare/p256_sign`: one ECDSA P-256 signature with a loaded key (what
+//!   getAssertion needs), through `applet::crypto` (AWS-LC);
+//! - `bare/p256_keygen_sign`: key generation (public key included) + one
+//!   signature (what makeCredential needs: new credential key, attestation
+//!   signature);
 //! - `ctap/get_assertion`: a whole getAssertion (allowList, ES256) through
-//!   `Applet::ctap`, including CBOR, credential-ID unwrap, the counter
-//!   persisted to in-memory storage.
+//!   `Applet::ctap`, including CBOR, credential-ID unwrap, loading the key
+//!   from it and the counter;
 //! - `ctap/make_credential`: a whole non-discoverable makeCredential with
 //!   packed batch attestation.
 //!
-//! Target: each `ctap/*` ≤ 1.5 × its `bare/*` counterpart.
+//! `scripts/bench-e2e.sh` puts these next to OpenSSL's sign and keygen + sign
+//! on the same machine. Target: each `ctap/*` ≤ 1.5 × OpenSSL's counterpart.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use ciborium::Value as C;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use p256::ecdsa::signature::Signer;
-use rand_core::SeedableRng;
 
 use applet::attestation::AttestationCa;
 use applet::config::Config;
+use applet::crypto::EcdsaKey;
 use applet::env::{Env, TestEnv};
 use applet::fido::FidoApplet;
 use applet::iso::Applet;
@@ -98,21 +100,16 @@ fn card() -> FidoApplet<TestEnv> {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(5);
-    let key = p256::ecdsa::SigningKey::random(&mut rng);
+    let mut env = TestEnv::seeded(5);
+    let key = EcdsaKey::generate(env.rng());
     let message = [7u8; 69];
     c.bench_function("bare/p256_sign", |b| {
-        b.iter(|| {
-            let s: p256::ecdsa::Signature = key.sign(black_box(&message));
-            black_box(s.to_der())
-        })
+        b.iter(|| black_box(key.sign(black_box(&message))))
     });
     c.bench_function("bare/p256_keygen_sign", |b| {
         b.iter(|| {
-            let k = p256::ecdsa::SigningKey::random(&mut rng);
-            let point = k.verifying_key().to_encoded_point(false);
-            let s: p256::ecdsa::Signature = k.sign(black_box(&message));
-            black_box((point, s.to_der()))
+            let k = EcdsaKey::generate(env.rng());
+            black_box((k.public(), k.sign(black_box(&message))))
         })
     });
 

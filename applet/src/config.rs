@@ -423,6 +423,9 @@ impl Default for Config {
         c.max_pin_length = crate::pin::policy::MAX_PIN_CODE_POINTS;
         c.pin_complexity_policy = PinComplexityPolicy::Off;
         c.authenticator_config_commands = true;
+        // A reserved test name (RFC 6761 `.test`) for vendor-facilitated
+        // enterprise attestation.
+        c.enterprise_attestation_rp_ids = strings(&["ep.tapfido.test"]);
         c.max_msg_size = 7609;
         c.algorithms = vec![ES256, EDDSA];
         c.max_serialized_large_blob_array = 4096;

@@ -28,8 +28,9 @@ use sha2::Sha256;
 
 use p256::elliptic_curve::zeroize::Zeroizing;
 
+use crate::crypto::KeyCache;
 use crate::env::CardRng;
-use crate::keys::{self, Algorithm, PrivateKey};
+use crate::keys::{Algorithm, PrivateKey};
 
 /// Format version byte of credential IDs.
 pub const CREDENTIAL_ID_VERSION: u8 = 0x01;
@@ -87,17 +88,18 @@ pub struct Sealed {
     pub flags: CredFlags,
 }
 
-/// An opened credential ID: its contents without the public key computed.
+/// An opened credential ID: its contents, the key loaded only on demand.
 ///
-/// Building a [`PrivateKey`] derives the public key (a scalar
-/// multiplication, as costly as a signature); getAssertion only needs to
-/// sign, so it uses [`Opened::sign`] and builds the key only on demand.
+/// Loading a P-256 key derives its public key (a scalar multiplication, as
+/// costly as a signature); ES256 keys come from the [`IdKey`]'s cache of
+/// recently used keys ([`KeyCache`]).
 pub struct Opened {
     /// The credential algorithm.
     pub alg: Algorithm,
     /// The credential flags.
     pub flags: CredFlags,
     secret: Zeroizing<[u8; 32]>,
+    keys: KeyCache,
 }
 
 impl fmt::Debug for Opened {
@@ -110,9 +112,12 @@ impl fmt::Debug for Opened {
 }
 
 impl Opened {
-    /// The full private key (computes the public key).
+    /// The full private key.
     pub fn key(&self) -> Option<PrivateKey> {
-        PrivateKey::from_bytes(self.alg, &self.secret)
+        match self.alg {
+            Algorithm::Es256 => self.keys.get_or_load(&self.secret).map(PrivateKey::Es256),
+            Algorithm::EdDsa => PrivateKey::from_bytes(self.alg, &self.secret),
+        }
     }
 
     /// The 32 secret bytes of the key (P-256 scalar or Ed25519 seed), as
@@ -122,19 +127,19 @@ impl Opened {
         &self.secret
     }
 
-    /// Sign `message` as [`PrivateKey::sign`] would, without deriving the
-    /// public key for ES256.
+    /// Sign `message` as [`PrivateKey::sign`] would.
     pub fn sign(&self, message: &[u8]) -> Option<Vec<u8>> {
-        match self.alg {
-            Algorithm::Es256 => keys::es256_sign_secret(&self.secret, message),
-            Algorithm::EdDsa => self.key().map(|k| k.sign(message)),
-        }
+        self.key()?.sign(message)
     }
 }
 
-/// The credential-ID sealing key, derived from the master key.
+/// The credential-ID sealing key, derived from the master key, with the
+/// cache of the credential keys it opened last.
 #[derive(Clone)]
-pub struct IdKey(Aes256Gcm);
+pub struct IdKey {
+    aead: Aes256Gcm,
+    keys: KeyCache,
+}
 
 impl fmt::Debug for IdKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -150,7 +155,10 @@ impl IdKey {
         // 32 bytes is far below HKDF-SHA256's 8160-byte limit: cannot fail.
         let _ = hk.expand(HKDF_INFO, &mut okm);
         let key = aes_gcm::Key::<Aes256Gcm>::from(okm);
-        IdKey(Aes256Gcm::new(&key))
+        IdKey {
+            aead: Aes256Gcm::new(&key),
+            keys: KeyCache::default(),
+        }
     }
 
     /// Seal `sealed` into a credential ID bound to `rp_id_hash`.
@@ -166,7 +174,7 @@ impl IdKey {
         id.push(CREDENTIAL_ID_VERSION);
         id.extend_from_slice(&nonce);
         // Encryption with a 12-byte nonce and a short message cannot fail.
-        if let Ok(ct) = self.0.encrypt(
+        if let Ok(ct) = self.aead.encrypt(
             Nonce::from_slice(&nonce),
             Payload {
                 msg: &plaintext,
@@ -199,14 +207,19 @@ impl IdKey {
         let ct = id.get(1 + NONCE_LEN..)?;
         let aad = associated_data(rp_id_hash);
         let pt = Zeroizing::new(
-            self.0
+            self.aead
                 .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
                 .ok()?,
         );
         let alg = Algorithm::from_tag(*pt.first()?)?;
         let flags = CredFlags::from_byte(*pt.get(1)?)?;
         let secret: Zeroizing<[u8; 32]> = Zeroizing::new(pt.get(2..)?.try_into().ok()?);
-        Some(Opened { alg, flags, secret })
+        Some(Opened {
+            alg,
+            flags,
+            secret,
+            keys: self.keys.clone(),
+        })
     }
 }
 

@@ -11,9 +11,8 @@
 
 use std::fmt;
 
-use p256::ecdsa::signature::Signer;
-
 use crate::cbor::Value;
+use crate::crypto::{EcdsaKey, Ed25519Key};
 use crate::env::CardRng;
 
 /// COSE algorithm identifier for ECDSA P-256 with SHA-256 (RFC 9053).
@@ -70,9 +69,9 @@ impl Algorithm {
 #[derive(Clone)]
 pub enum PrivateKey {
     /// P-256 signing key.
-    Es256(p256::ecdsa::SigningKey),
+    Es256(EcdsaKey),
     /// Ed25519 signing key.
-    EdDsa(ed25519_dalek::SigningKey),
+    EdDsa(Ed25519Key),
 }
 
 impl fmt::Debug for PrivateKey {
@@ -82,30 +81,26 @@ impl fmt::Debug for PrivateKey {
 }
 
 impl PrivateKey {
-    /// A fresh key pair.
-    pub fn generate(alg: Algorithm, mut rng: &mut dyn CardRng) -> Self {
+    /// A fresh key pair from `rng` (the same bytes give the same key).
+    pub fn generate(alg: Algorithm, rng: &mut dyn CardRng) -> Self {
         match alg {
-            Algorithm::Es256 => PrivateKey::Es256(p256::ecdsa::SigningKey::random(&mut rng)),
-            Algorithm::EdDsa => PrivateKey::EdDsa(ed25519_dalek::SigningKey::generate(&mut rng)),
+            Algorithm::Es256 => PrivateKey::Es256(EcdsaKey::generate(rng)),
+            Algorithm::EdDsa => PrivateKey::EdDsa(Ed25519Key::generate(rng)),
         }
     }
 
     /// Rebuild from the 32 secret bytes of [`PrivateKey::to_bytes`].
     pub fn from_bytes(alg: Algorithm, bytes: &[u8; 32]) -> Option<Self> {
         match alg {
-            Algorithm::Es256 => p256::ecdsa::SigningKey::from_slice(bytes)
-                .ok()
-                .map(PrivateKey::Es256),
-            Algorithm::EdDsa => Some(PrivateKey::EdDsa(ed25519_dalek::SigningKey::from_bytes(
-                bytes,
-            ))),
+            Algorithm::Es256 => EcdsaKey::from_bytes(bytes).map(PrivateKey::Es256),
+            Algorithm::EdDsa => Ed25519Key::from_bytes(bytes).map(PrivateKey::EdDsa),
         }
     }
 
     /// The 32 secret bytes (P-256 scalar or Ed25519 seed).
     pub fn to_bytes(&self) -> [u8; 32] {
         match self {
-            PrivateKey::Es256(k) => k.to_bytes().into(),
+            PrivateKey::Es256(k) => k.to_bytes(),
             PrivateKey::EdDsa(k) => k.to_bytes(),
         }
     }
@@ -122,25 +117,20 @@ impl PrivateKey {
     pub fn public_cose(&self) -> Value {
         match self {
             PrivateKey::Es256(k) => {
-                let point = k.verifying_key().to_encoded_point(false);
-                let x = point.x().map(|x| x.to_vec()).unwrap_or_default();
-                let y = point.y().map(|y| y.to_vec()).unwrap_or_default();
+                let point = k.public();
                 Value::Map(vec![
                     (Value::from(1i64), Value::from(2i64)),
                     (Value::from(3i64), Value::from(ES256)),
                     (Value::from(-1i64), Value::from(1i64)),
-                    (Value::from(-2i64), Value::Bytes(x)),
-                    (Value::from(-3i64), Value::Bytes(y)),
+                    (Value::from(-2i64), Value::Bytes(point[1..33].to_vec())),
+                    (Value::from(-3i64), Value::Bytes(point[33..].to_vec())),
                 ])
             }
             PrivateKey::EdDsa(k) => Value::Map(vec![
                 (Value::from(1i64), Value::from(1i64)),
                 (Value::from(3i64), Value::from(EDDSA)),
                 (Value::from(-1i64), Value::from(6i64)),
-                (
-                    Value::from(-2i64),
-                    Value::Bytes(k.verifying_key().to_bytes().to_vec()),
-                ),
+                (Value::from(-2i64), Value::Bytes(k.public().to_vec())),
             ]),
         }
     }
@@ -148,38 +138,17 @@ impl PrivateKey {
     /// The uncompressed SEC1 public point `04 || x || y` (P-256 only; U2F).
     pub fn public_sec1(&self) -> Option<Vec<u8>> {
         match self {
-            PrivateKey::Es256(k) => Some(
-                k.verifying_key()
-                    .to_encoded_point(false)
-                    .as_bytes()
-                    .to_vec(),
-            ),
+            PrivateKey::Es256(k) => Some(k.public().to_vec()),
             PrivateKey::EdDsa(_) => None,
         }
     }
 
-    /// Sign `message` (DER ECDSA over SHA-256, or raw Ed25519).
-    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+    /// Sign `message` (DER ECDSA over SHA-256, or raw Ed25519); `None` only
+    /// on an internal failure of the cryptographic library.
+    pub fn sign(&self, message: &[u8]) -> Option<Vec<u8>> {
         match self {
-            PrivateKey::Es256(k) => {
-                let sig: p256::ecdsa::Signature = k.sign(message);
-                sig.to_der().as_bytes().to_vec()
-            }
-            PrivateKey::EdDsa(k) => k.sign(message).to_bytes().to_vec(),
+            PrivateKey::Es256(k) => k.sign(message),
+            PrivateKey::EdDsa(k) => Some(k.sign(message).to_vec()),
         }
     }
-}
-
-/// ECDSA P-256 / SHA-256 with the secret scalar `secret`, DER-encoded,
-/// deterministic (RFC 6979) — the same signature as [`PrivateKey::sign`]
-/// without deriving the public key. `None` for a scalar out of range.
-pub fn es256_sign_secret(secret: &[u8; 32], message: &[u8]) -> Option<Vec<u8>> {
-    use ecdsa::hazmat::SignPrimitive;
-    use sha2::{Digest, Sha256};
-    let scalar = p256::NonZeroScalar::try_from(secret.as_slice()).ok()?;
-    let digest = Sha256::digest(message);
-    let (sig, _) = (*scalar)
-        .try_sign_prehashed_rfc6979::<Sha256>(&digest, &[])
-        .ok()?;
-    Some(sig.to_der().as_bytes().to_vec())
 }

@@ -15,6 +15,7 @@ pub mod authdata;
 pub mod cbor;
 pub mod config;
 pub mod credential;
+pub mod crypto;
 pub mod ctap;
 pub mod env;
 pub mod error;

@@ -20,6 +20,9 @@ from fido2.pcsc import CtapPcscDevice
 from fido2.ctap2 import Ctap2
 from smartcard.System import readers
 names = os.environ["TAPFIDO_READERS"].split("\n")
+# Only vpcd's readers: pcscd's USB drivers are hidden in the world.
+assert all(str(r).startswith("Virtual PCD") for r in readers()), readers()
+assert not os.path.isdir("/usr/lib/pcsc/drivers") or not os.listdir("/usr/lib/pcsc/drivers")
 listed = [r for r in readers() if str(r) in names]
 assert sorted(map(str, listed)) == sorted(names), (listed, names)
 for r in listed:
@@ -38,8 +41,18 @@ fn prerequisites(python: bool) -> Option<PathBuf> {
             missing.push(format!("{tool} (vsmartcard-vpcd)"));
         }
     }
-    if Command::new("unshare").arg("--version").output().is_err() {
-        missing.push("unshare (util-linux)".to_owned());
+    let mut unshare = Command::new("unshare");
+    unshare.args(["--mount", "--propagation", "private"]);
+    if !e2e::prereq::is_root() {
+        unshare.args(["--user", "--map-root-user"]);
+    }
+    match unshare.arg("true").output() {
+        Err(e) => missing.push(format!("unshare (util-linux): {e}")),
+        Ok(out) if !out.status.success() => missing.push(format!(
+            "a private mount namespace (unshare: {})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Ok(_) => {}
     }
     if !["/usr/sbin/pcscd", "/usr/bin/pcscd", "/sbin/pcscd"]
         .iter()
@@ -75,7 +88,7 @@ fn prerequisites(python: bool) -> Option<PathBuf> {
 #[derive(Debug, PartialEq, Eq)]
 struct SystemPcsc {
     reader_conf: Vec<(String, Vec<u8>)>,
-    run_pcscd: Option<Vec<(String, u64)>>,
+    run_pcscd: Option<Vec<String>>,
     mounts: Vec<String>,
 }
 
@@ -93,16 +106,12 @@ fn snapshot() -> SystemPcsc {
         })
         .unwrap_or_default();
     reader_conf.sort();
+    // Names only: another test process on the machine may restart the system pcscd,
+    // which recreates the same files.
     let run_pcscd = std::fs::read_dir("/run/pcscd").ok().map(|dir| {
-        use std::os::unix::fs::MetadataExt;
-        let mut v: Vec<(String, u64)> = dir
+        let mut v: Vec<String> = dir
             .flatten()
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    e.metadata().map(|m| m.ino()).unwrap_or(0),
-                )
-            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         v.sort();
         v
@@ -325,6 +334,56 @@ fn sigterm_stops_the_command_and_the_world() {
 }
 
 #[test]
+fn the_world_stops_when_tapfido_run_is_killed_outright() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    let mut child = tapfido_run(
+        &bin,
+        &[
+            "--",
+            "sh",
+            "-c",
+            "echo pids $PPID $(tr -d '\\0' < /run/pcscd/pcscd.pid) $$; exec sleep 60",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let world = pids(&line);
+    assert_eq!(world.len(), 3, "{line}");
+    child.kill().unwrap(); // SIGKILL: no chance to clean up in the first stage
+    let _ = child.wait();
+    // The second stage sees its parent gone, stops the command and the world.
+    assert_gone(&world);
+}
+
+/// A missing prerequisite ends with 125 and a message naming the package.
+#[test]
+fn a_missing_vpcd_driver_is_named() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    if !e2e::prereq::is_root() {
+        eprintln!("SKIPPED: needs root to hide the driver in an outer namespace");
+        return;
+    }
+    let script = format!(
+        "mount -t tmpfs tmpfs /usr/lib/pcsc/drivers/serial && exec {} run -- true",
+        bin.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    let (out, text) = output(cmd);
+    assert_eq!(out.status.code(), Some(125), "{text}");
+    assert!(text.contains("vsmartcard-vpcd"), "{text}");
+}
+
+#[test]
 fn fixture_pin_credentials_state_dir_and_trace() {
     let Some(bin) = prerequisites(false) else {
         return;
@@ -414,6 +473,23 @@ fn fixture_pin_credentials_state_dir_and_trace() {
         String::from_utf8_lossy(&out.stdout).contains("fixture.example"),
         "{text}"
     );
+}
+
+/// `tapfido tap` inside the world finds the world's control API through TAPFIDO_CONTROL.
+#[test]
+fn tapfido_tap_reaches_the_worlds_control_api() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    let script = format!(
+        "{bin} tap --off --json && {bin} tap --on --json && echo control=$TAPFIDO_CONTROL",
+        bin = bin.display()
+    );
+    let (out, text) = output(tapfido_run(&bin, &["--", "sh", "-c", &script]));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("\"done\": \"off\""), "{text}");
+    assert!(text.contains("\"done\": \"on\""), "{text}");
+    assert!(!text.contains("control=127.0.0.1:35980"), "{text}");
 }
 
 /// Without root: a user namespace (`unshare -Ur`) where the kernel allows one.

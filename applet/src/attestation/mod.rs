@@ -61,6 +61,8 @@ use hkdf::Hkdf;
 use p256::ecdsa::{DerSignature, SigningKey, VerifyingKey};
 /// Zeroed-on-drop wrapper of the secret values returned here.
 pub use p256::elliptic_curve::zeroize::Zeroizing;
+
+use crate::crypto::EcdsaKey;
 use sha2::{Digest, Sha256};
 use signature::Signer;
 use x509_cert::ext::Extension;
@@ -327,6 +329,9 @@ pub fn self_signed_certificate(key: &SigningKey) -> Result<Vec<u8>, AttestationE
 /// enterprise attestation (its own key and certificate under the same CA).
 pub struct BatchAttestation {
     key: SigningKey,
+    /// The same key for attestation signatures (crate::crypto); `None`
+    /// only if AWS-LC refused it, then `key` signs.
+    signer: Option<EcdsaKey>,
     chain: Vec<Vec<u8>>,
     enterprise: Option<Box<BatchAttestation>>,
 }
@@ -367,8 +372,10 @@ impl BatchAttestation {
     /// Use `key` with an already issued chain (`chain[0]` certifies `key`);
     /// no enterprise attestation.
     pub fn from_parts(key: SigningKey, chain: Vec<Vec<u8>>) -> Self {
+        let signer = EcdsaKey::from_bytes(&key.to_bytes().into());
         Self {
             key,
+            signer,
             chain,
             enterprise: None,
         }
@@ -393,9 +400,8 @@ impl BatchAttestation {
         enterprise_chain.extend(intermediates);
         let enterprise = Self::from_parts(enterprise_key, enterprise_chain);
         Ok(Self {
-            key,
-            chain,
             enterprise: Some(Box::new(enterprise)),
+            ..Self::from_parts(key, chain)
         })
     }
 
@@ -432,6 +438,9 @@ impl BatchAttestation {
 
     /// ECDSA P-256 / SHA-256 over `message`, DER-encoded (RFC 3279 §2.2.3).
     pub fn sign_message(&self, message: &[u8]) -> Result<Vec<u8>, AttestationError> {
+        if let Some(signer) = &self.signer {
+            return signer.sign(message).ok_or(AttestationError::Signing);
+        }
         let sig: DerSignature = self
             .key
             .try_sign(message)

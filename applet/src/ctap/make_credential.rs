@@ -383,7 +383,10 @@ fn attest(
         }
         None => Value::Map(vec![
             (Value::from("alg"), Value::from(key.algorithm().cose())),
-            (Value::from("sig"), Value::from(key.sign(&message))),
+            (
+                Value::from("sig"),
+                Value::from(key.sign(&message).ok_or(CtapError::Other)?),
+            ),
         ]),
     };
     Ok(("packed", stmt, enterprise_attestation.is_some()))

@@ -38,12 +38,13 @@ use cbc::cipher::block_padding::NoPadding;
 use cbc::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
-use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
+use p256::elliptic_curve::sec1::FromEncodedPoint;
 use p256::elliptic_curve::zeroize::Zeroize;
-use p256::{EncodedPoint, PublicKey, SecretKey};
+use p256::{EncodedPoint, PublicKey};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::crypto::{EcdhKey, P256_POINT_LEN};
 use crate::env::CardRng;
 
 /// AES block length; every PIN protocol ciphertext is a multiple of it.
@@ -214,7 +215,7 @@ impl CoseEcdhKey {
 /// The authenticator's key agreement key pair (one per protocol), generated
 /// at power-up and regenerated on demand (`regenerate`, CTAP 2.1 §6.5.4).
 pub struct KeyAgreementKey {
-    secret: SecretKey,
+    key: EcdhKey,
 }
 
 impl fmt::Debug for KeyAgreementKey {
@@ -227,32 +228,26 @@ impl KeyAgreementKey {
     /// A fresh random P-256 key pair.
     pub fn generate(rng: &mut dyn CardRng) -> Self {
         Self {
-            secret: SecretKey::random(&mut &mut *rng),
+            key: EcdhKey::generate(rng),
         }
     }
 
     /// A key pair from a known scalar (known-answer tests).
     #[cfg(test)]
     pub(crate) fn from_scalar(bytes: &[u8; 32]) -> Option<Self> {
-        SecretKey::from_bytes(bytes.into())
-            .ok()
-            .map(|secret| Self { secret })
+        EcdhKey::from_bytes(bytes).map(|key| Self { key })
     }
 
     /// `getPublicKey()`: the public point, to be encoded as the COSE_Key in
     /// the module documentation.
     pub fn public_key(&self) -> CoseEcdhKey {
-        let point = self.secret.public_key().to_encoded_point(false);
+        let point = self.key.public();
         let mut key = CoseEcdhKey {
             x: [0; 32],
             y: [0; 32],
         };
-        // An uncompressed point of a valid public key always has both
-        // coordinates of 32 bytes.
-        if let (Some(x), Some(y)) = (point.x(), point.y()) {
-            key.x.copy_from_slice(x);
-            key.y.copy_from_slice(y);
-        }
+        key.x.copy_from_slice(&point[1..33]);
+        key.y.copy_from_slice(&point[33..]);
         key
     }
 
@@ -264,9 +259,18 @@ impl KeyAgreementKey {
         protocol: PinUvAuthProtocol,
         peer: &CoseEcdhKey,
     ) -> Result<SharedSecret, ProtocolError> {
-        let peer = peer.to_public_key()?;
-        let shared = p256::ecdh::diffie_hellman(self.secret.to_nonzero_scalar(), peer.as_affine());
-        SharedSecret::derive(protocol, shared.raw_secret_bytes().as_slice())
+        // Refused here first, with the same rules as before (on the curve,
+        // not the identity).
+        peer.to_public_key()?;
+        let mut point = [0u8; P256_POINT_LEN];
+        point[0] = 0x04;
+        point[1..33].copy_from_slice(&peer.x);
+        point[33..].copy_from_slice(&peer.y);
+        let z = self
+            .key
+            .agree(&point)
+            .ok_or(ProtocolError::InvalidPeerKey)?;
+        SharedSecret::derive(protocol, z.as_slice())
     }
 }
 

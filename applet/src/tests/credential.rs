@@ -76,7 +76,36 @@ fn opened_signs_like_the_full_key() {
         assert_eq!(opened.alg, alg);
         assert_eq!(opened.flags, sealed.flags);
         let msg = b"authData || clientDataHash";
-        assert_eq!(opened.sign(msg).unwrap(), sealed.key.sign(msg));
+        // ECDSA signatures carry a fresh nonce: both verify under the
+        // credential's public key (an independent verifier).
+        for sig in [opened.sign(msg).unwrap(), sealed.key.sign(msg).unwrap()] {
+            verify(&sealed.key, msg, &sig);
+        }
         assert!(key.open(&[2; 32], &id).is_none());
+    }
+}
+
+fn verify(key: &PrivateKey, msg: &[u8], sig: &[u8]) {
+    use p256::ecdsa::signature::Verifier;
+    match key {
+        PrivateKey::Es256(_) => {
+            let public = key.public_sec1().unwrap();
+            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&public).unwrap();
+            let sig = p256::ecdsa::Signature::from_der(sig).unwrap();
+            vk.verify(msg, &sig).unwrap();
+        }
+        PrivateKey::EdDsa(_) => {
+            let crate::cbor::Value::Map(m) = key.public_cose() else {
+                panic!("COSE key is a map")
+            };
+            let x = m
+                .iter()
+                .find(|(k, _)| *k == crate::cbor::Value::from(-2i64))
+                .and_then(|(_, v)| v.as_bytes().ok())
+                .unwrap();
+            let vk = ed25519_dalek::VerifyingKey::from_bytes(x.try_into().unwrap()).unwrap();
+            let sig = ed25519_dalek::Signature::from_slice(sig).unwrap();
+            vk.verify(msg, &sig).unwrap();
+        }
     }
 }

@@ -61,7 +61,7 @@ pub(super) fn authenticate(
     message.push(presence);
     message.extend_from_slice(&counter);
     message.extend_from_slice(challenge);
-    let signature = sealed.key.sign(&message);
+    let signature = sealed.key.sign(&message).ok_or(U2fError::Unspecified)?;
 
     reply.push(presence);
     reply.extend_from_slice(&counter);

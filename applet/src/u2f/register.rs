@@ -63,9 +63,13 @@ pub(super) fn register(
             let PrivateKey::Es256(signing) = &sealed.key else {
                 return Err(U2fError::Unspecified);
             };
-            let cert =
-                attestation::self_signed_certificate(signing).map_err(|_| U2fError::Unspecified)?;
-            (cert, sealed.key.sign(&message))
+            // The certificate is built with the p256 crate (crate::crypto).
+            let signing = p256::ecdsa::SigningKey::from_slice(&signing.to_bytes())
+                .map_err(|_| U2fError::Unspecified)?;
+            let cert = attestation::self_signed_certificate(&signing)
+                .map_err(|_| U2fError::Unspecified)?;
+            let signature = sealed.key.sign(&message).ok_or(U2fError::Unspecified)?;
+            (cert, signature)
         }
     };
 

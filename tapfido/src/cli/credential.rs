@@ -121,6 +121,11 @@ pub struct RegisterArgs {
     /// Mark the credential for third-party payment (thirdPartyPayment, CTAP 2.2).
     #[arg(long)]
     pub third_party_payment: bool,
+    /// Ask for enterprise attestation: 1 vendor-facilitated (only RP IDs on
+    /// the card's list), 2 platform-managed. Enables it on the card first
+    /// when getInfo lists `ep: false`.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub enterprise: Option<u8>,
     /// Policy and records.
     #[command(flatten)]
     pub rp: RpArgs,
@@ -210,6 +215,7 @@ pub fn run_register(args: &RegisterArgs) -> Result<(), CliError> {
         hmac_secret: args.hmac_secret,
         hmac_secret_mc_salt: args.hmac_secret_mc,
         third_party_payment: args.third_party_payment,
+        enterprise: args.enterprise,
         pin: pin.as_ref().map(|p| p.to_string()),
         policy,
     };

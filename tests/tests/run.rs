@@ -333,6 +333,109 @@ fn sigterm_stops_the_command_and_the_world() {
     );
 }
 
+/// A CMD that counts the SIGINTs it gets (one line each in `dir/ints`), says it is ready,
+/// and exits 9 once `dir/stop` exists.
+fn counting_command(dir: &Path) -> String {
+    let d = dir.display();
+    format!(
+        "trap 'echo INT >> {d}/ints' INT; touch {d}/ready; \
+         while [ ! -e {d}/stop ]; do sleep 0.05; done; exit 9"
+    )
+}
+
+fn wait_file(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGINT sent to `tapfido run` by another process reaches CMD exactly once; the world
+/// keeps running until CMD decides to exit, and CMD's status is returned.
+#[test]
+fn sigint_from_a_process_is_passed_on_once() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tapfido_run(&bin, &["--", "sh", "-c", &counting_command(dir.path())])
+        .spawn()
+        .unwrap();
+    wait_file(&dir.path().join("ready"));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    wait_file(&dir.path().join("ints"));
+    // Room for a duplicate to arrive, were one sent.
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(dir.path().join("stop"), "").unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(9));
+    let ints = std::fs::read_to_string(dir.path().join("ints")).unwrap();
+    assert_eq!(
+        ints.lines().count(),
+        1,
+        "SIGINT delivered {} times",
+        ints.lines().count()
+    );
+}
+
+/// Ctrl-C on a terminal goes to the whole foreground process group, CMD included:
+/// `tapfido run` must not pass it on a second time.
+#[test]
+fn ctrl_c_on_a_terminal_reaches_the_command_once() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: script(1) (bsdutils) is needed to give tapfido run a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let inner = format!(
+        "{} run -- sh -c \"{}\"",
+        bin.display(),
+        counting_command(dir.path())
+    );
+    let mut script = Command::new("script")
+        .args(["-qfec", &inner, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_file(&dir.path().join("ready"));
+    // The terminal's foreground group: that of the shell script(1) started.
+    let stat = std::fs::read_to_string(format!(
+        "/proc/{}/task/{}/children",
+        script.id(),
+        script.id()
+    ))
+    .unwrap();
+    let shell: u32 = stat.split_whitespace().next().unwrap().parse().unwrap();
+    let kill = Command::new("kill")
+        .args(["-INT", "--", &format!("-{shell}")])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    wait_file(&dir.path().join("ints"));
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(dir.path().join("stop"), "").unwrap();
+    let _ = script.wait();
+    let ints = std::fs::read_to_string(dir.path().join("ints")).unwrap();
+    assert_eq!(
+        ints.lines().count(),
+        1,
+        "SIGINT delivered {} times",
+        ints.lines().count()
+    );
+}
+
 #[test]
 fn the_world_stops_when_tapfido_run_is_killed_outright() {
     let Some(bin) = prerequisites(false) else {

@@ -81,6 +81,33 @@ pub enum ConfigError {
     Limit(String),
 }
 
+/// Whether a profile has a PIN complexity policy (`pin::complexity`), and
+/// its state from the factory: `"none"` (getInfo 0x1B not sent,
+/// setMinPINLength refuses to turn one on), `"off"` (0x1B false until
+/// setMinPINLength turns it on), `"on"` (enforced from the factory).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PinComplexityPolicy {
+    /// No policy.
+    #[default]
+    None,
+    /// A policy, off until turned on.
+    Off,
+    /// A policy, on.
+    On,
+}
+
+impl PinComplexityPolicy {
+    /// `None` without a policy, else whether it is on from the factory.
+    pub fn factory(self) -> Option<bool> {
+        match self {
+            PinComplexityPolicy::None => None,
+            PinComplexityPolicy::Off => Some(false),
+            PinComplexityPolicy::On => Some(true),
+        }
+    }
+}
+
 /// The `[fido]` table of a card profile.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -143,6 +170,30 @@ pub struct Config {
     /// A pinUvAuthToken never lives longer than this many seconds (CTAP 2.1
     /// §6.5.2.1 maxUsageTimePeriod; the specification suggests 10 minutes).
     pub token_max_lifetime_secs: u64,
+    /// getInfo 0x16 `attestationFormats` (CTAP 2.2 §6.4): the formats
+    /// makeCredential honours in `attestationFormatsPreference`, `packed`
+    /// and/or `none`, most preferred first. Empty: the key is not sent (a
+    /// platform then assumes `["packed"]`) and the card behaves as before.
+    pub attestation_formats: Vec<String>,
+    /// getInfo 0x1A `transportsForReset` (CTAP 2.2 §6.4): the transports on
+    /// which authenticatorReset works. Empty: the key is not sent.
+    pub transports_for_reset: Vec<String>,
+    /// getInfo 0x1D `maxPINLength` (CTAP 2.3 §6.4), in code points,
+    /// `min_pin_length..=63`; also enforced by setPIN/changePIN. 0: the key
+    /// is not sent and 63 applies.
+    pub max_pin_length: u8,
+    /// getInfo 0x1B `pinComplexityPolicy` (CTAP 2.3 §6.4): whether the card
+    /// has a PIN complexity policy and its state from the factory.
+    pub pin_complexity_policy: PinComplexityPolicy,
+    /// getInfo 0x1C `pinComplexityPolicyURL`: where the policy is described
+    /// (sent as a byte string). Empty: not sent.
+    pub pin_complexity_policy_url: String,
+    /// The rules of the PIN complexity policy (`[fido.pin_complexity]`).
+    pub pin_complexity: crate::pin::complexity::ComplexityRules,
+    /// Whether getInfo sends 0x1F `authenticatorConfigCommands` (CTAP 2.3
+    /// §6.4): the authenticatorConfig subcommands the card supports,
+    /// computed from what is implemented and enabled, never configured.
+    pub authenticator_config_commands: bool,
     /// RP IDs that get vendor-facilitated enterprise attestation
     /// (makeCredential `enterpriseAttestation: 1`, CTAP 2.1 §7.1); any other
     /// RP gets the batch attestation. Empty: none (the real card's list is
@@ -202,6 +253,13 @@ impl Config {
             token_initial_usage_secs: crate::pin::TokenTimes::DEFAULT_INITIAL_USAGE_SECS,
             token_max_lifetime_secs: crate::pin::TokenTimes::DEFAULT_MAX_LIFETIME_SECS,
             enterprise_attestation_rp_ids: Vec::new(),
+            attestation_formats: Vec::new(),
+            transports_for_reset: Vec::new(),
+            max_pin_length: 0,
+            pin_complexity_policy: PinComplexityPolicy::None,
+            pin_complexity_policy_url: String::new(),
+            pin_complexity: crate::pin::complexity::ComplexityRules::default(),
+            authenticator_config_commands: false,
         }
     }
 
@@ -261,7 +319,46 @@ impl Config {
                 .iter()
                 .all(|p| *p == 1 || *p == 2),
             "pin_uv_auth_protocols must be a subset of [1, 2]",
-        )
+        )?;
+        self.validate_ctap23()
+    }
+
+    /// The CTAP 2.2/2.3 keys (see `crate::versions` for what a claimed
+    /// version requires).
+    fn validate_ctap23(&self) -> Result<(), ConfigError> {
+        let limit = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(ConfigError::Limit(what.to_owned()))
+            }
+        };
+        limit(
+            self.attestation_formats
+                .iter()
+                .all(|f| f == "packed" || f == "none"),
+            "attestation_formats must be a subset of [\"packed\", \"none\"]",
+        )?;
+        limit(
+            (self.min_pin_length..=crate::pin::policy::MAX_PIN_CODE_POINTS)
+                .contains(&self.max_pin_code_points()),
+            "max_pin_length must be 0 (not sent) or within min_pin_length..=63",
+        )?;
+        limit(
+            self.pin_complexity_policy_url.is_empty()
+                || self.pin_complexity_policy != PinComplexityPolicy::None,
+            "pin_complexity_policy_url needs pin_complexity_policy \"off\" or \"on\"",
+        )?;
+        crate::versions::check(self).map_err(ConfigError::Limit)
+    }
+
+    /// The longest PIN accepted, in code points (getInfo `maxPINLength`).
+    pub fn max_pin_code_points(&self) -> u8 {
+        if self.max_pin_length == 0 {
+            crate::pin::policy::MAX_PIN_CODE_POINTS
+        } else {
+            self.max_pin_length
+        }
     }
 
     /// Whether `alg` (a COSE identifier) is enabled.
@@ -295,24 +392,37 @@ impl Config {
 
 impl Default for Config {
     /// The default profile: a superset of `pocketkey` (EdDSA as well as ES256,
-    /// larger messages and credential store, largeBlobKey), with its own AAGUID.
+    /// larger messages and credential store, largeBlobKey) that is also a
+    /// CTAP 2.3 authenticator (`FIDO_2_3`: hmac-secret-mc, thirdPartyPayment,
+    /// pinComplexityPolicy, the persistent read-only credential-management
+    /// token and the CTAP 2.2/2.3 getInfo keys), with its own AAGUID.
     fn default() -> Self {
         let mut c = Config::pocketkey();
         c.aaguid = Aaguid([
             0xd7, 0xaf, 0x8b, 0x7f, 0x4e, 0xb3, 0x4a, 0x35, 0xa8, 0x88, 0xcb, 0x11, 0x13, 0xa0,
             0x54, 0xd2,
         ]);
+        c.versions = strings(&["U2F_V2", "FIDO_2_0", "FIDO_2_1", "FIDO_2_1_PRE", "FIDO_2_3"]);
         c.extensions = strings(&[
             "credBlob",
             "credProtect",
             "hmac-secret",
+            "hmac-secret-mc",
             "largeBlobKey",
             "minPinLength",
+            "pinComplexityPolicy",
+            "thirdPartyPayment",
         ]);
         c.options.insert("largeBlobs".to_owned(), true);
         // toggleAlwaysUv works on the default profile (off until toggled).
         c.options.insert("alwaysUv".to_owned(), false);
         c.pin_uv_auth_protocols = vec![2, 1];
+        c.options.insert("perCredMgmtRO".to_owned(), true);
+        c.attestation_formats = strings(&["packed", "none"]);
+        c.transports_for_reset = strings(&["nfc"]);
+        c.max_pin_length = crate::pin::policy::MAX_PIN_CODE_POINTS;
+        c.pin_complexity_policy = PinComplexityPolicy::Off;
+        c.authenticator_config_commands = true;
         // A reserved test name (RFC 6761 `.test`) for vendor-facilitated
         // enterprise attestation.
         c.enterprise_attestation_rp_ids = strings(&["ep.tapfido.test"]);

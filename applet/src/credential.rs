@@ -15,7 +15,8 @@
 //!  +---------+-----------+---------------------------------------+---------+
 //!  associated data: version || rpIdHash (32)
 //!  flags: bits 0-1 credProtect level (0 = not set, 1..3), bit 2 U2F key
-//!         handle, bit 3 discoverable, bits 4-7 zero
+//!         handle, bit 3 discoverable, bit 4 thirdPartyPayment (CTAP 2.2),
+//!         bits 5-7 zero
 //! ```
 
 use std::fmt;
@@ -51,21 +52,29 @@ pub struct CredFlags {
     pub u2f: bool,
     /// A discoverable (resident) credential, stored in the card's state.
     pub discoverable: bool,
+    /// Enabled for third-party payment (CTAP 2.2 thirdPartyPayment
+    /// extension at makeCredential), for discoverable and non-discoverable
+    /// credentials alike.
+    pub third_party_payment: bool,
 }
 
 impl CredFlags {
     fn to_byte(self) -> u8 {
-        (self.cred_protect & 0x03) | (u8::from(self.u2f) << 2) | (u8::from(self.discoverable) << 3)
+        (self.cred_protect & 0x03)
+            | (u8::from(self.u2f) << 2)
+            | (u8::from(self.discoverable) << 3)
+            | (u8::from(self.third_party_payment) << 4)
     }
 
     fn from_byte(b: u8) -> Option<Self> {
-        if b & 0xf0 != 0 {
+        if b & 0xe0 != 0 {
             return None;
         }
         Some(CredFlags {
             cred_protect: b & 0x03,
             u2f: b & 0x04 != 0,
             discoverable: b & 0x08 != 0,
+            third_party_payment: b & 0x10 != 0,
         })
     }
 }

@@ -25,6 +25,7 @@ pub mod keys;
 pub mod pin;
 pub mod state;
 pub mod u2f;
+pub mod versions;
 
 #[cfg(test)]
 mod tests;

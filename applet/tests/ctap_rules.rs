@@ -68,14 +68,17 @@ fn always_uv_disables_u2f() {
     card.env().presence = Presence::Touched;
     assert_eq!(select(&mut card), b"U2F_V2");
     assert_eq!(u2f_sw(&mut card, 0x01, 0x03, &REGISTER_DATA), 0x9000);
-    assert!(versions(&mut card) == texts(&["U2F_V2", "FIDO_2_0", "FIDO_2_1", "FIDO_2_1_PRE"]));
+    assert!(
+        versions(&mut card)
+            == texts(&["U2F_V2", "FIDO_2_0", "FIDO_2_1", "FIDO_2_1_PRE", "FIDO_2_3"])
+    );
 
     // toggleAlwaysUv needs no token on a card without a PIN (§6.11 step 3).
     assert_eq!(config(&mut card, 0x02, None, None).status, OK);
     assert_eq!(select(&mut card), b"FIDO_2_0");
     assert_eq!(
         versions(&mut card),
-        texts(&["FIDO_2_0", "FIDO_2_1", "FIDO_2_1_PRE"])
+        texts(&["FIDO_2_0", "FIDO_2_1", "FIDO_2_1_PRE", "FIDO_2_3"])
     );
     assert_eq!(u2f_sw(&mut card, 0x01, 0x03, &REGISTER_DATA), 0x6986);
     let mut auth = vec![0x22; 64];
@@ -239,7 +242,10 @@ fn token_request(card: &mut Card, perms: u64) -> (u8, Option<Token>) {
 /// INVALID_PARAMETER.
 #[test]
 fn permissions_undefined_bits_ignored_and_pcmr_refused() {
-    let mut card = Card::new(5, Config::default(), false);
+    // The default profile without perCredMgmtRO.
+    let mut config = Config::default();
+    config.options.remove("perCredMgmtRO");
+    let mut card = Card::new(5, config, false);
     set_pin(&mut card, 2, PIN);
     let mc_with = |t: &Token| {
         with(

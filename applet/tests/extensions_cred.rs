@@ -93,8 +93,11 @@ fn get_info_lists_exactly_the_implemented_extensions() {
         "credBlob",
         "credProtect",
         "hmac-secret",
+        "hmac-secret-mc",
         "largeBlobKey",
         "minPinLength",
+        "pinComplexityPolicy",
+        "thirdPartyPayment",
     ];
     for (config, extensions) in [
         (Config::pocketkey(), &pocketkey[..]),

@@ -458,6 +458,7 @@ fn cred_protect_three_and_eddsa_credentials_are_refused() {
             cred_protect: protect,
             u2f: false,
             discoverable: false,
+            third_party_payment: false,
         };
         let (id, key) = sealed_id(&mut card, &application, alg, flags);
         let d = auth_data(&[0; 32], &application, &id);
@@ -486,6 +487,7 @@ fn deleted_discoverable_credential_is_refused() {
         cred_protect: 1,
         u2f: false,
         discoverable: true,
+        third_party_payment: false,
     };
     let (id, _) = sealed_id(&mut card, &application, Algorithm::Es256, flags);
     let d = auth_data(&[0; 32], &application, &id);

@@ -151,6 +151,7 @@ fn long_probe<T: Transport>(
         client_data_hash: Sha256::digest(b"tapfido doctor probe").into(),
         allow_list: (0u8..5).map(|i| vec![0xD0 ^ i; 64]).collect(),
         hmac_salts: None,
+        third_party_payment: false,
     };
     let result = s.get_assertion(&req, None);
     s.set_length_mode(saved);
@@ -257,6 +258,8 @@ pub fn doctor<T: Transport>(s: &mut CardSession<T>, options: &DoctorOptions) -> 
     };
     let fido2 = info.has_version("FIDO_2_0") || info.has_version("FIDO_2_1");
     t.add("versions", pass_if(fido2), info.versions.join(" "));
+    let (outcome, reason) = super::info_ctap23::doctor_row(&info);
+    t.add("ctap 2.3", outcome, reason);
     let pin_state = info.option("clientPin");
     t.add(
         "clientPin",
@@ -423,6 +426,7 @@ pub fn doctor<T: Transport>(s: &mut CardSession<T>, options: &DoctorOptions) -> 
                 client_data_hash: Sha256::digest(&a_cdj).into(),
                 allow_list: vec![reg.credential_id.clone()],
                 hmac_salts: None,
+                third_party_payment: false,
             };
             match s.get_assertion(&req, Some(&tok)) {
                 Ok((a, _)) => {

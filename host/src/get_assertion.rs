@@ -38,6 +38,8 @@ pub struct GetAssertionRequest {
     pub allow_list: Vec<Vec<u8>>,
     /// One or two 32-byte salts for hmac-secret.
     pub hmac_salts: Option<Vec<u8>>,
+    /// Ask for thirdPartyPayment (CTAP 2.2 §12.9): the credential's mark.
+    pub third_party_payment: bool,
 }
 
 /// The user entity in an assertion of a discoverable credential.
@@ -90,6 +92,22 @@ fn parse_assertion(v: &Value) -> Result<Assertion, HostError> {
     })
 }
 
+/// The thirdPartyPayment output of an assertion (CTAP 2.2 §12.9), if the
+/// card gave one.
+pub fn third_party_payment_output(assertion: &Assertion) -> Result<Option<bool>, HostError> {
+    let auth = relying_party::AuthData::parse(&assertion.auth_data)
+        .map_err(|_| HostError::Malformed("authData"))?;
+    let Some(ciborium::Value::Map(ext)) = auth.extensions else {
+        return Ok(None);
+    };
+    Ok(ext.iter().find_map(|(k, v)| match (k, v) {
+        (ciborium::Value::Text(name), ciborium::Value::Bool(b)) if name == "thirdPartyPayment" => {
+            Some(*b)
+        }
+        _ => None,
+    }))
+}
+
 /// The decrypted hmac-secret output of an assertion, if the card gave one.
 pub fn hmac_secret_output(
     assertion: &Assertion,
@@ -140,6 +158,7 @@ impl<T: Transport> CardSession<T> {
             ));
         }
         let mut ka_out = None;
+        let mut extensions = Vec::new();
         if let Some(salts) = &req.hmac_salts {
             if salts.len() != 32 && salts.len() != 64 {
                 return Err(HostError::Protocol(
@@ -155,11 +174,14 @@ impl<T: Transport> CardSession<T> {
                 (Value::from(3u8), Value::Bytes(salt_auth)),
                 (Value::from(4u8), Value::from(PROTOCOL_TWO)),
             ]);
-            m.push((
-                Value::from(4u8),
-                Value::Map(vec![(t("hmac-secret"), input)]),
-            ));
+            extensions.push((t("hmac-secret"), input));
             ka_out = Some(ka);
+        }
+        if req.third_party_payment {
+            extensions.push((t("thirdPartyPayment"), Value::Bool(true)));
+        }
+        if !extensions.is_empty() {
+            m.push((Value::from(4u8), Value::Map(extensions)));
         }
         if let Some(token) = token {
             m.push((

@@ -6,7 +6,8 @@
 //!               6: pinUvAuthProtocols, 7: maxCredentialCountInList,
 //!               8: maxCredentialIdLength, 9: transports, 10: algorithms,
 //!               12: forcePINChange, 13: minPINLength, 14: firmwareVersion,
-//!               15: maxCredBlobLength, 20: remainingDiscoverableCredentials }
+//!               15: maxCredBlobLength, 20: remainingDiscoverableCredentials,
+//!               0x15-0x1F: CTAP 2.2/2.3 members, see `info_ctap23` }
 //! ```
 
 use std::collections::BTreeMap;
@@ -56,6 +57,9 @@ pub struct Info {
     pub max_cred_blob_length: Option<u64>,
     /// Room for more discoverable credentials.
     pub remaining_discoverable_credentials: Option<u64>,
+    /// The CTAP 2.2 / 2.3 members (0x15-0x1F).
+    #[serde(flatten)]
+    pub ctap23: super::info_ctap23::Ctap23Info,
 }
 
 fn ser_aaguid<S: serde::Serializer>(a: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -109,6 +113,7 @@ impl Info {
             firmware_version: opt_uint(get(&m, 14)),
             max_cred_blob_length: opt_uint(get(&m, 15)),
             remaining_discoverable_credentials: opt_uint(get(&m, 20)),
+            ctap23: super::info_ctap23::Ctap23Info::from_map(&m),
         })
     }
 
@@ -125,6 +130,45 @@ impl Info {
     /// The card lists `version`.
     pub fn has_version(&self, version: &str) -> bool {
         self.versions.iter().any(|v| v == version)
+    }
+
+    /// The CTAP 2.2 / 2.3 features the card offers, by the names its
+    /// getInfo uses (empty for a CTAP 2.1 card).
+    pub fn ctap23_features(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.has_version("FIDO_2_3") {
+            out.push("FIDO_2_3".to_owned());
+        }
+        for ext in ["hmac-secret-mc", "thirdPartyPayment", "pinComplexityPolicy"] {
+            if self.has_extension(ext) {
+                out.push(ext.to_owned());
+            }
+        }
+        if self.option("perCredMgmtRO") == Some(true) {
+            out.push("perCredMgmtRO".to_owned());
+        }
+        let c = &self.ctap23;
+        let members = [
+            ("attestationFormats", !c.attestation_formats.is_empty()),
+            ("longTouchForReset", c.long_touch_for_reset.is_some()),
+            ("transportsForReset", !c.transports_for_reset.is_empty()),
+            (
+                "pinComplexityPolicy(0x1B)",
+                c.pin_complexity_policy.is_some(),
+            ),
+            ("maxPINLength", c.max_pin_length.is_some()),
+            (
+                "authenticatorConfigCommands",
+                c.authenticator_config_commands.is_some(),
+            ),
+        ];
+        out.extend(
+            members
+                .iter()
+                .filter(|(_, on)| *on)
+                .map(|(n, _)| (*n).to_owned()),
+        );
+        out
     }
 
     /// PIN/UV auth protocol two is offered.

@@ -22,6 +22,7 @@ mod error;
 pub(crate) mod fields;
 pub mod get_assertion;
 pub mod info;
+pub mod info_ctap23;
 pub mod make_credential;
 pub mod pcsc;
 pub mod pin_protocol;

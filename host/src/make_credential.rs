@@ -6,13 +6,17 @@
 //!              7: options {rk, uv}, 8: pinUvAuthParam = auth(token, clientDataHash),
 //!              9: pinUvAuthProtocol, 10: enterpriseAttestation }
 //!  response 00 { 1: fmt, 2: authData, 3: attStmt, ?4: epAtt }
+//!
+//!  extensions (6): "hmac-secret": true; "hmac-secret-mc": {1: keyAgreement,
+//!    2: saltEnc, 3: saltAuth, 4: 2} (CTAP 2.2 §12.7, with hmac-secret);
+//!    "thirdPartyPayment": true (CTAP 2.2 §12.9)
 //! ```
 
 use serde::Serialize;
 
 use super::client_pin::PinToken;
 use super::fields::{self, get, t};
-use super::pin_protocol::PROTOCOL_TWO;
+use super::pin_protocol::{KeyAgreement, PROTOCOL_TWO};
 use super::session::CardSession;
 use super::transport::Transport;
 use super::HostError;
@@ -44,6 +48,11 @@ pub struct MakeCredentialRequest {
     pub resident_key: bool,
     /// Ask for the hmac-secret extension.
     pub hmac_secret: bool,
+    /// One or two 32-byte salts for hmac-secret-mc (CTAP 2.2 §12.7): the
+    /// hmac-secret outputs at registration (implies `hmac_secret`).
+    pub hmac_secret_mc_salts: Option<Vec<u8>>,
+    /// Ask for thirdPartyPayment (CTAP 2.2 §12.9).
+    pub third_party_payment: bool,
     /// `enterpriseAttestation` (0x0A): 1 vendor-facilitated, 2
     /// platform-managed (CTAP 2.1 §6.1.2 step 9).
     pub enterprise_attestation: Option<u8>,
@@ -63,6 +72,8 @@ impl MakeCredentialRequest {
             exclude_list: Vec::new(),
             resident_key: false,
             hmac_secret: false,
+            hmac_secret_mc_salts: None,
+            third_party_payment: false,
             enterprise_attestation: None,
         }
     }
@@ -109,6 +120,30 @@ pub(crate) fn credential_descriptor(id: &[u8]) -> Value {
     ])
 }
 
+/// The decrypted hmac-secret-mc output of a registration, if the card gave
+/// one (CTAP 2.2 §12.7: the same outputs a later getAssertion with the same
+/// salts and UV state gives).
+pub fn hmac_secret_mc_output(
+    resp: &MakeCredentialResponse,
+    ka: &KeyAgreement,
+) -> Result<Option<Vec<u8>>, HostError> {
+    let auth = relying_party::AuthData::parse(&resp.auth_data)
+        .map_err(|_| HostError::Malformed("authData"))?;
+    let Some(ciborium::Value::Map(ext)) = auth.extensions else {
+        return Ok(None);
+    };
+    let enc = ext.iter().find_map(|(k, v)| match (k, v) {
+        (ciborium::Value::Text(name), ciborium::Value::Bytes(b)) if name == "hmac-secret-mc" => {
+            Some(b.clone())
+        }
+        _ => None,
+    });
+    match enc {
+        Some(enc) => Ok(Some(ka.shared.decrypt(&enc)?)),
+        None => Ok(None),
+    }
+}
+
 impl<T: Transport> CardSession<T> {
     /// authenticatorMakeCredential; with a token, the request carries
     /// `pinUvAuthParam` and so asks for UV.
@@ -117,6 +152,17 @@ impl<T: Transport> CardSession<T> {
         req: &MakeCredentialRequest,
         token: Option<&PinToken>,
     ) -> Result<MakeCredentialResponse, HostError> {
+        Ok(self.make_credential_with_outputs(req, token)?.0)
+    }
+
+    /// [`CardSession::make_credential`], also returning the key agreement
+    /// of `req.hmac_secret_mc_salts` to decrypt the output with
+    /// ([`hmac_secret_mc_output`]).
+    pub fn make_credential_with_outputs(
+        &mut self,
+        req: &MakeCredentialRequest,
+        token: Option<&PinToken>,
+    ) -> Result<(MakeCredentialResponse, Option<KeyAgreement>), HostError> {
         let mut rp = vec![(t("id"), t(&req.rp_id))];
         if let Some(name) = &req.rp_name {
             rp.push((t("name"), t(name)));
@@ -156,11 +202,36 @@ impl<T: Transport> CardSession<T> {
                 ),
             ));
         }
-        if req.hmac_secret {
-            m.push((
-                Value::from(6u8),
-                Value::Map(vec![(t("hmac-secret"), Value::Bool(true))]),
+        let mut extensions = Vec::new();
+        if req.hmac_secret || req.hmac_secret_mc_salts.is_some() {
+            extensions.push((t("hmac-secret"), Value::Bool(true)));
+        }
+        let mut ka_out = None;
+        if let Some(salts) = &req.hmac_secret_mc_salts {
+            if salts.len() != 32 && salts.len() != 64 {
+                return Err(HostError::Protocol(
+                    "hmac-secret-mc salts must be 32 or 64 bytes",
+                ));
+            }
+            let ka = self.key_agreement()?;
+            let salt_enc = ka.shared.encrypt(salts, self.rng())?;
+            let salt_auth = ka.shared.authenticate(&salt_enc);
+            extensions.push((
+                t("hmac-secret-mc"),
+                Value::Map(vec![
+                    (Value::from(1u8), ka.platform_key.clone()),
+                    (Value::from(2u8), Value::Bytes(salt_enc)),
+                    (Value::from(3u8), Value::Bytes(salt_auth)),
+                    (Value::from(4u8), Value::from(PROTOCOL_TWO)),
+                ]),
             ));
+            ka_out = Some(ka);
+        }
+        if req.third_party_payment {
+            extensions.push((t("thirdPartyPayment"), Value::Bool(true)));
+        }
+        if !extensions.is_empty() {
+            m.push((Value::from(6u8), Value::Map(extensions)));
         }
         if req.resident_key {
             m.push((
@@ -182,12 +253,13 @@ impl<T: Transport> CardSession<T> {
             .ctap(CMD_MAKE_CREDENTIAL, Some(&Value::Map(m)))?
             .ok_or(HostError::Malformed("makeCredential returned no data"))?;
         let r = fields::map(&v, "makeCredential response")?;
-        Ok(MakeCredentialResponse {
+        let resp = MakeCredentialResponse {
             fmt: fields::text(get(&r, 1), "fmt")?,
             auth_data: fields::bytes(get(&r, 2), "authData")?,
             att_stmt: get(&r, 3).ok_or(HostError::Malformed("attStmt"))?.clone(),
             ep_att: matches!(get(&r, 4), Some(Value::Bool(true))),
-        })
+        };
+        Ok((resp, ka_out))
     }
 
     /// authenticatorReset (0x07): erases every credential and the PIN. Cards

@@ -142,6 +142,7 @@ fn hmac_secret_output_is_the_cards_hmac_of_the_salt() {
         client_data_hash: [7; 32],
         allow_list: vec![vec![1; 16]],
         hmac_salts: Some(salt.to_vec()),
+        third_party_payment: false,
     };
     let (a, ka) = s.get_assertion(&req, None).unwrap();
     let out = hmac_secret_output(&a, ka.as_ref().unwrap())

@@ -35,6 +35,8 @@ pub struct VerifiedAssertion {
     pub user_verified: bool,
     /// Flag BE.
     pub backup_eligible: bool,
+    /// The extension outputs, checked (`extensions::check_assertion`).
+    pub extensions: super::extensions::AssertionExtensions,
 }
 
 /// Verify an assertion given the clientDataJSON the client built.
@@ -64,6 +66,7 @@ pub fn verify_assertion_hash(
     stored: &StoredCredential,
 ) -> Result<VerifiedAssertion, RpError> {
     let auth = AuthData::parse_expected(auth_data, expect)?;
+    let extensions = super::extensions::check_assertion(auth.extensions.as_ref())?;
     let mut signed = auth.raw.clone();
     signed.extend_from_slice(client_data_hash);
     if !stored.public_key.verify(&signed, signature) {
@@ -80,5 +83,6 @@ pub fn verify_assertion_hash(
         user_present: auth.user_present(),
         user_verified: auth.user_verified(),
         backup_eligible: auth.backup_eligible(),
+        extensions,
     })
 }

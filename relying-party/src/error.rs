@@ -13,6 +13,10 @@ pub enum RpError {
     /// Authenticator data is shorter than its flags announce, or has trailing bytes.
     #[error("authenticator data is malformed: {0}")]
     MalformedAuthData(&'static str),
+    /// An authenticator extension output has the wrong type or size
+    /// (`extensions`: CTAP 2.1 §12, CTAP 2.2 §12.7 / §12.9).
+    #[error("extension output is malformed: {0}")]
+    MalformedExtension(&'static str),
     /// The credential public key is not a COSE_Key this verifier understands.
     #[error("credential public key is malformed: {0}")]
     MalformedCoseKey(&'static str),

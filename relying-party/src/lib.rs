@@ -18,6 +18,7 @@ pub mod cert;
 pub mod client_data;
 pub mod cose;
 mod error;
+pub mod extensions;
 pub mod json;
 pub mod policy;
 pub mod registration;

@@ -102,6 +102,8 @@ pub struct VerifiedRegistration {
     pub attestation_subject: Option<String>,
     /// The hmac-secret extension output, when present.
     pub hmac_secret: Option<bool>,
+    /// Every extension output checked (`extensions::check_registration`).
+    pub extensions: super::extensions::RegistrationExtensions,
 }
 
 fn map_get<'a>(map: &'a [(Value, Value)], key: &str) -> Option<&'a Value> {
@@ -181,10 +183,8 @@ pub fn verify_registration_parts(
         .ok()
         .flatten()
         .and_then(|certs| certs.first().map(|c| c.tbs_certificate.subject.to_string()));
-    let hmac_secret = auth.extensions.as_ref().and_then(|ext| match ext {
-        Value::Map(m) => map_get(m, "hmac-secret").and_then(|v| v.as_bool()),
-        _ => None,
-    });
+    let extensions = super::extensions::check_registration(auth.extensions.as_ref())?;
+    let hmac_secret = extensions.hmac_secret;
     Ok(VerifiedRegistration {
         fmt: fmt.to_owned(),
         attestation_type,
@@ -200,6 +200,7 @@ pub fn verify_registration_parts(
         x5c_len,
         attestation_subject,
         hmac_secret,
+        extensions,
     })
 }
 

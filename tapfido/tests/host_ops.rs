@@ -57,6 +57,8 @@ fn pin_register_login_creds_reset() {
             resident_key: true,
             uv: true,
             hmac_secret: false,
+            hmac_secret_mc_salt: None,
+            third_party_payment: false,
             enterprise: None,
             pin: Some(PIN.into()),
             policy: Some(p.clone()),

@@ -35,6 +35,7 @@ use crate::config::Config;
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::machine::{NewPinRequest, TokenRequest};
+use crate::pin::policy::PinRules;
 use crate::pin::protocol::CoseEcdhKey;
 use crate::pin::token::permission;
 use crate::pin::uv::check_protocol;
@@ -194,6 +195,26 @@ pub fn grantable_permissions(config: &Config) -> u8 {
     grantable
 }
 
+/// The rules a new PIN must meet now (CTAP 2.3 §6.5.5.5 / §6.5.5.6: the
+/// current minPINLength, maxPINLength, and the complexity policy when it is
+/// enforced — from the factory, or turned on by setMinPINLength).
+pub fn pin_rules(config: &Config, store: &dyn PinStore) -> PinRules {
+    let complexity = config
+        .pin_complexity_policy
+        .factory()
+        .map(|_| config.pin_complexity);
+    let enforce = match config.pin_complexity_policy.factory() {
+        None => false,
+        Some(factory) => factory || store.complexity_policy_on(),
+    };
+    PinRules {
+        min_code_points: store.min_pin_length(),
+        max_code_points: config.max_pin_code_points(),
+        complexity,
+        enforce_complexity: enforce,
+    }
+}
+
 /// What the handler works on.
 pub struct ClientPinContext<'a> {
     /// The environment (RNG, clock, storage).
@@ -270,6 +291,7 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
                 key_agreement: key_agreement.as_ref(),
                 pin_uv_auth_param,
                 new_pin_enc,
+                rules: pin_rules(config, &*store),
             };
             match pin_hash_enc {
                 None => pin.set_pin(env, store, new_pin)?,

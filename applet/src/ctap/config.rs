@@ -8,6 +8,7 @@
 //!  0x03 pinUvAuthProtocol uint                  0x01 newMinPINLength   uint
 //!  0x04 pinUvAuthParam    bstr                  0x02 minPinLengthRPIDs [tstr]
 //!                                               0x03 forceChangePin    bool
+//!                                               0x04 pinComplexityPolicy bool (CTAP 2.3)
 //!  response: empty
 //!
 //!  pinUvAuthParam = authenticate(pinUvAuthToken,
@@ -27,8 +28,12 @@
 //! setMinPINLength (§6.11.4): the minimum never decreases
 //! (PIN_POLICY_VIOLATION); forceChangePin without a PIN is PIN_NOT_SET; a
 //! minimum above the current PIN's length forces a PIN change; more RP IDs
-//! than `maxRPIDsForSetMinPINLength` is KEY_STORE_FULL. Every change is one
-//! atomic write.
+//! than `maxRPIDsForSetMinPINLength` is KEY_STORE_FULL. `pinComplexityPolicy:
+//! true` turns the profile's PIN complexity policy on (it stays on until
+//! authenticatorReset; `false` changes nothing) and forces a PIN change
+//! when the current PIN does not meet it; on a profile without a policy
+//! (no getInfo 0x1B) it is INVALID_PARAMETER. Every change is one atomic
+//! write.
 
 use std::fmt;
 
@@ -52,6 +57,7 @@ const KEY_PIN_UV_AUTH_PARAM: i64 = 0x04;
 const PARAM_NEW_MIN_PIN_LENGTH: i64 = 0x01;
 const PARAM_MIN_PIN_LENGTH_RP_IDS: i64 = 0x02;
 const PARAM_FORCE_CHANGE_PIN: i64 = 0x03;
+const PARAM_PIN_COMPLEXITY_POLICY: i64 = 0x04;
 
 /// Command byte of authenticatorConfig, part of the authenticated message.
 const COMMAND_BYTE: u8 = 0x0D;
@@ -92,6 +98,7 @@ struct MinPinLength {
     new_min: Option<u64>,
     rp_ids: Option<Vec<String>>,
     force_change_pin: bool,
+    pin_complexity_policy: bool,
 }
 
 impl MinPinLength {
@@ -101,6 +108,7 @@ impl MinPinLength {
                 new_min: None,
                 rp_ids: None,
                 force_change_pin: false,
+                pin_complexity_policy: false,
             });
         };
         let new_min = map
@@ -121,12 +129,38 @@ impl MinPinLength {
             .map(Value::as_bool)
             .transpose()?
             .unwrap_or(false);
+        let pin_complexity_policy = map
+            .get(PARAM_PIN_COMPLEXITY_POLICY)
+            .map(Value::as_bool)
+            .transpose()?
+            .unwrap_or(false);
         Ok(Self {
             new_min,
             rp_ids,
             force_change_pin,
+            pin_complexity_policy,
         })
     }
+}
+
+/// The subcommands this card supports under `config` (getInfo 0x1F
+/// `authenticatorConfigCommands`, CTAP 2.3 §6.4; python-fido2 refuses to
+/// send one that is not listed): enableEnterpriseAttestation (0x01) on an
+/// enterprise-attestation capable card, toggleAlwaysUv (0x02) with the
+/// alwaysUv option, setMinPINLength (0x03) with the setMinPINLength option
+/// — exactly the subcommands [`authenticator_config`] accepts.
+pub fn supported_subcommands(config: &Config, ep_capable: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if ep_capable {
+        out.push(0x01);
+    }
+    if option_enabled(config, "alwaysUv") {
+        out.push(0x02);
+    }
+    if option_enabled(config, "setMinPINLength") {
+        out.push(0x03);
+    }
+    out
 }
 
 /// authenticatorConfig: `params` is the decoded request map.
@@ -226,6 +260,12 @@ fn set_min_pin_length(
     if new_min < current {
         return Err(CtapError::PinPolicyViolation);
     }
+    if request.pin_complexity_policy && config.pin_complexity_policy.factory().is_none() {
+        return Err(CtapError::InvalidParameter);
+    }
+    if usize::from(new_min) > usize::from(config.max_pin_code_points()) {
+        return Err(CtapError::PinPolicyViolation);
+    }
     let pin_set = state.pin_hash().is_some();
     if request.force_change_pin && !pin_set {
         return Err(CtapError::PinNotSet);
@@ -235,10 +275,15 @@ fn set_min_pin_length(
             return Err(CtapError::KeyStoreFull);
         }
     }
-    let force =
-        request.force_change_pin || (pin_set && new_min > state.persistent().pin_code_points);
+    let complexity_now = request.pin_complexity_policy
+        && config.pin_complexity_policy == crate::config::PinComplexityPolicy::Off
+        && !state.persistent().pin_complexity_policy;
+    let force = request.force_change_pin
+        || (pin_set && new_min > state.persistent().pin_code_points)
+        || (pin_set && complexity_now && !state.persistent().pin_meets_complexity);
     state.update(env, |p| {
         p.min_pin_length = new_min;
+        p.pin_complexity_policy |= request.pin_complexity_policy;
         // CTAP 2.3 §6.11.4 step 8: only a list "present and contains at
         // least one string" replaces the stored one; an empty list changes
         // nothing.

@@ -221,6 +221,7 @@ pub(crate) fn assertion(
     let credential = extensions::AssertedCredential {
         id,
         secret: opened.secret(),
+        third_party_payment: opened.flags.third_party_payment,
     };
     let ext = extensions::get_assertion(auth, env, extensions_in, flags, credential)?;
     let user = auth.resident(id).map(|c| {

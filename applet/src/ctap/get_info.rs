@@ -8,7 +8,8 @@
 //!                 0x09 transports, 0x0A algorithms, 0x0B maxSerializedLargeBlobArray,
 //!                 0x0C forcePINChange, 0x0D minPINLength, 0x0E firmwareVersion,
 //!                 0x0F maxCredBlobLength, 0x10 maxRPIDsForSetMinPINLength,
-//!                 0x14 remainingDiscoverableCredentials }
+//!                 0x14 remainingDiscoverableCredentials,
+//!                 0x16-0x1F: CTAP 2.2/2.3 members, see `get_info_ctap23` }
 //!  errors:   none
 //! ```
 //! getInfo lists exactly what is implemented: the profile's claims filtered
@@ -53,6 +54,7 @@ pub const IMPLEMENTED_OPTIONS: &[&str] = &[
     "largeBlobs",
     "makeCredUvNotRqd",
     "alwaysUv",
+    "perCredMgmtRO",
 ];
 
 /// Options whose `false` still means "supported" (CTAP 2.1 §6.4):
@@ -69,6 +71,9 @@ pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
     "hmac-secret",
     "largeBlobKey",
     "minPinLength",
+    "hmac-secret-mc",
+    "thirdPartyPayment",
+    "pinComplexityPolicy",
 ];
 
 /// Whether option `name`'s feature works: implemented, and claimed by the
@@ -80,6 +85,12 @@ pub fn option_enabled(config: &Config, name: &str) -> bool {
     if name == "alwaysUv" {
         return config.claims_option("alwaysUv") && option_enabled(config, "authnrCfg");
     }
+    // The persistent token is read-only credential management by a token.
+    if name == "perCredMgmtRO"
+        && !(option_enabled(config, "credMgmt") && option_enabled(config, "pinUvAuthToken"))
+    {
+        return false;
+    }
     IMPLEMENTED_OPTIONS.contains(&name)
         && config
             .options
@@ -87,24 +98,29 @@ pub fn option_enabled(config: &Config, name: &str) -> bool {
             .is_some_and(|on| *on || STATEFUL_OPTIONS.contains(&name))
 }
 
-/// Whether extension `name` is claimed by the profile and implemented.
+/// Whether extension `name` is claimed by the profile and implemented
+/// (hmac-secret-mc also needs hmac-secret; pinComplexityPolicy a policy).
 pub fn extension_enabled(config: &Config, name: &str) -> bool {
-    config.claims_extension(name) && IMPLEMENTED_EXTENSIONS.contains(&name)
+    let needs = match name {
+        "hmac-secret-mc" => config.claims_extension("hmac-secret"),
+        "pinComplexityPolicy" => config.pin_complexity_policy.factory().is_some(),
+        _ => true,
+    };
+    needs && config.claims_extension(name) && IMPLEMENTED_EXTENSIONS.contains(&name)
 }
 
-/// Build the getInfo response.
-pub fn handle(auth: &Authenticator) -> Value {
+/// Build the getInfo response (`env`: the RNG for the IVs of the encrypted
+/// CTAP 2.3 members).
+pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
     let c = &auth.config;
     let mut m: Vec<(Value, Value)> = Vec::new();
     let mut put = |k: u8, v: Value| m.push((Value::from(k), v));
     // CTAP 2.1 §7.2.4: with alwaysUv on and no built-in UV (this card has
     // none), U2F is off and "U2F_V2" MUST NOT be in versions.
     let u2f_off = auth.state.persistent().always_uv;
-    let versions: Vec<String> = c
-        .versions
-        .iter()
+    let versions: Vec<String> = crate::versions::listed(c)
+        .into_iter()
         .filter(|v| !(u2f_off && v.as_str() == "U2F_V2"))
-        .cloned()
         .collect();
     put(0x01, text_array(&versions));
     let extensions: Vec<String> = c
@@ -126,6 +142,7 @@ pub fn handle(auth: &Authenticator) -> Value {
             "clientPin" => auth.pin_is_set(),
             // CTAP 2.1 §6.4: with alwaysUv on, makeCredUvNotRqd is reported false.
             "makeCredUvNotRqd" => *value && !auth.state.persistent().always_uv,
+            "perCredMgmtRO" => option_enabled(c, "perCredMgmtRO"),
             _ => *value,
         };
         options.push((Value::from(name.as_str()), Value::from(value)));
@@ -196,6 +213,7 @@ pub fn handle(auth: &Authenticator) -> Value {
             Value::from(c.max_resident_credentials.saturating_sub(used)),
         );
     }
+    super::get_info_ctap23::put(auth, env, &mut m);
     Value::Map(m)
 }
 

@@ -32,6 +32,7 @@ use crate::error::CtapError;
 use crate::keys::{Algorithm, PrivateKey};
 use crate::pin::uv::{PinUvAuth, UvFor};
 use crate::state::ResidentCredential;
+use p256::elliptic_curve::zeroize::Zeroizing;
 
 /// Longest user handle (WebAuthn §5.4.3: at most 64 bytes).
 pub const MAX_USER_ID_LEN: usize = 64;
@@ -249,7 +250,7 @@ fn create(
     rk: bool,
     uv: bool,
     rp_hash: [u8; 32],
-    ext: McExtensions,
+    mut ext: McExtensions,
     enterprise: bool,
 ) -> Result<Value, Failure> {
     let key = PrivateKey::generate(alg, env.rng());
@@ -257,9 +258,13 @@ fn create(
         cred_protect: ext.cred_protect,
         u2f: false,
         discoverable: rk,
+        third_party_payment: ext.third_party_payment,
     };
     let sealed = Sealed { key, flags };
     let id = auth.id_key.wrap(env.rng(), &rp_hash, &sealed);
+    // Outputs that need the key, computed before anything is stored.
+    let secret = Zeroizing::new(sealed.key.to_bytes());
+    ext.finish(env, &auth.state.identity().master_key, &secret, uv)?;
     let max_len = auth.config.max_stored_string_length;
     let max_rk = auth.config.max_resident_credentials;
     // One atomic write: the credential (if discoverable) and the counter.
@@ -334,8 +339,7 @@ fn create(
 ///  packed, self:  { alg: <credential alg>, sig: sign(credential key, authData || cdh) }
 ///  none:          {}
 /// ```
-/// `none` is used when the request's attestationFormatsPreference (CTAP 2.2
-/// key 0x0B) names it before `packed`.
+/// The format is chosen by [`choose_format`].
 fn attest(
     auth: &Authenticator,
     req: &Request<'_>,
@@ -343,11 +347,8 @@ fn attest(
     auth_data: &[u8],
     enterprise: bool,
 ) -> Result<(&'static str, Value, bool), CtapError> {
-    let prefers_none = req
-        .attestation_formats
-        .iter()
-        .find(|f| matches!(**f, "packed" | "none"))
-        .is_some_and(|f| *f == "none");
+    let prefers_none =
+        choose_format(&auth.config.attestation_formats, &req.attestation_formats) == "none";
     if prefers_none {
         return Ok(("none", Value::Map(Vec::new()), false));
     }
@@ -389,4 +390,30 @@ fn attest(
         ]),
     };
     Ok(("packed", stmt, enterprise_attestation.is_some()))
+}
+
+/// The attestation format (CTAP 2.2 §6.1.2 attestationFormatsPreference):
+/// the first format of the request's preference that the card supports,
+/// else the card's first. `supported` is the profile's getInfo 0x16
+/// `attestationFormats`; a profile that does not send it supports
+/// `packed` then `none`.
+pub fn choose_format(supported: &[String], preference: &[&str]) -> &'static str {
+    let supports = |f: &str| {
+        if supported.is_empty() {
+            matches!(f, "packed" | "none")
+        } else {
+            supported.iter().any(|s| s == f)
+        }
+    };
+    let first = supported.first().map_or("packed", String::as_str);
+    let chosen = preference
+        .iter()
+        .copied()
+        .find(|f| supports(f))
+        .unwrap_or(first);
+    if chosen == "none" {
+        "none"
+    } else {
+        "packed"
+    }
 }

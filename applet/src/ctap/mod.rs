@@ -23,6 +23,7 @@ pub mod cred_mgmt;
 pub mod extensions;
 pub mod get_assertion;
 pub mod get_info;
+mod get_info_ctap23;
 pub mod get_next_assertion;
 pub mod large_blobs;
 pub mod make_credential;
@@ -158,7 +159,7 @@ impl Authenticator {
         let response = match command {
             MAKE_CREDENTIAL => make_credential::handle(self, env, &params(body)?)?,
             GET_ASSERTION => get_assertion::handle(self, env, &params(body)?)?,
-            GET_INFO => get_info::handle(self),
+            GET_INFO => get_info::handle(self, env),
             GET_NEXT_ASSERTION => get_next_assertion::handle(self, env)?,
             CLIENT_PIN if self.client_pin_supported() => {
                 let response = client_pin::handle(self, env, &params(body)?)?;

@@ -35,7 +35,7 @@ use subtle::ConstantTimeEq;
 
 use crate::env::Env;
 use crate::error::CtapError;
-use crate::pin::policy::{self, PIN_HASH_LEN};
+use crate::pin::policy::{self, PinRules, PIN_HASH_LEN};
 use crate::pin::protocol::{
     CoseEcdhKey, KeyAgreementKey, PinUvAuthProtocol, ProtocolError, SharedSecret,
 };
@@ -81,6 +81,8 @@ pub struct NewPinRequest<'a> {
     pub pin_uv_auth_param: &'a [u8],
     /// `newPinEnc`: encrypt(sharedSecret, paddedNewPin).
     pub new_pin_enc: &'a [u8],
+    /// The length and complexity rules the new PIN must meet.
+    pub rules: PinRules,
 }
 
 /// Per-power-cycle ClientPIN state.
@@ -253,7 +255,7 @@ impl PinState {
                 .decrypt(request.new_pin_enc)
                 .map_err(|_| CtapError::PinAuthInvalid)?,
         );
-        let pin = policy::check_new_pin(&padded, store.min_pin_length())?;
+        let pin = policy::check_new_pin(&padded, &request.rules)?;
         store.persist_new_pin(env, &pin)?;
         self.tokens.reset(env.rng());
         Ok(())
@@ -279,7 +281,7 @@ impl PinState {
             .decrypt(request.new_pin_enc)
             .map(Zeroizing::new)
             .map_err(|_| CtapError::PinAuthInvalid)
-            .and_then(|padded| policy::check_new_pin(&padded, store.min_pin_length()))
+            .and_then(|padded| policy::check_new_pin(&padded, &request.rules))
             .and_then(|pin| {
                 if store.force_pin_change() && bool::from(pin.hash.ct_eq(&stored)) {
                     Err(CtapError::PinPolicyViolation)
@@ -305,6 +307,12 @@ impl PinState {
     /// getPinToken (0x05, §6.5.5.7.1) and
     /// getPinUvAuthTokenUsingPinWithPermissions (0x09, §6.5.5.7.2): returns
     /// `pinUvAuthToken` encrypted for the platform.
+    ///
+    /// `pcmr` (CTAP 2.2/2.3 §6.5.5.7.2 step 4) must be requested alone and
+    /// needs `perCredMgmtRO` (in `grantable`), else
+    /// `CTAP2_ERR_UNAUTHORIZED_PERMISSION`; it issues a new persistent
+    /// pinUvAuthToken (`pin::persistent`), stored before it leaves, and
+    /// leaves the ordinary tokens alone.
     pub fn get_token(
         &mut self,
         env: &mut dyn Env,
@@ -346,6 +354,12 @@ impl PinState {
             } else {
                 CtapError::PinInvalid
             });
+        }
+        if permissions == permission::PER_CRED_MGMT_RO {
+            let token = crate::pin::persistent::issue(env, store)?;
+            return secret
+                .encrypt(env.rng(), token.as_slice())
+                .map_err(|_| CtapError::Other);
         }
         self.tokens.reset(env.rng());
         self.tokens.begin_using(env.now(), permissions, rp_id);

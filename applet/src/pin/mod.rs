@@ -2,7 +2,8 @@
 //!
 //! - [`protocol`]: PIN/UV auth protocols one and two (key agreement, KDF,
 //!   encryption, MACs), pure cryptography.
-//! - [`policy`]: what a new PIN must look like, and its stored hash.
+//! - [`policy`]: what a new PIN must look like, and its stored hash;
+//!   [`complexity`]: the optional PIN complexity policy (CTAP 2.3).
 //! - [`token`]: the pinUvAuthTokens, their permissions, RP binding and
 //!   lifetime.
 //! - [`store`]: the persistent PIN data the logic reads and writes.
@@ -10,7 +11,9 @@
 //!   block, token issue).
 //! - [`uv`]: checking a pinUvAuthParam in makeCredential / getAssertion.
 
+pub mod complexity;
 pub mod machine;
+pub mod persistent;
 pub mod policy;
 pub mod protocol;
 pub mod store;

@@ -39,8 +39,19 @@ pub trait PinStore {
     /// attempt it keeps reserved (no write otherwise). On `Err` the card
     /// goes on with the stored count.
     fn flush_pin_retries(&mut self, env: &mut dyn Env) -> Result<(), CtapError>;
-    /// Persist a new PIN: its hash and code-point length, pinRetries = 8
-    /// (one attempt reserved in storage) and forcePINChange = false, in one
-    /// atomic write.
+    /// Persist a new PIN: its hash and code-point length, whether it meets
+    /// the complexity rules, pinRetries = 8 (one attempt reserved in
+    /// storage), forcePINChange = false, and no persistent pinUvAuthToken
+    /// (CTAP 2.3 §6.5.5.6: changePIN resets it), in one atomic write.
     fn persist_new_pin(&mut self, env: &mut dyn Env, pin: &NewPin) -> Result<(), CtapError>;
+    /// Whether setMinPINLength turned the PIN complexity policy on.
+    fn complexity_policy_on(&self) -> bool;
+    /// The persistent pinUvAuthToken (`pcmr`), if one was issued.
+    fn persistent_token(&self) -> Option<[u8; 32]>;
+    /// Persist a new persistent pinUvAuthToken, replacing the previous one.
+    fn persist_persistent_token(
+        &mut self,
+        env: &mut dyn Env,
+        token: [u8; 32],
+    ) -> Result<(), CtapError>;
 }

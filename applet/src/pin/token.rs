@@ -5,7 +5,8 @@
 //! (`resetPinUvAuthToken()` renews both), and one shared usage state:
 //!
 //! ```text
-//!  in use ── permissions (mc 01, ga 02, cm 04, be 08, lbw 10, acfg 20)
+//!  in use ── permissions (mc 01, ga 02, cm 04, be 08, lbw 10, acfg 20;
+//!             pcmr 40 issues the persistent token instead, `pin::persistent`)
 //!         ── permissions RP ID (None until bound)
 //!         ── userVerified flag (true at issue, consumed by one MC/GA)
 //!         ── issued at t0, used yet?

@@ -14,7 +14,9 @@
 //!                 ?4: pinHash bstr(16), 5: pinCodePoints uint, 6: pinRetries uint,
 //!                 7: minPinLength uint, 8: [minPinLengthRPID tstr*],
 //!                 9: forcePinChange bool, 10: alwaysUv bool, 11: largeBlob bstr,
-//!                 ?12: enterpriseAttestation true (absent = disabled) }
+//!                 ?12: enterpriseAttestation true (absent = disabled),
+//!                 ?13: persistentToken bstr(32), ?14: pinComplexityPolicy bool,
+//!                 ?15: pinMeetsComplexity bool }
 //!  credential = { 1: id bstr, 2: rpIdHash bstr(32), 3: rpId tstr, 4: userId bstr,
 //!                 ?5: userName tstr, ?6: userDisplayName tstr, 7: created uint,
 //!                 8: credProtect uint, ?9: credBlob bstr, ?10: largeBlobKey bstr(32),
@@ -23,6 +25,11 @@
 //! `signCount` is the ceiling of the reserved counter block and `pinRetries`
 //! the count a restart starts with (one below the live count while an
 //! attempt is reserved), see the module docs of [`crate::state`].
+//!
+//! The CTAP 2.3 fields (persistent 13-15) are optional and written only
+//! when they differ from their default (no persistentToken, false, true),
+//! so a state written before them is still format 1 and reads unchanged; a
+//! state without them is written byte for byte as before.
 //!
 //! A blob that fails any check is refused with a [`StateError`]; it is never
 //! replaced by a fresh state. The checksum catches accidents only: after decoding, every
@@ -172,7 +179,24 @@ fn persistent_value(p: &Persistent) -> Value {
     if p.enterprise_attestation {
         pairs.push((Value::from(12u8), Value::from(true)));
     }
+    if let Some(t) = &p.persistent_token {
+        pairs.push((Value::from(13u8), Value::from(t.0.to_vec())));
+    }
+    if p.pin_complexity_policy {
+        pairs.push((Value::from(14u8), Value::from(true)));
+    }
+    if !p.pin_meets_complexity {
+        pairs.push((Value::from(15u8), Value::from(false)));
+    }
     Value::Map(pairs)
+}
+
+/// The canonical CBOR of a list of discoverable credentials, as stored
+/// (the input of `pin::persistent::cred_store_state`).
+pub fn credentials_cbor(credentials: &[ResidentCredential]) -> Vec<u8> {
+    cbor::encode(&Value::Array(
+        credentials.iter().map(credential_value).collect(),
+    ))
 }
 
 fn credential_value(c: &ResidentCredential) -> Value {
@@ -261,6 +285,18 @@ fn boolean(m: &Map<'_>, key: i64, name: &'static str) -> Result<bool, StateError
         .map_err(|_| StateError::Field(name))
 }
 
+fn opt_boolean(
+    m: &Map<'_>,
+    key: i64,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, StateError> {
+    match m.get(key) {
+        None => Ok(default),
+        Some(_) => boolean(m, key, name),
+    }
+}
+
 fn parse_identity(v: &Value) -> Result<Identity, StateError> {
     let m = map(v, "identity")?;
     Ok(Identity {
@@ -307,6 +343,10 @@ fn parse_persistent(v: &Value) -> Result<Persistent, StateError> {
             Some(_) => boolean(&m, 12, "persistent.enterpriseAttestation")?,
         },
         large_blob: bytes(&m, 11, "persistent.largeBlob")?,
+        persistent_token: opt_array(&m, 13, "persistent.persistentToken")?
+            .map(super::PersistentToken),
+        pin_complexity_policy: opt_boolean(&m, 14, "persistent.pinComplexityPolicy", false)?,
+        pin_meets_complexity: opt_boolean(&m, 15, "persistent.pinMeetsComplexity", true)?,
     })
 }
 

@@ -3,7 +3,7 @@
 //! | part | lifetime | holds |
 //! |------|----------|-------|
 //! | [`Identity`] | set at first start; kept by authenticatorReset except the master key, which reset regenerates | credential-ID master key, attestation batch key |
-//! | [`Persistent`] | until authenticatorReset | discoverable credentials, global signature counter, PIN hash, retries, PIN policy, alwaysUv, largeBlob array |
+//! | [`Persistent`] | until authenticatorReset | discoverable credentials, global signature counter, PIN hash, retries, PIN policy, alwaysUv, largeBlob array, persistent pinUvAuthToken |
 //! | [`Transient`] | one power cycle | power-up time, GetNextAssertion iterator (pinUvAuthToken state lives in `pin`) |
 //!
 //! [`Identity`] and [`Persistent`] are stored together, as one blob
@@ -104,6 +104,17 @@ pub struct ResidentCredential {
     pub large_blob_key: Option<[u8; 32]>,
 }
 
+/// The persistent pinUvAuthToken (`pin::persistent`); its `Debug` does not
+/// show the value, and it is wiped with the state.
+#[derive(Clone, Copy, PartialEq, Eq, Zeroize)]
+pub struct PersistentToken(pub [u8; 32]);
+
+impl fmt::Debug for PersistentToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PersistentToken(..)")
+    }
+}
+
 /// State that lives until authenticatorReset. Wiped when dropped (PIN hash, largeBlobKeys).
 #[derive(Clone, Debug, PartialEq, Eq, Zeroize, ZeroizeOnDrop)]
 pub struct Persistent {
@@ -132,6 +143,14 @@ pub struct Persistent {
     pub enterprise_attestation: bool,
     /// Serialized large-blob array (empty = the initial empty array).
     pub large_blob: Vec<u8>,
+    /// The persistent pinUvAuthToken (`pcmr`), until changePIN or reset.
+    pub persistent_token: Option<PersistentToken>,
+    /// The PIN complexity policy was turned on by setMinPINLength (CTAP
+    /// 2.3 §6.11.4; a profile may also have it on from the factory).
+    pub pin_complexity_policy: bool,
+    /// The current PIN meets the profile's complexity rules (true while no
+    /// PIN is set).
+    pub pin_meets_complexity: bool,
 }
 
 impl Persistent {
@@ -150,6 +169,9 @@ impl Persistent {
             always_uv: false,
             enterprise_attestation: false,
             large_blob: Vec::new(),
+            persistent_token: None,
+            pin_complexity_policy: false,
+            pin_meets_complexity: true,
         }
     }
 }

@@ -71,9 +71,30 @@ impl PinStore for CardState {
             // 8 with one attempt reserved: the first sign-in writes nothing.
             p.pin_retries = MAX_PIN_RETRIES - 1;
             p.force_pin_change = false;
+            p.pin_meets_complexity = pin.meets_complexity;
+            p.persistent_token = None;
             Ok(())
         })?;
         self.live.pin_retries = MAX_PIN_RETRIES;
         Ok(())
+    }
+
+    fn complexity_policy_on(&self) -> bool {
+        self.persistent.pin_complexity_policy
+    }
+
+    fn persistent_token(&self) -> Option<[u8; 32]> {
+        self.persistent.persistent_token.map(|t| t.0)
+    }
+
+    fn persist_persistent_token(
+        &mut self,
+        env: &mut dyn Env,
+        token: [u8; 32],
+    ) -> Result<(), CtapError> {
+        self.update(env, |p| {
+            p.persistent_token = Some(super::PersistentToken(token));
+            Ok(())
+        })
     }
 }

@@ -11,6 +11,7 @@ fn setup(alg: Algorithm) -> (TestEnv, IdKey, Sealed, Vec<u8>) {
             cred_protect: 2,
             u2f: false,
             discoverable: true,
+            third_party_payment: false,
         },
     };
     let id = key.wrap(env.rng(), &[1; 32], &sealed);

@@ -100,6 +100,8 @@ impl Card {
         new_pin_enc: &[u8],
         pin_uv_auth_param: &[u8],
     ) -> Result<(), CtapError> {
+        let rules =
+            crate::pin::policy::PinRules::length(crate::pin::PinStore::min_pin_length(&self.state));
         self.pin.set_pin(
             &mut self.env,
             &mut self.state,
@@ -108,6 +110,7 @@ impl Card {
                 key_agreement: Some(&platform.public),
                 pin_uv_auth_param,
                 new_pin_enc,
+                rules,
             },
         )
     }
@@ -130,6 +133,8 @@ impl Card {
         let new_enc = platform.encrypt([0x43; 16], &padded(new.as_bytes()));
         let hash_enc = platform.encrypt([0x44; 16], &pin_hash16(current.as_bytes()));
         let param = platform.authenticate(&[new_enc.as_slice(), &hash_enc].concat());
+        let rules =
+            crate::pin::policy::PinRules::length(crate::pin::PinStore::min_pin_length(&self.state));
         self.pin.change_pin(
             &mut self.env,
             &mut self.state,
@@ -138,6 +143,7 @@ impl Card {
                 key_agreement: Some(&platform.public),
                 pin_uv_auth_param: &param,
                 new_pin_enc: &new_enc,
+                rules,
             },
             &hash_enc,
         )

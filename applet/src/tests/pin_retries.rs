@@ -247,6 +247,8 @@ fn change_pin_counts_mismatches_and_a_bad_mac_does_not() {
         let hash_enc = platform.encrypt([2; 16], &super::pin_card::pin_hash16(PIN.as_bytes()));
         let mut param = platform.authenticate(&[new_enc.as_slice(), &hash_enc].concat());
         param[0] ^= 1;
+        let rules =
+            crate::pin::policy::PinRules::length(crate::pin::PinStore::min_pin_length(&card.state));
         let result = card.pin.change_pin(
             &mut card.env,
             &mut card.state,
@@ -255,6 +257,7 @@ fn change_pin_counts_mismatches_and_a_bad_mac_does_not() {
                 key_agreement: Some(&platform.public),
                 pin_uv_auth_param: &param,
                 new_pin_enc: &new_enc,
+                rules,
             },
             &hash_enc,
         );

@@ -269,6 +269,53 @@ fn edited_fields_out_of_range_are_refused_with_the_field_named() {
     assert!(message.contains("credential.credProtect"), "{message}");
 }
 
+/// The CTAP 2.3 fields (persistent keys 13-15) round-trip, and a format-1
+/// state written before they existed — built here with ciborium, in the
+/// layout of the older code — still loads, with their defaults (no
+/// persistent token, policy off, the PIN meets it).
+#[test]
+fn ctap23_fields_round_trip_and_older_states_load() {
+    let (i, mut p) = sample();
+    p.persistent_token = Some(crate::state::PersistentToken([0x5a; 32]));
+    p.pin_complexity_policy = true;
+    p.pin_meets_complexity = false;
+    assert_eq!(decode(&encode(&i, &p)).unwrap().persistent(), &p);
+
+    use ciborium::Value as C;
+    let u = |n: u64| C::Integer(n.into());
+    let persistent = C::Map(vec![
+        (u(1), C::Array(vec![])),
+        (u(2), u(0)),
+        (u(3), u(5)),
+        (u(5), u(0)),
+        (u(6), u(8)),
+        (u(7), u(4)),
+        (u(8), C::Array(vec![])),
+        (u(9), C::Bool(false)),
+        (u(10), C::Bool(false)),
+        (u(11), C::Bytes(vec![])),
+    ]);
+    let body = C::Map(vec![
+        (u(1), C::Map(vec![(u(1), C::Bytes(vec![1; 32]))])),
+        (u(2), persistent),
+    ]);
+    let mut body_bytes = Vec::new();
+    ciborium::into_writer(&body, &mut body_bytes).unwrap();
+    let mut blob = b"TAPFIDO\x01".to_vec();
+    blob.extend_from_slice(&u32::try_from(body_bytes.len()).unwrap().to_be_bytes());
+    blob.extend_from_slice(&body_bytes);
+    let sum = Sha256::digest(&blob);
+    blob.extend_from_slice(&sum);
+    let loaded = decode(&blob).unwrap();
+    let p = loaded.persistent();
+    assert_eq!(p.sign_count, 5);
+    assert_eq!(p.persistent_token, None);
+    assert!(!p.pin_complexity_policy);
+    assert!(p.pin_meets_complexity);
+    // Written back unchanged: the new keys appear only when set.
+    assert_eq!(encode(loaded.identity(), p), blob);
+}
+
 /// The secrets of the state are wiped when dropped (zeroize's `ZeroizeOnDrop`), and wiping
 /// clears every secret field; a decoded CBOR tree wipes its byte strings too.
 #[test]

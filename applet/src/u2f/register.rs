@@ -43,6 +43,7 @@ pub(super) fn register(
             cred_protect: 0,
             u2f: true,
             discoverable: false,
+            third_party_payment: false,
         },
     };
     let key_handle = ctx.id_key.wrap(ctx.env.rng(), application, &sealed);

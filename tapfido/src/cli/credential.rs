@@ -5,9 +5,11 @@
 //! (default `$XDG_DATA_HOME/tapfido/rp-credentials.json`).
 //!
 //! ```text
-//! tapfido register --rp ID --user NAME [--rk] [--uv] [--hmac-secret] [--policy FILE]
+//! tapfido register --rp ID --user NAME [--rk] [--uv] [--hmac-secret] [--hmac-secret-mc SALT]
+//!                  [--third-party-payment] [--policy FILE]
 //!                  [--store PATH] [--pin-file PATH] [--reader R] [--json]
-//! tapfido login --rp ID [--credential ID] [--uv] [--policy FILE]
+//! tapfido login --rp ID [--credential ID] [--uv] [--hmac-salt SALT] [--third-party-payment]
+//!               [--policy FILE]
 //!               [--store PATH] [--pin-file PATH] [--reader R] [--json]
 //! ```
 //!
@@ -110,6 +112,15 @@ pub struct RegisterArgs {
     /// Ask for the hmac-secret extension.
     #[arg(long)]
     pub hmac_secret: bool,
+    /// hmac-secret-mc (CTAP 2.2): evaluate hmac-secret at registration with
+    /// this 32-byte salt (64 hex digits); the report shows a fingerprint of
+    /// the output, which `tapfido login --hmac-salt` with the same salt
+    /// reproduces.
+    #[arg(long, value_name = "SALT", value_parser = parse_salt)]
+    pub hmac_secret_mc: Option<Salt>,
+    /// Mark the credential for third-party payment (thirdPartyPayment, CTAP 2.2).
+    #[arg(long)]
+    pub third_party_payment: bool,
     /// Ask for enterprise attestation: 1 vendor-facilitated (only RP IDs on
     /// the card's list), 2 platform-managed. Enables it on the card first
     /// when getInfo lists `ep: false`.
@@ -135,12 +146,30 @@ pub struct LoginArgs {
     /// Require user verification (the PIN).
     #[arg(long)]
     pub uv: bool,
+    /// Evaluate hmac-secret with this 32-byte salt (64 hex digits); the
+    /// report shows the output's length and fingerprint.
+    #[arg(long, value_name = "SALT", value_parser = parse_salt)]
+    pub hmac_salt: Option<Salt>,
+    /// Ask for the credential's thirdPartyPayment mark (CTAP 2.2).
+    #[arg(long)]
+    pub third_party_payment: bool,
     /// Policy and records.
     #[command(flatten)]
     pub rp: RpArgs,
     /// PIN source, reader, output.
     #[command(flatten)]
     pub session: SessionArgs,
+}
+
+/// A 32-byte hmac-secret salt given on the command line.
+pub type Salt = [u8; 32];
+
+/// A salt as 64 hex digits.
+pub fn parse_salt(text: &str) -> Result<Salt, String> {
+    hex::decode(text)
+        .ok()
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .ok_or_else(|| "expected a 32-byte salt as 64 hex digits".to_owned())
 }
 
 /// Bytes given on the command line (an alias, so that clap takes the
@@ -184,6 +213,8 @@ pub fn run_register(args: &RegisterArgs) -> Result<(), CliError> {
         resident_key: args.rk,
         uv: args.uv,
         hmac_secret: args.hmac_secret,
+        hmac_secret_mc_salt: args.hmac_secret_mc,
+        third_party_payment: args.third_party_payment,
         enterprise: args.enterprise,
         pin: pin.as_ref().map(|p| p.to_string()),
         policy,
@@ -217,7 +248,8 @@ pub fn run_login(args: &LoginArgs) -> Result<(), CliError> {
         credential_id: args.credential.clone(),
         uv: args.uv,
         pin: pin.as_ref().map(|p| p.to_string()),
-        hmac_salt: None,
+        hmac_salt: args.hmac_salt,
+        third_party_payment: args.third_party_payment,
         records,
         policy,
     };

@@ -252,6 +252,7 @@ pub fn run_flow<T: Transport>(
                 client_data_hash: Sha256::digest(&a_cdj).into(),
                 allow_list: Vec::new(),
                 hmac_salts: hmac.then(|| salt.to_vec()),
+                third_party_payment: false,
             };
             let (a, ka) = s.get_assertion(&req, token.as_ref()).map_err(e)?;
             let secret = match &ka {

@@ -7,7 +7,9 @@ use sha2::{Digest, Sha256};
 
 use super::{pin_token_for, random_challenge, AssertionVerification, Verification};
 use host::client_pin::permissions;
-use host::get_assertion::{hmac_secret_output, GetAssertionRequest, UserEntity};
+use host::get_assertion::{
+    hmac_secret_output, third_party_payment_output, GetAssertionRequest, UserEntity,
+};
 use host::session::CardSession;
 use host::transport::Transport;
 use host::HostError;
@@ -27,6 +29,8 @@ pub struct LoginOptions {
     pub pin: Option<String>,
     /// Evaluate hmac-secret with this 32-byte salt.
     pub hmac_salt: Option<[u8; 32]>,
+    /// Ask for thirdPartyPayment (`--third-party-payment`, CTAP 2.2 §12.9).
+    pub third_party_payment: bool,
     /// The stored records: the one matching the credential used is verified.
     pub records: Vec<CredentialRecord>,
     /// Policy to evaluate.
@@ -51,6 +55,11 @@ pub struct LoginReport {
     pub user_verified: bool,
     /// Length of the hmac-secret output (the secret itself is not shown).
     pub hmac_secret_len: Option<usize>,
+    /// A fingerprint of the hmac-secret output: the first 8 bytes of its
+    /// SHA-256, to compare with `tapfido register --hmac-secret-mc`'s.
+    pub hmac_secret_fingerprint: Option<String>,
+    /// The credential's thirdPartyPayment mark, when asked for.
+    pub third_party_payment: Option<bool>,
     /// The relying party's verdict, when a record of the credential exists.
     pub verification: Option<AssertionVerification>,
     /// The record with its new counter (store it back).
@@ -91,6 +100,12 @@ impl std::fmt::Display for LoginReport {
         if let Some(n) = self.hmac_secret_len {
             writeln!(f, "  hmac-secret: {n}-byte output")?;
         }
+        if let Some(fp) = &self.hmac_secret_fingerprint {
+            writeln!(f, "  hmac-secret fingerprint: {fp}")?;
+        }
+        if let Some(on) = self.third_party_payment {
+            writeln!(f, "  thirdPartyPayment: {on}")?;
+        }
         match &self.verification {
             Some(Verification::Passed { .. }) => {
                 writeln!(f, "  verified: signature, RP ID hash, flags, counter")?
@@ -124,11 +139,22 @@ pub fn login<T: Transport>(
         client_data_hash: Sha256::digest(&cdj).into(),
         allow_list: o.credential_id.iter().cloned().collect(),
         hmac_salts: o.hmac_salt.map(|s| s.to_vec()),
+        third_party_payment: o.third_party_payment,
     };
     let (a, ka) = s.get_assertion(&req, token.as_ref())?;
-    let hmac_secret_len = match &ka {
-        Some(ka) => hmac_secret_output(&a, ka)?.map(|out| out.len()),
+    if o.third_party_payment && !info.has_extension("thirdPartyPayment") {
+        return Err(HostError::Unsupported("the thirdPartyPayment extension"));
+    }
+    let output = match &ka {
+        Some(ka) => hmac_secret_output(&a, ka)?.map(zeroize::Zeroizing::new),
         None => None,
+    };
+    let hmac_secret_len = output.as_ref().map(|out| out.len());
+    let hmac_secret_fingerprint = output.as_deref().map(|out| super::fingerprint(out));
+    let third_party_payment = if o.third_party_payment {
+        third_party_payment_output(&a)?
+    } else {
+        None
     };
     let mut other_accounts = Vec::new();
     for _ in 1..a.number_of_credentials.unwrap_or(1) {
@@ -176,6 +202,8 @@ pub fn login<T: Transport>(
         sign_count: auth.sign_count,
         user_verified: auth.user_verified(),
         hmac_secret_len,
+        hmac_secret_fingerprint,
+        third_party_payment,
         verification,
         updated_record,
         policy,

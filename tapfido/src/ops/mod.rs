@@ -8,7 +8,7 @@
 //! | `wait [--reader R]`             | [`wait`]                      |
 //! | `info [--reader R]`             | [`info`]                      |
 //! | `pin retries|set|change`        | [`pin_retries`], [`pin_set`], [`pin_change`] |
-//! | `register --rp --user [--rk] [--uv] [--hmac-secret] [--policy]` | [`register::register`] |
+//! | `register --rp --user [--rk] [--uv] [--hmac-secret] [--hmac-secret-mc] [--third-party-payment] [--policy]` | [`register::register`] |
 //! | `login --rp [--credential] [--policy]` | [`login::login`]        |
 //! | `creds list|delete`             | [`creds::list`], [`creds::delete`] |
 //! | `reset`                         | [`reset`]                     |
@@ -231,8 +231,72 @@ impl std::fmt::Display for InfoReport {
         if let Some(n) = i.remaining_discoverable_credentials {
             writeln!(f, "  room for   {n} discoverable credentials")?;
         }
-        Ok(())
+        write_ctap23(f, &i.ctap23)
     }
+}
+
+/// The CTAP 2.2 / 2.3 getInfo members, one line each, by name.
+fn write_ctap23(
+    f: &mut std::fmt::Formatter<'_>,
+    c: &host::info_ctap23::Ctap23Info,
+) -> std::fmt::Result {
+    let list = |v: &[u64]| v.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
+    if !c.attestation_formats.is_empty() {
+        writeln!(
+            f,
+            "  attestationFormats {}",
+            c.attestation_formats.join(" ")
+        )?;
+    }
+    if !c.transports_for_reset.is_empty() {
+        writeln!(
+            f,
+            "  transportsForReset {}",
+            c.transports_for_reset.join(" ")
+        )?;
+    }
+    if let Some(on) = c.long_touch_for_reset {
+        writeln!(f, "  longTouchForReset {on}")?;
+    }
+    if let Some(on) = c.pin_complexity_policy {
+        writeln!(f, "  pinComplexityPolicy {on}")?;
+    }
+    if let Some(url) = &c.pin_complexity_policy_url {
+        writeln!(f, "  pinComplexityPolicyURL {url}")?;
+    }
+    if let Some(n) = c.max_pin_length {
+        writeln!(f, "  maxPINLength {n}")?;
+    }
+    if let Some(cmds) = &c.authenticator_config_commands {
+        writeln!(f, "  authenticatorConfigCommands {}", list(cmds))?;
+    }
+    if !c.vendor_prototype_config_commands.is_empty() {
+        writeln!(
+            f,
+            "  vendorPrototypeConfigCommands {}",
+            list(&c.vendor_prototype_config_commands)
+        )?;
+    }
+    if let Some(n) = c.uv_count_since_last_pin_entry {
+        writeln!(f, "  uvCountSinceLastPinEntry {n}")?;
+    }
+    if let Some(n) = c.enc_identifier_len {
+        writeln!(f, "  encIdentifier ({n} bytes, under the persistent token)")?;
+    }
+    if let Some(n) = c.enc_cred_store_state_len {
+        writeln!(
+            f,
+            "  encCredStoreState ({n} bytes, under the persistent token)"
+        )?;
+    }
+    Ok(())
+}
+
+/// A fingerprint of an hmac-secret output for reports: the first 8 bytes of
+/// its SHA-256, in hex (the output itself is a secret and never shown).
+pub fn fingerprint(output: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(&Sha256::digest(output)[..8])
 }
 
 /// `tapfido readers` as a table.

@@ -1,5 +1,6 @@
-//! `tapfido register --rp ID --user NAME [--rk] [--uv] [--hmac-secret] [--enterprise 1|2]
-//! [--policy FILE]`: makeCredential, then the offline relying party and the policy.
+//! `tapfido register --rp ID --user NAME [--rk] [--uv] [--hmac-secret]
+//! [--hmac-secret-mc SALT] [--third-party-payment] [--enterprise 1|2] [--policy FILE]`:
+//! makeCredential, then the offline relying party and the policy.
 //!
 //! `--enterprise` asks for enterprise attestation (CTAP 2.1 §7.1: 1
 //! vendor-facilitated, 2 platform-managed); a card that lists `ep: false`
@@ -10,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{pin_token_for, random_challenge, RegistrationVerification, Verification};
 use host::client_pin::permissions;
+use host::make_credential::hmac_secret_mc_output;
 use host::session::CardSession;
 use host::transport::Transport;
 use host::{HostError, MakeCredentialRequest};
@@ -30,6 +32,11 @@ pub struct RegisterOptions {
     pub uv: bool,
     /// Ask for hmac-secret (`--hmac-secret`).
     pub hmac_secret: bool,
+    /// hmac-secret-mc with this 32-byte salt (`--hmac-secret-mc`, CTAP 2.2
+    /// §12.7): the hmac-secret output at registration.
+    pub hmac_secret_mc_salt: Option<[u8; 32]>,
+    /// Ask for thirdPartyPayment (`--third-party-payment`, CTAP 2.2 §12.9).
+    pub third_party_payment: bool,
     /// Ask for enterprise attestation (`--enterprise 1|2`).
     pub enterprise: Option<u8>,
     /// The PIN, when the card has one.
@@ -47,6 +54,11 @@ pub struct RegisterReport {
     pub user: String,
     /// Attestation format.
     pub fmt: String,
+    /// Length of the hmac-secret-mc output (the secret itself is not shown).
+    pub hmac_secret_mc_len: Option<usize>,
+    /// A fingerprint of the hmac-secret-mc output (first 8 bytes of its
+    /// SHA-256): `tapfido login` with the same salt shows the same one.
+    pub hmac_secret_fingerprint: Option<String>,
     /// `enterpriseAttestation` asked for (1 or 2).
     pub enterprise_requested: Option<u8>,
     /// Whether the card had to enable enterprise attestation first.
@@ -117,6 +129,9 @@ impl std::fmt::Display for RegisterReport {
             }
             Verification::Failed { error } => writeln!(f, "  verification FAILED: {error}")?,
         }
+        if let (Some(n), Some(fp)) = (self.hmac_secret_mc_len, &self.hmac_secret_fingerprint) {
+            writeln!(f, "  hmac-secret-mc: {n}-byte output, fingerprint {fp}")?;
+        }
         if let Some(p) = &self.policy {
             super::verify::write_policy(f, p)?;
         }
@@ -136,6 +151,12 @@ pub fn register<T: Transport>(
     let info = s.get_info()?;
     if o.hmac_secret && !info.has_extension("hmac-secret") {
         return Err(HostError::Unsupported("the hmac-secret extension"));
+    }
+    if o.hmac_secret_mc_salt.is_some() && !info.has_extension("hmac-secret-mc") {
+        return Err(HostError::Unsupported("the hmac-secret-mc extension"));
+    }
+    if o.third_party_payment && !info.has_extension("thirdPartyPayment") {
+        return Err(HostError::Unsupported("the thirdPartyPayment extension"));
     }
     if o.resident_key && info.option("rk") != Some(true) {
         return Err(HostError::Unsupported("discoverable credentials"));
@@ -174,8 +195,16 @@ pub fn register<T: Transport>(
     );
     req.resident_key = o.resident_key;
     req.hmac_secret = o.hmac_secret;
+    req.hmac_secret_mc_salts = o.hmac_secret_mc_salt.map(|s| s.to_vec());
+    req.third_party_payment = o.third_party_payment;
     req.enterprise_attestation = o.enterprise;
-    let resp = s.make_credential(&req, token.as_ref())?;
+    let (resp, ka) = s.make_credential_with_outputs(&req, token.as_ref())?;
+    let output = match &ka {
+        Some(ka) => hmac_secret_mc_output(&resp, ka)?.map(zeroize::Zeroizing::new),
+        None => None,
+    };
+    let hmac_secret_mc_len = output.as_ref().map(|out| out.len());
+    let hmac_secret_fingerprint = output.as_deref().map(|out| super::fingerprint(out));
     let expect = Expectations {
         rp_id: o.rp_id.clone(),
         origin,
@@ -198,6 +227,8 @@ pub fn register<T: Transport>(
         rp_id: o.rp_id.clone(),
         user: o.user.clone(),
         fmt: resp.fmt,
+        hmac_secret_mc_len,
+        hmac_secret_fingerprint,
         enterprise_requested: o.enterprise,
         enterprise_enabled_now,
         enterprise_attestation: resp.ep_att,

@@ -7,7 +7,7 @@
 //!  enumerateRPsGetNextRP     { 0x03 rp {id, ?name}, 0x04 rpIDHash }
 //!  enumerateCredentialsBegin { 0x06 user, 0x07 credentialID, 0x08 publicKey,
 //!                              0x09 totalCredentials, 0x0A credProtect,
-//!                              ?0x0B largeBlobKey }
+//!                              ?0x0B largeBlobKey, ?0x0C thirdPartyPayment }
 //!  ...GetNextCredential      the same without 0x09
 //! ```
 //! RPs come in the order of their oldest credential, credentials in creation
@@ -171,6 +171,15 @@ fn credential_response(
     }
     if let Some(key) = &c.large_blob_key {
         m.push(pair(resp::LARGE_BLOB_KEY, Value::from(key.to_vec())));
+    }
+    if crate::ctap::get_info::extension_enabled(
+        &auth.config,
+        crate::ctap::extensions::third_party_payment::NAME,
+    ) {
+        m.push(pair(
+            resp::THIRD_PARTY_PAYMENT,
+            Value::from(sealed.flags.third_party_payment),
+        ));
     }
     Ok(Value::Map(m))
 }

@@ -26,6 +26,12 @@
 //!    ─▶ PIN_AUTH_INVALID
 //!  token bound to an RP (permissions RP ID): only its own RP's credentials;
 //!    getCredsMetadata and enumerateRPs ─▶ PIN_AUTH_INVALID
+//!  persistent pinUvAuthToken (`pcmr`, CTAP 2.3, profile option
+//!    perCredMgmtRO): accepted for getCredsMetadata, enumerateRPsBegin and
+//!    enumerateCredentialsBegin, across power cycles, unbound;
+//!    deleteCredential and updateUserInformation ─▶ PIN_AUTH_INVALID
+//!  0x0C thirdPartyPayment (enumerateCredentials, CTAP 2.2, with the
+//!    thirdPartyPayment extension): the credential's mark
 //!  unknown subCommand ─▶ INVALID_SUBCOMMAND
 //! ```
 //!
@@ -48,8 +54,9 @@ use super::{parse, rp_id_hash, Authenticator, Failure};
 use crate::cbor::{self, Map, Value};
 use crate::env::Env;
 use crate::error::CtapError;
+use crate::pin::persistent;
 use crate::pin::token::permission;
-use crate::pin::uv::{verify_command_param, PinUvAuth};
+use crate::pin::uv::{check_protocol, verify_command_param, PinUvAuth};
 
 /// getCredsMetadata.
 pub const GET_CREDS_METADATA: u8 = 0x01;
@@ -89,6 +96,7 @@ mod resp {
     pub const TOTAL_CREDENTIALS: u8 = 0x09;
     pub const CRED_PROTECT: u8 = 0x0A;
     pub const LARGE_BLOB_KEY: u8 = 0x0B;
+    pub const THIRD_PARTY_PAYMENT: u8 = 0x0C;
 }
 
 pub use crate::state::Enumeration;
@@ -152,36 +160,72 @@ enum Scope<'a> {
     Rp(&'a [u8; 32]),
 }
 
+/// Which token authorized a subcommand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Authorized {
+    /// The pinUvAuthToken in use, with the `cm` permission.
+    Token,
+    /// The persistent pinUvAuthToken (`pcmr`): read-only subcommands only.
+    Persistent,
+}
+
+/// The authenticated message: `subCommand || subCommandParams`.
+fn message(req: &Request<'_>) -> Vec<u8> {
+    let mut message = vec![req.sub_command];
+    if let Some(value) = req.params_value {
+        // The strict decoder accepts only canonical CBOR, so re-encoding
+        // gives back the bytes the platform authenticated.
+        cbor::encode_into(value, &mut message);
+    }
+    message
+}
+
 /// Verify pinUvAuthParam over `subCommand || subCommandParams` and the `cm`
-/// permission. The RP scope is checked separately ([`check_scope`]) where
-/// the specification puts it.
+/// permission; for a read-only subcommand (`read_only`), the persistent
+/// token is tried when the ordinary one does not verify. The RP scope is
+/// checked separately ([`check_scope`]) where the specification puts it.
 fn verify_token(
     auth: &mut Authenticator,
     env: &dyn Env,
     req: &Request<'_>,
-) -> Result<(), CtapError> {
-    let message = || {
-        let mut message = vec![req.sub_command];
-        if let Some(value) = req.params_value {
-            // The strict decoder accepts only canonical CBOR, so re-encoding
-            // gives back the bytes the platform authenticated.
-            cbor::encode_into(value, &mut message);
-        }
-        Ok(message)
-    };
-    verify_command_param(
+    read_only: bool,
+) -> Result<Authorized, CtapError> {
+    let ordinary = verify_command_param(
         &mut auth.pin,
         env.now(),
         req.auth,
         &auth.config.pin_uv_auth_protocols,
-        message,
+        || Ok(message(req)),
         permission::CREDENTIAL_MANAGEMENT,
-    )
+    );
+    match ordinary {
+        Err(CtapError::PinAuthInvalid)
+            if read_only && super::get_info::option_enabled(&auth.config, "perCredMgmtRO") =>
+        {
+            let protocol = check_protocol(req.auth.protocol, &auth.config.pin_uv_auth_protocols)?;
+            let param = req.auth.param.ok_or(CtapError::PuatRequired)?;
+            if persistent::verify(&auth.state, protocol, &message(req), param) {
+                Ok(Authorized::Persistent)
+            } else {
+                Err(CtapError::PinAuthInvalid)
+            }
+        }
+        Err(e) => Err(e),
+        Ok(()) => Ok(Authorized::Token),
+    }
 }
 
 /// Check the token's permissions RP ID against `scope`; on success the
-/// token counts as used.
-fn check_scope(auth: &mut Authenticator, env: &dyn Env, scope: Scope<'_>) -> Result<(), CtapError> {
+/// token counts as used. The persistent token is bound to no RP.
+fn check_scope(
+    auth: &mut Authenticator,
+    env: &dyn Env,
+    by: Authorized,
+    scope: Scope<'_>,
+) -> Result<(), CtapError> {
+    if by == Authorized::Persistent {
+        return Ok(());
+    }
     let now = env.now();
     let tokens = auth.pin.tokens();
     let bound = tokens.rp_id(now).map(rp_id_hash);
@@ -222,37 +266,37 @@ pub fn handle(
     let req = decode(params)?;
     let response = match req.sub_command {
         GET_CREDS_METADATA => {
-            verify_token(auth, env, &req)?;
-            check_scope(auth, env, Scope::All)?;
+            let by = verify_token(auth, env, &req, true)?;
+            check_scope(auth, env, by, Scope::All)?;
             Some(enumerate::metadata(auth))
         }
         ENUMERATE_RPS_BEGIN => {
-            verify_token(auth, env, &req)?;
-            check_scope(auth, env, Scope::All)?;
+            let by = verify_token(auth, env, &req, true)?;
+            check_scope(auth, env, by, Scope::All)?;
             Some(enumerate::rps_begin(auth)?)
         }
         ENUMERATE_RPS_GET_NEXT => Some(enumerate::rps_next(auth, enumeration)?),
         ENUMERATE_CREDENTIALS_BEGIN => {
             let hash = req.rp_id_hash()?;
-            verify_token(auth, env, &req)?;
-            check_scope(auth, env, Scope::Rp(&hash))?;
+            let by = verify_token(auth, env, &req, true)?;
+            check_scope(auth, env, by, Scope::Rp(&hash))?;
             Some(enumerate::credentials_begin(auth, &hash)?)
         }
         ENUMERATE_CREDENTIALS_GET_NEXT => Some(enumerate::credentials_next(auth, enumeration)?),
         DELETE_CREDENTIAL => {
             let id = req.credential_id()?;
-            verify_token(auth, env, &req)?;
+            let by = verify_token(auth, env, &req, false)?;
             let hash = modify::rp_of(auth, id)?;
-            check_scope(auth, env, Scope::Rp(&hash))?;
+            check_scope(auth, env, by, Scope::Rp(&hash))?;
             modify::delete(auth, env, id)?;
             None
         }
         UPDATE_USER_INFORMATION => {
             let id = req.credential_id()?;
             let user = modify::UserUpdate::decode(req.param(PARAM_USER)?)?;
-            verify_token(auth, env, &req)?;
+            let by = verify_token(auth, env, &req, false)?;
             let hash = modify::rp_of(auth, id)?;
-            check_scope(auth, env, Scope::Rp(&hash))?;
+            check_scope(auth, env, by, Scope::Rp(&hash))?;
             modify::update_user(auth, env, id, &user)?;
             None
         }

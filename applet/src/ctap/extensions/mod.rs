@@ -8,12 +8,17 @@
 //!  "hmac-secret":  true                         ──▶  "hmac-secret": true
 //!  "minPinLength": true                         ──▶  "minPinLength": uint (listed RPs only)
 //!  "largeBlobKey": true (rk only)               ──▶  response key 0x05 largeBlobKey
+//!  "hmac-secret-mc": {1, 2, 3, ?4} (with
+//!                    "hmac-secret": true)         ──▶  "hmac-secret-mc": bstr (CTAP 2.2)
+//!  "thirdPartyPayment": true                    ──▶  (sealed in the credential ID)
+//!  "pinComplexityPolicy": true                  ──▶  "pinComplexityPolicy": bool (CTAP 2.3)
 //!
 //!  getAssertion extensions (request key 0x04)        authData ED output
 //!  "hmac-secret":  {1: keyAgreement, 2: saltEnc,
 //!                   3: saltAuth, ?4: protocol}  ──▶  "hmac-secret": bstr (encrypted outputs)
 //!  "credBlob":     true                         ──▶  "credBlob": bstr (empty when none)
 //!  "largeBlobKey": true                         ──▶  response key 0x07 largeBlobKey
+//!  "thirdPartyPayment": true                    ──▶  "thirdPartyPayment": bool (CTAP 2.2)
 //! ```
 //!
 //! Only extensions listed by getInfo (`get_info::IMPLEMENTED_EXTENSIONS` ∩
@@ -29,8 +34,11 @@
 pub mod cred_blob;
 pub mod cred_protect;
 pub mod hmac_secret;
+pub mod hmac_secret_mc;
 pub mod large_blob_key;
 pub mod min_pin_length;
+pub mod pin_complexity_policy;
+pub mod third_party_payment;
 
 use super::get_info::extension_enabled;
 use super::Authenticator;
@@ -40,7 +48,7 @@ use crate::env::Env;
 use crate::error::CtapError;
 
 /// What the makeCredential extensions decided.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct McExtensions {
     /// credProtect level to seal into the credential (0: not requested).
     pub cred_protect: u8,
@@ -53,6 +61,30 @@ pub struct McExtensions {
     pub outputs: Vec<(Value, Value)>,
     /// Unsigned extension outputs (response key 0x06), as map pairs.
     pub unsigned: Vec<(Value, Value)>,
+    /// thirdPartyPayment: seal the mark into the credential ID.
+    pub third_party_payment: bool,
+    /// hmac-secret-mc: the checked input, computed once the key exists
+    /// ([`McExtensions::finish`]).
+    pub hmac_secret_mc: Option<hmac_secret_mc::Pending>,
+}
+
+impl McExtensions {
+    /// Outputs that need the new credential's private key (hmac-secret-mc),
+    /// added to [`McExtensions::outputs`].
+    pub fn finish(
+        &mut self,
+        env: &mut dyn Env,
+        master_key: &[u8; 32],
+        credential_secret: &[u8; 32],
+        uv: bool,
+    ) -> Result<(), CtapError> {
+        if let Some(pending) = self.hmac_secret_mc.take() {
+            let output = hmac_secret_mc::output(env, &pending, master_key, credential_secret, uv)?;
+            self.outputs
+                .push((Value::from(hmac_secret_mc::NAME), Value::from(output)));
+        }
+        Ok(())
+    }
 }
 
 /// What the getAssertion extensions produced for one credential.
@@ -72,6 +104,8 @@ pub struct AssertedCredential<'a> {
     /// The 32 secret bytes of its private key (`PrivateKey::to_bytes`),
     /// the seed of the hmac-secret CredRandom values.
     pub secret: &'a [u8; 32],
+    /// Its thirdPartyPayment mark (sealed in the ID).
+    pub third_party_payment: bool,
 }
 
 /// The input of extension `name` when the card processes it.
@@ -111,6 +145,16 @@ pub fn make_credential(
     let large_blob_key_in = input(auth, m, large_blob_key::NAME)
         .map(|v| large_blob_key::mc_input(v, rk))
         .transpose()?;
+    let third_party_payment_in = input(auth, m, third_party_payment::NAME)
+        .map(third_party_payment::input)
+        .transpose()?;
+    let pin_complexity_in = input(auth, m, pin_complexity_policy::NAME)
+        .map(pin_complexity_policy::mc_input)
+        .transpose()?;
+    let hmac_secret_mc_in = input(auth, m, hmac_secret_mc::NAME)
+        .filter(|_| hmac_secret_in == Some(true))
+        .map(|v| hmac_secret_mc::prepare(&auth.pin, &auth.config, v))
+        .transpose()?;
 
     if let Some(blob) = cred_blob_in {
         let stored = cred_blob::mc_accept(blob, rk, auth.config.max_cred_blob_length);
@@ -136,6 +180,14 @@ pub fn make_credential(
     if large_blob_key_in.is_some() {
         out.large_blob_key = Some(large_blob_key::generate(env));
     }
+    out.third_party_payment = third_party_payment_in == Some(true);
+    if pin_complexity_in == Some(true) {
+        if let Some(on) = pin_complexity_policy::enforced(&auth.config, &auth.state) {
+            out.outputs
+                .push((Value::from(pin_complexity_policy::NAME), Value::from(on)));
+        }
+    }
+    out.hmac_secret_mc = hmac_secret_mc_in;
     Ok(out)
 }
 
@@ -167,6 +219,9 @@ pub fn check_get_assertion(
     }
     if let Some(v) = input(auth, m, large_blob_key::NAME) {
         large_blob_key::ga_input(v)?;
+    }
+    if let Some(v) = input(auth, m, third_party_payment::NAME) {
+        third_party_payment::input(v)?;
     }
     Ok(())
 }
@@ -208,6 +263,14 @@ pub fn get_assertion(
     if let Some(v) = input(auth, m, large_blob_key::NAME) {
         large_blob_key::ga_input(v)?;
         out.large_blob_key = auth.resident(credential.id).and_then(|c| c.large_blob_key);
+    }
+    if let Some(v) = input(auth, m, third_party_payment::NAME) {
+        if third_party_payment::input(v)? {
+            out.outputs.push((
+                Value::from(third_party_payment::NAME),
+                Value::from(credential.third_party_payment),
+            ));
+        }
     }
     Ok(out)
 }

@@ -216,17 +216,14 @@ pub(crate) fn sign_in_with_pin(
     say!(
         "PIN/UV auth protocol 2, ES256 credential in a one-entry allowList, token with the \
          `ga` permission bound to the RP; {apdus} APDUs per sign-in; {iterations} \
-         iterations; the floor is {apdus} SELECTs to the minimal responder, timed the same way. \
+         iterations; the floor is {apdus} SELECTs to the floor card, timed the same way. \
          \"whole\" includes the platform's ECDH, HKDF, AES and HMAC; \"on the wire\" is the \
          sum of the APDU round trips."
     );
     out.push(String::new());
     say!("| sequence | median µs | p90 µs | p99 µs | max µs |");
     say!("|---|---|---|---|---|");
-    out.push(row(
-        &format!("minimal responder, {apdus} APDUs (floor)"),
-        &s_floor,
-    ));
+    out.push(row(&format!("floor, {apdus} APDUs"), &s_floor));
     out.push(row("tapfido sign-in with PIN, whole", &s_all));
     out.push(row("tapfido sign-in with PIN, on the wire", &s_wire));
     let names = [

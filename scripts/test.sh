@@ -22,6 +22,8 @@ command -v pcscd >/dev/null 2>&1 || [ -x /usr/sbin/pcscd ] || apt_missing+=(pcsc
 [ -e "$VPCD_DRIVER" ] || apt_missing+=(vsmartcard-vpcd)
 [ -e /usr/include/PCSC/winscard.h ] || apt_missing+=(libpcsclite-dev)
 command -v pcsc_scan >/dev/null 2>&1 || apt_missing+=(pcsc-tools)
+# `openssl verify -x509_strict` checks the attestation chain in tests/python/fido2_webauthn.py.
+command -v openssl >/dev/null 2>&1 || apt_missing+=(openssl)
 command -v "$PYTHON" >/dev/null 2>&1 || apt_missing+=(python3)
 
 pip_missing=()

@@ -313,6 +313,9 @@ impl Default for Config {
         // toggleAlwaysUv works on the default profile (off until toggled).
         c.options.insert("alwaysUv".to_owned(), false);
         c.pin_uv_auth_protocols = vec![2, 1];
+        // A reserved test name (RFC 6761 `.test`) for vendor-facilitated
+        // enterprise attestation.
+        c.enterprise_attestation_rp_ids = strings(&["ep.tapfido.test"]);
         c.max_msg_size = 7609;
         c.algorithms = vec![ES256, EDDSA];
         c.max_serialized_large_blob_array = 4096;

@@ -50,12 +50,15 @@ pub struct PinRetries {
     pub power_cycle_required: Option<bool>,
 }
 
-/// A pinUvAuthToken, never printed.
+/// A pinUvAuthToken, never printed; its bytes are wiped when dropped.
+#[derive(zeroize::ZeroizeOnDrop)]
 pub struct PinToken {
     token: Vec<u8>,
     /// Permissions asked for.
+    #[zeroize(skip)]
     pub permissions: u8,
     /// RP ID the token is bound to.
+    #[zeroize(skip)]
     pub rp_id: Option<String>,
 }
 

@@ -382,7 +382,7 @@ pub fn doctor<T: Transport>(s: &mut CardSession<T>, options: &DoctorOptions) -> 
                     Err(e) => t.add(
                         "packed attestation",
                         CheckOutcome::Fail,
-                        format!("relying party: {e}"),
+                        format!("relying party: rule {}: {e}", e.rule_name()),
                     ),
                 }
                 if size > 256 {

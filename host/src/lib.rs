@@ -14,6 +14,7 @@
 
 pub mod apdu;
 pub mod atr;
+pub mod authenticator_config;
 pub mod client_pin;
 pub mod cred_mgmt;
 pub mod doctor;

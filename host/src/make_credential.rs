@@ -4,8 +4,8 @@
 //!  request 01 { 1: clientDataHash, 2: rp {id, name}, 3: user {id, name, displayName},
 //!              4: pubKeyCredParams [{alg, type}], 5: excludeList, 6: extensions,
 //!              7: options {rk, uv}, 8: pinUvAuthParam = auth(token, clientDataHash),
-//!              9: pinUvAuthProtocol }
-//!  response 00 { 1: fmt, 2: authData, 3: attStmt }
+//!              9: pinUvAuthProtocol, 10: enterpriseAttestation }
+//!  response 00 { 1: fmt, 2: authData, 3: attStmt, ?4: epAtt }
 //! ```
 
 use serde::Serialize;
@@ -44,6 +44,9 @@ pub struct MakeCredentialRequest {
     pub resident_key: bool,
     /// Ask for the hmac-secret extension.
     pub hmac_secret: bool,
+    /// `enterpriseAttestation` (0x0A): 1 vendor-facilitated, 2
+    /// platform-managed (CTAP 2.1 §6.1.2 step 9).
+    pub enterprise_attestation: Option<u8>,
 }
 
 impl MakeCredentialRequest {
@@ -60,6 +63,7 @@ impl MakeCredentialRequest {
             exclude_list: Vec::new(),
             resident_key: false,
             hmac_secret: false,
+            enterprise_attestation: None,
         }
     }
 }
@@ -73,6 +77,8 @@ pub struct MakeCredentialResponse {
     pub auth_data: Vec<u8>,
     /// Attestation statement.
     pub att_stmt: Value,
+    /// `epAtt` (0x04): the card returned an enterprise attestation.
+    pub ep_att: bool,
 }
 
 /// A summary for reports.
@@ -169,6 +175,9 @@ impl<T: Transport> CardSession<T> {
             ));
             m.push((Value::from(9u8), Value::from(PROTOCOL_TWO)));
         }
+        if let Some(ea) = req.enterprise_attestation {
+            m.push((Value::from(0x0Au8), Value::from(ea)));
+        }
         let v = self
             .ctap(CMD_MAKE_CREDENTIAL, Some(&Value::Map(m)))?
             .ok_or(HostError::Malformed("makeCredential returned no data"))?;
@@ -177,6 +186,7 @@ impl<T: Transport> CardSession<T> {
             fmt: fields::text(get(&r, 1), "fmt")?,
             auth_data: fields::bytes(get(&r, 2), "authData")?,
             att_stmt: get(&r, 3).ok_or(HostError::Malformed("attStmt"))?.clone(),
+            ep_att: matches!(get(&r, 4), Some(Value::Bool(true))),
         })
     }
 

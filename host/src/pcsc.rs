@@ -7,7 +7,7 @@ use std::time::Duration;
 use pcsc::{Card, Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
 use serde::Serialize;
 
-use super::transport::Transport;
+use super::transport::{Exchange, Transport};
 use super::HostError;
 
 /// Largest response buffer: an extended response of 65 536 bytes plus SW.
@@ -260,6 +260,20 @@ impl Transport for PcscTransport {
 
     fn describe(&self) -> String {
         format!("PC/SC reader {:?}", self.reader)
+    }
+
+    /// `SCardBeginTransaction`, the exchange, `SCardEndTransaction(SCARD_LEAVE_CARD)`: pcscd
+    /// holds every other client's `SCardTransmit` on this card until the exchange is over.
+    /// The transaction ends when it is dropped, on error and panic paths too.
+    fn exclusive(&mut self, exchange: &mut Exchange<'_>) -> Result<Vec<u8>, HostError> {
+        let transaction = self.card.transaction()?;
+        let buffer = &mut self.buffer;
+        let result = exchange(&mut |apdu| Ok(transaction.transmit(apdu, buffer)?.to_vec()));
+        match transaction.end(Disposition::LeaveCard) {
+            Ok(()) => result,
+            // The exchange's own error says more than the failed end.
+            Err((_, e)) => result.and(Err(e.into())),
+        }
     }
 }
 

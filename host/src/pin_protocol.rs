@@ -26,7 +26,8 @@ use applet::cbor::Value;
 /// The protocol number on the wire.
 pub const PROTOCOL_TWO: u64 = 2;
 
-/// The two keys derived from one key agreement.
+/// The two keys derived from one key agreement, wiped when dropped.
+#[derive(zeroize::ZeroizeOnDrop)]
 pub struct SharedSecret {
     hmac_key: [u8; 32],
     aes_key: [u8; 32],

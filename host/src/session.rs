@@ -16,7 +16,7 @@ use serde::Serialize;
 use super::apdu::{self, DEFAULT_CHAIN_BLOCK};
 use super::atr::{parse_atr, AtrInfo};
 use super::status::{CtapStatus, StatusWord};
-use super::transport::Transport;
+use super::transport::{SendApdu, Transport};
 use super::HostError;
 use applet::cbor::{self, Value};
 
@@ -181,40 +181,36 @@ impl<T: Transport> CardSession<T> {
 
     /// Send one APDU as is, counting it.
     pub fn transmit_raw(&mut self, apdu: &[u8]) -> Result<Vec<u8>, HostError> {
-        self.apdus += 1;
         let response = self.transport.transmit(apdu)?;
-        if let Some(trace) = self.trace.as_mut() {
-            trace.push((apdu.to_vec(), response.clone()));
-        }
+        record(&mut self.apdus, &mut self.trace, apdu, &response);
         Ok(response)
     }
 
-    /// Send one APDU and follow `61 XX` with GET RESPONSE until the end;
-    /// returns the data of a `90 00` answer, else the named status word.
-    fn exchange(&mut self, apdu: &[u8], get_response_cla: u8) -> Result<Vec<u8>, HostError> {
-        let mut response = self.transmit_raw(apdu)?;
-        let mut data = Vec::new();
-        loop {
-            let (body, sw1, sw2) = apdu::split_response(&response)?;
-            data.extend_from_slice(body);
-            if sw1 == 0x61 {
-                let ne = if sw2 == 0 { 256 } else { usize::from(sw2) };
-                let get = apdu::encode(get_response_cla, INS_GET_RESPONSE, 0, 0, &[], ne, false)?;
-                response = self.transmit_raw(&get)?;
-                continue;
-            }
-            let sw = StatusWord::from_bytes(sw1, sw2);
-            return match sw {
-                StatusWord::Success => Ok(data),
-                other => Err(HostError::Status(other)),
+    /// Send `blocks` (a command, or a command chain) and page the last one's answer with GET
+    /// RESPONSE, all as one exclusive exchange of the transport ([`Transport::exclusive`]):
+    /// no other client's APDU comes in between. Returns the data of a `90 00` answer, else
+    /// the named status word.
+    fn exchange(&mut self, blocks: &[Vec<u8>], get_response_cla: u8) -> Result<Vec<u8>, HostError> {
+        let Self {
+            transport,
+            apdus,
+            trace,
+            ..
+        } = self;
+        transport.exclusive(&mut |send| {
+            let mut counted = |apdu: &[u8]| {
+                let response = send(apdu)?;
+                record(apdus, trace, apdu, &response);
+                Ok(response)
             };
-        }
+            run_blocks(&mut counted, blocks, get_response_cla)
+        })
     }
 
     /// Send a command with any amount of data, then page the response:
     /// with [`LengthMode::Extended`] one extended APDU with Le `00 00` (the
     /// card may answer everything at once); otherwise one short APDU or a
-    /// command chain.
+    /// command chain. The whole exchange is one PC/SC transaction.
     pub fn command(
         &mut self,
         cla: u8,
@@ -223,44 +219,22 @@ impl<T: Transport> CardSession<T> {
         p2: u8,
         data: &[u8],
     ) -> Result<Vec<u8>, HostError> {
-        if self.mode == LengthMode::Extended {
+        let blocks = match self.mode {
             // Extended Le = 00 00: the whole response in one frame.
-            let apdu = apdu::encode(cla, ins, p1, p2, data, 65_536, true)?;
-            return self.exchange(&apdu, cla);
-        }
-        if data.len() <= 255 {
-            let apdu = apdu::encode(cla, ins, p1, p2, data, 256, false)?;
-            return self.exchange(&apdu, cla);
-        }
-        match self.mode {
-            LengthMode::Extended => {
-                let apdu = apdu::encode(cla, ins, p1, p2, data, 65_536, true)?;
-                self.exchange(&apdu, cla)
+            LengthMode::Extended => vec![apdu::encode(cla, ins, p1, p2, data, 65_536, true)?],
+            LengthMode::Chained(_) if data.len() <= 255 => {
+                vec![apdu::encode(cla, ins, p1, p2, data, 256, false)?]
             }
-            LengthMode::Chained(block) => {
-                let blocks = apdu::chain(cla, ins, p1, p2, data, block)?;
-                let last = blocks.len() - 1;
-                for (i, block) in blocks.iter().enumerate() {
-                    if i == last {
-                        return self.exchange(block, cla);
-                    }
-                    let response = self.transmit_raw(block)?;
-                    let (_, sw1, sw2) = apdu::split_response(&response)?;
-                    let sw = StatusWord::from_bytes(sw1, sw2);
-                    if sw != StatusWord::Success {
-                        return Err(HostError::Status(sw));
-                    }
-                }
-                Err(HostError::Malformed("empty command chain"))
-            }
-        }
+            LengthMode::Chained(block) => apdu::chain(cla, ins, p1, p2, data, block)?,
+        };
+        self.exchange(&blocks, cla)
     }
 
     /// SELECT by DF name (`00 A4 04 00 Lc AID 00`, ISO 7816-4 §11.2.2);
     /// returns the answer's data.
     pub fn select_aid(&mut self, aid: &[u8]) -> Result<Vec<u8>, HostError> {
         let apdu = apdu::encode(0x00, 0xA4, 0x04, 0x00, aid, 256, false)?;
-        self.exchange(&apdu, 0x00)
+        self.exchange(&[apdu], 0x00)
     }
 
     /// SELECT the FIDO applet (ISO 7816-4 §11.2.2).
@@ -305,5 +279,54 @@ impl<T: Transport> CardSession<T> {
             return Ok(None);
         }
         Ok(Some(cbor::decode(&body)?))
+    }
+}
+
+/// Counts an APDU and records it when tracing.
+fn record(
+    apdus: &mut usize,
+    trace: &mut Option<Vec<(Vec<u8>, Vec<u8>)>>,
+    apdu: &[u8],
+    response: &[u8],
+) {
+    *apdus += 1;
+    if let Some(trace) = trace.as_mut() {
+        trace.push((apdu.to_vec(), response.to_vec()));
+    }
+}
+
+/// Sends every block of a chain (each but the last must answer `90 00`), then follows the
+/// last one's `61 XX` with GET RESPONSE until the end (ISO/IEC 7816-4 §5.1.1, §7.6.1).
+fn run_blocks(
+    send: &mut SendApdu<'_>,
+    blocks: &[Vec<u8>],
+    get_response_cla: u8,
+) -> Result<Vec<u8>, HostError> {
+    let (last, chained) = blocks
+        .split_last()
+        .ok_or(HostError::Malformed("empty command chain"))?;
+    for block in chained {
+        let response = send(block)?;
+        let (_, sw1, sw2) = apdu::split_response(&response)?;
+        let sw = StatusWord::from_bytes(sw1, sw2);
+        if sw != StatusWord::Success {
+            return Err(HostError::Status(sw));
+        }
+    }
+    let mut response = send(last)?;
+    let mut data = Vec::new();
+    loop {
+        let (body, sw1, sw2) = apdu::split_response(&response)?;
+        data.extend_from_slice(body);
+        if sw1 == 0x61 {
+            let ne = if sw2 == 0 { 256 } else { usize::from(sw2) };
+            let get = apdu::encode(get_response_cla, INS_GET_RESPONSE, 0, 0, &[], ne, false)?;
+            response = send(&get)?;
+            continue;
+        }
+        return match StatusWord::from_bytes(sw1, sw2) {
+            StatusWord::Success => Ok(data),
+            other => Err(HostError::Status(other)),
+        };
     }
 }

@@ -11,6 +11,13 @@ use vsmartcard::VirtualCard;
 
 use super::HostError;
 
+/// Sends one command APDU and returns the whole response, inside an exclusive exchange.
+pub type SendApdu<'a> = dyn FnMut(&[u8]) -> Result<Vec<u8>, HostError> + 'a;
+
+/// A multi-APDU exchange (a command chain, a GET RESPONSE series): given [`SendApdu`], it sends
+/// its APDUs one after the other and returns what the exchange produced.
+pub type Exchange<'a> = dyn FnMut(&mut SendApdu<'_>) -> Result<Vec<u8>, HostError> + 'a;
+
 /// Something that carries one command APDU to a card and brings back the
 /// whole response APDU (data `||` SW1 SW2).
 pub trait Transport {
@@ -25,6 +32,15 @@ pub trait Transport {
 
     /// A short description for reports ("PC/SC: Virtual PCD 00 00", "in-process").
     fn describe(&self) -> String;
+
+    /// Runs `exchange` as one unit that no other client of the card can interleave with: a
+    /// card has one logical channel, so a chain block or a GET RESPONSE of another client in
+    /// between would be joined to ours or take our data (reliability.md §8.5 item 60).
+    /// PC/SC: inside `SCardBeginTransaction` … `SCardEndTransaction(SCARD_LEAVE_CARD)`.
+    /// The default, for transports with one client only, just runs it.
+    fn exclusive(&mut self, exchange: &mut Exchange<'_>) -> Result<Vec<u8>, HostError> {
+        exchange(&mut |apdu| self.transmit(apdu))
+    }
 }
 
 /// A card simulator in the same process, driven through its
@@ -90,6 +106,9 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
     }
     fn describe(&self) -> String {
         (**self).describe()
+    }
+    fn exclusive(&mut self, exchange: &mut Exchange<'_>) -> Result<Vec<u8>, HostError> {
+        (**self).exclusive(exchange)
     }
 }
 

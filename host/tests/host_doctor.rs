@@ -70,3 +70,67 @@ fn without_anchors_the_chain_is_a_warning() {
     let r = doctor(&mut s, &DoctorOptions::default());
     assert_eq!(outcome(&r, "packed attestation"), CheckOutcome::Warn);
 }
+
+/// A card whose attestation CA (`--attestation-ca`, an intermediate under a
+/// corporate root) was made with notBefore as GeneralizedTime: the CA sits
+/// in x5c, and doctor fails the attestation naming the rule (RFC 5280
+/// §4.1.2.5). The same chain with UTCTime passes.
+#[test]
+fn a_ca_with_generalized_time_before_2050_fails_naming_the_rule() {
+    use der::{Encode, EncodePem};
+    use p256::pkcs8::EncodePrivateKey;
+    use testkit::rp::{attestation_cert, p256_key, root_ca};
+
+    let root_key = p256_key(0x61);
+    let root = root_ca(&root_key, "Corp Root");
+    let inter_key = p256_key(0x62);
+    let inter = attestation_cert(
+        &inter_key,
+        &root_key,
+        &root,
+        "CN=Corp Attestation CA,O=Corp,C=DE",
+        None,
+        true,
+    );
+    let mut bad = inter.clone();
+    let at = bad.tbs_certificate.validity.not_before.to_date_time();
+    bad.tbs_certificate.validity.not_before =
+        x509_cert::time::Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(at));
+    let sig: p256::ecdsa::DerSignature =
+        signature::Signer::sign(&root_key, &bad.tbs_certificate.to_der().unwrap());
+    bad.signature = der::asn1::BitString::from_bytes(sig.as_bytes()).unwrap();
+
+    let key_pem = p256::SecretKey::from(&inter_key)
+        .to_pkcs8_pem(der::pem::LineEnding::LF)
+        .unwrap();
+    let pem = |c: &x509_cert::Certificate| c.to_pem(der::pem::LineEnding::LF).unwrap();
+    let run = |inter: &x509_cert::Certificate| {
+        let chain = format!("{}{}", pem(inter), pem(&root));
+        let ca = applet::attestation::AttestationCa::from_pem(&chain, &key_pem).unwrap();
+        let applet = applet::fido::FidoApplet::new(
+            applet::env::TestEnv::seeded(14),
+            Config::pocketkey(),
+            Some(&ca),
+        )
+        .unwrap();
+        let mut s = CardSession::new(InProcess::new(testkit::card::MiniCard::new(applet)));
+        let options = DoctorOptions {
+            pin: None,
+            anchors: vec![root.clone()],
+        };
+        let r = doctor(&mut s, &options);
+        println!("{r}");
+        r.check("packed attestation").unwrap().clone()
+    };
+    let good = run(&inter);
+    assert_eq!(good.outcome, CheckOutcome::Pass, "{}", good.reason);
+    let failed = run(&bad);
+    assert_eq!(failed.outcome, CheckOutcome::Fail);
+    assert!(
+        failed.reason.contains("certificate_time_type")
+            && failed.reason.contains("certificate 1 notBefore")
+            && failed.reason.contains("GeneralizedTime"),
+        "{}",
+        failed.reason
+    );
+}

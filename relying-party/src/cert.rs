@@ -9,12 +9,16 @@
 //!  when present: not critical, OCTET STRING(16) equal to authData's AAGUID
 //! ```
 //! Validity periods are not checked: the verifier runs offline and the
-//! simulator's certificates are long-lived by design.
+//! simulator's certificates are long-lived by design. Their encoding is:
+//! every x5c certificate must be canonical DER with its dates in the RFC
+//! 5280 §4.1.2.5 time types ([`check_strict_encoding`]), as strict relying
+//! parties that re-encode certificates require.
 
 use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
 use x509_cert::certificate::Version;
 use x509_cert::ext::pkix::BasicConstraints;
+use x509_cert::time::Time;
 use x509_cert::Certificate;
 
 use super::RpError;
@@ -31,6 +35,42 @@ const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.
 pub fn parse_cert(der_bytes: &[u8], index: usize) -> Result<Certificate, RpError> {
     Certificate::from_der(der_bytes).map_err(|_| RpError::CertificateMalformed { index })
 }
+
+/// Strict encoding rules for certificate `index` of x5c, as the strictest
+/// relying parties apply them: validity dates in their RFC 5280 §4.1.2.5
+/// time type, then the whole certificate in DER's one encoding (decoded and
+/// encoded again, the bytes must not change).
+pub fn check_strict_encoding(
+    der_bytes: &[u8],
+    cert: &Certificate,
+    index: usize,
+) -> Result<(), RpError> {
+    let validity = &cert.tbs_certificate.validity;
+    for (field, time) in [
+        ("notBefore", &validity.not_before),
+        ("notAfter", &validity.not_after),
+    ] {
+        let (year, found, utc) = match time {
+            Time::UtcTime(t) => (t.to_date_time().year(), "UTCTime", true),
+            Time::GeneralTime(t) => (t.to_date_time().year(), "GeneralizedTime", false),
+        };
+        if utc != (year <= UTC_TIME_LAST_YEAR) {
+            return Err(RpError::CertificateTimeType {
+                index,
+                field,
+                year,
+                found,
+            });
+        }
+    }
+    match cert.to_der() {
+        Ok(again) if again == der_bytes => Ok(()),
+        _ => Err(RpError::CertificateNotDer { index }),
+    }
+}
+
+/// RFC 5280 §4.1.2.5: "validity dates through the year 2049 as UTCTime".
+const UTC_TIME_LAST_YEAR: u16 = 2049;
 
 /// The SEC1 bytes of a certificate's P-256 public key.
 pub fn p256_key(cert: &Certificate, index: usize) -> Result<Vec<u8>, RpError> {

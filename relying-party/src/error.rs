@@ -76,6 +76,31 @@ pub enum RpError {
         /// Position in x5c (0 = attestation certificate).
         index: usize,
     },
+    /// A validity date in x5c is not in the time type RFC 5280 §4.1.2.5
+    /// requires: UTCTime through 2049, GeneralizedTime from 2050. A verifier
+    /// that re-encodes the certificate gets other bytes and a broken
+    /// signature.
+    #[error(
+        "certificate {index} {field} ({year}) is {found}; RFC 5280 §4.1.2.5 requires \
+         UTCTime through 2049 and GeneralizedTime from 2050"
+    )]
+    CertificateTimeType {
+        /// Position in x5c.
+        index: usize,
+        /// `notBefore` or `notAfter`.
+        field: &'static str,
+        /// The date's year.
+        year: u16,
+        /// `GeneralizedTime` or `UTCTime`, as encoded.
+        found: &'static str,
+    },
+    /// A certificate in x5c is not in DER's one encoding (X.690 §10):
+    /// decoding and encoding it again changes its bytes.
+    #[error("certificate {index} is not canonical DER: re-encoding changes its bytes (X.690 §10)")]
+    CertificateNotDer {
+        /// Position in x5c.
+        index: usize,
+    },
     /// Attestation certificate is not X.509 version 3 (§8.2.1).
     #[error("attestation certificate is not version 3")]
     CertificateNotV3,

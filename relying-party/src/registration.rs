@@ -96,6 +96,10 @@ pub struct VerifiedRegistration {
     pub backed_up: bool,
     /// Number of certificates in x5c.
     pub x5c_len: usize,
+    /// Subject of the attestation certificate (x5c[0]), RFC 4514 form: an
+    /// enterprise attestation names the card here (CTAP 2.1 §7.1), e.g.
+    /// `CN=tapfido Enterprise Attestation` with a serialNumber.
+    pub attestation_subject: Option<String>,
     /// The hmac-secret extension output, when present.
     pub hmac_secret: Option<bool>,
 }
@@ -173,6 +177,10 @@ pub fn verify_registration_parts(
         "fido-u2f" => verify_u2f(stmt, &auth, &attested, client_data_hash, anchors)?,
         other => return Err(RpError::UnsupportedFormat(other.to_owned())),
     };
+    let attestation_subject = x5c_certs(stmt)
+        .ok()
+        .flatten()
+        .and_then(|certs| certs.first().map(|c| c.tbs_certificate.subject.to_string()));
     let hmac_secret = auth.extensions.as_ref().and_then(|ext| match ext {
         Value::Map(m) => map_get(m, "hmac-secret").and_then(|v| v.as_bool()),
         _ => None,
@@ -190,6 +198,7 @@ pub fn verify_registration_parts(
         backup_eligible: auth.backup_eligible(),
         backed_up: auth.backed_up(),
         x5c_len,
+        attestation_subject,
         hmac_secret,
     })
 }
@@ -209,7 +218,9 @@ fn x5c_certs(stmt: &[(Value, Value)]) -> Result<Option<Vec<Certificate>>, RpErro
         let Value::Bytes(der_bytes) = item else {
             return Err(RpError::MalformedAttStmt("x5c entry is not bytes"));
         };
-        certs.push(cert::parse_cert(der_bytes, index)?);
+        let parsed = cert::parse_cert(der_bytes, index)?;
+        cert::check_strict_encoding(der_bytes, &parsed, index)?;
+        certs.push(parsed);
     }
     Ok(Some(certs))
 }

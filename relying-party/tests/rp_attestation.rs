@@ -340,3 +340,109 @@ fn malformed_inputs_are_named() {
         RpError::UserNotPresent
     );
 }
+
+/// `cert` with notBefore re-typed to GeneralizedTime (same instant) and
+/// signed again by `ca_key`: valid in every way but its encoding.
+fn with_generalized_not_before(
+    cert: &x509_cert::Certificate,
+    ca_key: &p256::ecdsa::SigningKey,
+) -> x509_cert::Certificate {
+    use der::Encode;
+    let mut cert = cert.clone();
+    let at = cert.tbs_certificate.validity.not_before.to_date_time();
+    cert.tbs_certificate.validity.not_before =
+        x509_cert::time::Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(at));
+    let sig: p256::ecdsa::DerSignature =
+        p256::ecdsa::signature::Signer::sign(ca_key, &cert.tbs_certificate.to_der().unwrap());
+    cert.signature = der::asn1::BitString::from_bytes(sig.as_bytes()).unwrap();
+    cert
+}
+
+/// A packed registration whose x5c is `leaf, inter` under `root`.
+fn packed_chain(att_key: &p256::ecdsa::SigningKey, x5c: Vec<Vec<u8>>) -> (Vec<u8>, Vec<u8>) {
+    let auth = auth_data(
+        RP,
+        0x01,
+        0,
+        &AAGUID,
+        &[9u8; 32],
+        &es256_cose(&p256_key(0x54)),
+    );
+    let cdj = client_data("webauthn.create", b"c", ORIGIN);
+    let stmt = Value::Map(vec![
+        (text("alg"), int(-7)),
+        (text("sig"), Value::Bytes(sign_over(att_key, &auth, &cdj))),
+        (
+            text("x5c"),
+            Value::Array(x5c.into_iter().map(Value::Bytes).collect()),
+        ),
+    ]);
+    (att_object("packed", stmt, &auth), cdj)
+}
+
+/// RFC 5280 §4.1.2.5 time types and X.690 DER, for every x5c certificate:
+/// a verifier that re-encodes certificates gets other bytes otherwise.
+#[test]
+fn x5c_certificates_must_be_der_with_rfc5280_time_types() {
+    let root_key = p256_key(0x51);
+    let root = root_ca(&root_key, "Test Root");
+    let inter_key = p256_key(0x52);
+    let inter = attestation_cert(
+        &inter_key,
+        &root_key,
+        &root,
+        "CN=Test Intermediate,O=Test,C=US",
+        None,
+        true,
+    );
+    let att_key = p256_key(0x53);
+    let leaf = attestation_cert(&att_key, &inter_key, &inter, OU, Some(AAGUID), false);
+    let anchors = std::slice::from_ref(&root);
+
+    let (ok, cdj) = packed_chain(&att_key, vec![der_of(&leaf), der_of(&inter)]);
+    verify_registration(&ok, &cdj, &expect(b"c"), anchors).unwrap();
+
+    // The intermediate with notBefore (this year) as GeneralizedTime.
+    let bad_inter = with_generalized_not_before(&inter, &root_key);
+    let (ao, cdj) = packed_chain(&att_key, vec![der_of(&leaf), der_of(&bad_inter)]);
+    let err = verify_registration(&ao, &cdj, &expect(b"c"), anchors).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RpError::CertificateTimeType {
+                index: 1,
+                field: "notBefore",
+                found: "GeneralizedTime",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.rule_name(), "certificate_time_type");
+    assert!(err.to_string().contains("RFC 5280 §4.1.2.5"), "{err}");
+
+    // The attestation certificate with the same defect.
+    let bad_leaf = with_generalized_not_before(&leaf, &inter_key);
+    let (ao, cdj) = packed_chain(&att_key, vec![der_of(&bad_leaf), der_of(&inter)]);
+    let err = verify_registration(&ao, &cdj, &expect(b"c"), anchors).unwrap_err();
+    assert!(
+        matches!(err, RpError::CertificateTimeType { index: 0, .. }),
+        "{err:?}"
+    );
+
+    // Not DER: the certificate's outer length in a longer form than needed
+    // (`30 83 00 LL LL` for `30 82 LL LL`, X.690 §10.1).
+    let leaf_der = der_of(&leaf);
+    assert_eq!(&leaf_der[..2], &[0x30, 0x82]);
+    let mut fixed = vec![0x30, 0x83, 0x00];
+    fixed.extend_from_slice(&leaf_der[2..]);
+    let (ao, cdj) = packed_chain(&att_key, vec![fixed, der_of(&inter)]);
+    let err = verify_registration(&ao, &cdj, &expect(b"c"), anchors).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RpError::CertificateNotDer { index: 0 } | RpError::CertificateMalformed { index: 0 }
+        ),
+        "{err:?}"
+    );
+}

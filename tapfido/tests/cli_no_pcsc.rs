@@ -26,7 +26,8 @@ fn binary_does_not_link_libpcsclite() {
     assert!(dynamic.contains("NEEDED"), "{dynamic}");
     assert!(
         !dynamic.contains("libpcsclite"),
-        "tapfido links libpcsclite:\n{dynamic}"
+        "tapfido links libpcsclite (a pcsc-sys built before .cargo/config.toml named the \
+         run-time loader? `cargo clean -p pcsc-sys`):\n{dynamic}"
     );
 }
 

@@ -57,6 +57,7 @@ fn pin_register_login_creds_reset() {
             resident_key: true,
             uv: true,
             hmac_secret: false,
+            enterprise: None,
             pin: Some(PIN.into()),
             policy: Some(p.clone()),
         };
@@ -198,4 +199,60 @@ fn change_pin_and_wrong_pin() {
     s.pin_token("22222", 0x02, Some("example.com"), true)
         .unwrap();
     assert_eq!(pin_retries(&mut s).unwrap().retries, 8);
+}
+
+/// `tapfido register --enterprise 1|2` (CTAP 2.1 §7.1): the card enables
+/// enterprise attestation (PIN set: with an acfg token), returns it with
+/// epAtt, and the verifier reports the enterprise certificate's subject.
+#[test]
+fn register_with_enterprise_attestation() {
+    let mut config = Config::pocketkey();
+    config.enterprise_attestation_rp_ids = vec!["corp.example".into()];
+    let (card, ca, aaguid) = testkit::card::fido_card(23, config);
+    let mut s = CardSession::new(InProcess::new(card));
+    pin_set(&mut s, PIN).unwrap();
+    let options = |rp: &str, enterprise| RegisterOptions {
+        rp_id: rp.into(),
+        user: "carol".into(),
+        uv: true,
+        enterprise: Some(enterprise),
+        pin: Some(PIN.into()),
+        policy: Some(policy(&ca, aaguid)),
+        ..RegisterOptions::default()
+    };
+    // Vendor-facilitated for an RP not on the card's list: batch attestation.
+    let r = register(&mut s, &options("example.com", 1)).unwrap();
+    println!("{r}");
+    assert!(r.passed(), "{r}");
+    assert!(r.enterprise_enabled_now);
+    assert!(!r.enterprise_attestation);
+    let Verification::Passed { result } = &r.verification else {
+        panic!("{r}")
+    };
+    assert!(result
+        .attestation_subject
+        .as_deref()
+        .unwrap()
+        .contains("CN=tapfido Batch Attestation"));
+    // Listed RP, and platform-managed for any RP: the enterprise certificate.
+    for (rp, kind) in [("corp.example", 1), ("example.com", 2)] {
+        let r = register(&mut s, &options(rp, kind)).unwrap();
+        println!("{r}");
+        assert!(r.passed(), "{r}");
+        assert!(!r.enterprise_enabled_now, "already enabled");
+        assert!(r.enterprise_attestation, "{rp} {kind}");
+        let Verification::Passed { result } = &r.verification else {
+            panic!("{r}")
+        };
+        let subject = result.attestation_subject.as_deref().unwrap();
+        assert!(
+            subject.contains("CN=tapfido Enterprise Attestation"),
+            "{subject}"
+        );
+        assert!(
+            subject.contains("SERIALNUMBER=") || subject.contains("serialNumber="),
+            "{subject}"
+        );
+        assert!(r.to_string().contains("returned (epAtt)"));
+    }
 }

@@ -4,9 +4,11 @@
 //!
 //! # Layout
 //! - [`card`]: a minimal ISO 7816-4 card frame around the FIDO applet.
+//! - [`pin`]: the platform side of PIN/UV auth protocols one and two.
 //! - [`rp`]: attestation fixtures (a test CA, certificates, signed
 //!   registrations and assertions) and the WebAuthn §16 vectors ([`rp::vectors`]).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod card;
+pub mod pin;
 pub mod rp;

@@ -8,6 +8,8 @@ PIN_POLICY_VIOLATION until changePIN (5 digits refused, 6 accepted); a smaller m
 -> PIN_POLICY_VIOLATION; makeCredential with minPinLength returns 6 for a listed RP and
 nothing for another; toggleAlwaysUv -> getInfo alwaysUv true, makeCredential and
 getAssertion without pinUvAuthParam -> PUAT_REQUIRED, with it they work; toggled back.
+pocketkey, like the ACS card's MDS entry, lists no alwaysUv: toggleAlwaysUv ->
+INVALID_SUBCOMMAND there.
 With --late-reset: a tap, 11 s, authenticatorReset -> NOT_ALLOWED and nothing changed;
 a tap, authenticatorReset at once -> PIN, minimum length and alwaysUv back to defaults.
 """
@@ -74,7 +76,11 @@ def main() -> None:
     info = s.info()
     check(info.options.get("authnrCfg") is True, "getInfo authnrCfg")
     check(info.options.get("setMinPINLength") is True, "getInfo setMinPINLength")
-    advertised(info, False)
+    always_uv = "alwaysUv" in info.options
+    if args.profile == "pocketkey":
+        check(not always_uv, "pocketkey: no alwaysUv in getInfo (none in the card's MDS entry)")
+    if always_uv:
+        advertised(info, False)
     check(info.min_pin_length == 4, f"getInfo minPINLength {info.min_pin_length}")
 
     s.pin().set_pin("1234")
@@ -107,16 +113,20 @@ def main() -> None:
           f"no minPinLength for an RP not listed: {att.auth_data.extensions}")
     cred = att.auth_data.credential_data.credential_id
 
-    config(s, "123456").toggle_always_uv()
-    advertised(s.info(), True)
-    expect_error(ERR.PUAT_REQUIRED, "alwaysUv: makeCredential without pinUvAuthParam",
-                 make, s, OTHER, None)
-    expect_error(ERR.PUAT_REQUIRED, "alwaysUv: getAssertion without pinUvAuthParam",
-                 get, s, OTHER, cred, None)
-    check(get(s, OTHER, cred, "123456").auth_data.is_user_verified(),
-          "alwaysUv: getAssertion with the PIN (UV)")
-    config(s, "123456").toggle_always_uv()
-    advertised(s.info(), False)
+    if always_uv:
+        config(s, "123456").toggle_always_uv()
+        advertised(s.info(), True)
+        expect_error(ERR.PUAT_REQUIRED, "alwaysUv: makeCredential without pinUvAuthParam",
+                     make, s, OTHER, None)
+        expect_error(ERR.PUAT_REQUIRED, "alwaysUv: getAssertion without pinUvAuthParam",
+                     get, s, OTHER, cred, None)
+        check(get(s, OTHER, cred, "123456").auth_data.is_user_verified(),
+              "alwaysUv: getAssertion with the PIN (UV)")
+        config(s, "123456").toggle_always_uv()
+        advertised(s.info(), False)
+    else:
+        expect_error(ERR.INVALID_SUBCOMMAND, "toggleAlwaysUv on a card without alwaysUv",
+                     config(s, "123456").toggle_always_uv)
     ga = get(s, OTHER, cred, None)
     check(ga.auth_data.is_user_present() and not ga.auth_data.is_user_verified(),
           "getAssertion without UV once alwaysUv is off")
@@ -136,7 +146,8 @@ def main() -> None:
         info = s.info()
         check(info.options.get("clientPin") is False, "no PIN after reset")
         check(info.min_pin_length == 4, f"minPINLength back to 4 ({info.min_pin_length})")
-        advertised(info, False)
+        if always_uv:
+            advertised(info, False)
         expect_error(ERR.NO_CREDENTIALS, "credential after reset", get, s, OTHER, cred, None)
     s.dev.close()
     print("PASS")

@@ -6,21 +6,19 @@
 //! - after a wrong-PIN attempt whose answer was received, a killed and restarted card
 //!   reports fewer PIN retries than before the attempt, never as many or more.
 //!
-//! The client is the test's own: CTAP 2.1 §6.1/§6.2 requests with ciborium, the
+//! The client is independent of the card: CTAP 2.1 §6.1/§6.2 requests with ciborium, the
 //! credential's COSE key and the assertion signature checked with p256, PIN/UV auth
-//! protocol one (§6.5.6) with aes/cbc/hmac.
+//! protocol one (§6.5.6) from the shared platform model (`testkit::pin`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use aes::cipher::{BlockEncryptMut, KeyIvInit};
 use ciborium::Value;
 use e2e::apdu::{self, Framing, SW_OK};
 use e2e::ctap::{field, get_assertion_request, make_credential_request, sha256};
 use e2e::{Card, CardOptions, Conn, FIDO_AID};
-use hmac::{Hmac, Mac};
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
-use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
-use p256::{EncodedPoint, PublicKey, SecretKey};
+use p256::{EncodedPoint, SecretKey};
+use testkit::pin::Shared;
 
 const RP: &str = "kill.example";
 const CLIENT_PIN: u8 = 0x06;
@@ -88,8 +86,8 @@ fn sign_in(conn: &Conn, id: &[u8], key: &VerifyingKey, n: u32) -> u32 {
 }
 
 /// PIN/UV auth protocol one with the card's current key agreement key: the platform
-/// COSE_Key and the shared secret SHA-256(Z) (CTAP 2.1 §6.5.6).
-fn key_agreement(conn: &Conn) -> (Value, [u8; 32]) {
+/// COSE_Key and the shared keys (CTAP 2.1 §6.5.6, `testkit::pin`).
+fn key_agreement(conn: &Conn) -> (Value, Shared) {
     let (status, body) = ctap(
         conn,
         &request(CLIENT_PIN, vec![(int(1), int(1)), (int(2), int(2))]),
@@ -98,41 +96,24 @@ fn key_agreement(conn: &Conn) -> (Value, [u8; 32]) {
     let cose = field(body.as_ref().unwrap(), 1).unwrap().clone();
     let x = as_bytes(field(&cose, -2).unwrap());
     let y = as_bytes(field(&cose, -3).unwrap());
-    let point =
-        EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
-    let card_key = PublicKey::from_encoded_point(&point).unwrap();
     let secret = SecretKey::from_slice(&[0x42; 32]).unwrap();
-    let z = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), card_key.as_affine());
-    let shared = sha256(z.raw_secret_bytes());
-    let p = secret.public_key().to_encoded_point(false);
+    let shared = Shared::agree(1, &secret, &x, &y);
     let platform = Value::Map(vec![
         (int(1), int(2)),
         (int(3), int(-25)),
         (int(-1), int(1)),
-        (int(-2), Value::Bytes(p.x().unwrap().to_vec())),
-        (int(-3), Value::Bytes(p.y().unwrap().to_vec())),
+        (int(-2), Value::Bytes(shared.x.to_vec())),
+        (int(-3), Value::Bytes(shared.y.to_vec())),
     ]);
     (platform, shared)
-}
-
-/// AES-256-CBC with a zero IV, no padding (protocol one `encrypt`).
-fn encrypt(key: &[u8; 32], data: &[u8]) -> Vec<u8> {
-    let mut buf = data.to_vec();
-    let len = buf.len();
-    cbc::Encryptor::<aes::Aes256>::new(key.into(), &[0u8; 16].into())
-        .encrypt_padded_mut::<aes::cipher::block_padding::NoPadding>(&mut buf, len)
-        .unwrap();
-    buf
 }
 
 fn set_pin(conn: &Conn, pin: &str) {
     let (platform, shared) = key_agreement(conn);
     let mut padded = pin.as_bytes().to_vec();
     padded.resize(64, 0);
-    let new_pin_enc = encrypt(&shared, &padded);
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&shared).unwrap();
-    mac.update(&new_pin_enc);
-    let param = mac.finalize().into_bytes()[..16].to_vec();
+    let new_pin_enc = shared.encrypt([0; 16], &padded);
+    let param = shared.authenticate(&new_pin_enc);
     let req = request(
         CLIENT_PIN,
         vec![
@@ -149,7 +130,7 @@ fn set_pin(conn: &Conn, pin: &str) {
 /// getPinToken (0x05) with `pin`: the status byte.
 fn pin_attempt(conn: &Conn, pin: &str) -> u8 {
     let (platform, shared) = key_agreement(conn);
-    let pin_hash_enc = encrypt(&shared, &sha256(pin.as_bytes())[..16]);
+    let pin_hash_enc = shared.encrypt([0; 16], &sha256(pin.as_bytes())[..16]);
     let req = request(
         CLIENT_PIN,
         vec![

@@ -20,6 +20,9 @@ from fido2.pcsc import CtapPcscDevice
 from fido2.ctap2 import Ctap2
 from smartcard.System import readers
 names = os.environ["TAPFIDO_READERS"].split("\n")
+# Only vpcd's readers: pcscd's USB drivers are hidden in the world.
+assert all(str(r).startswith("Virtual PCD") for r in readers()), readers()
+assert not os.path.isdir("/usr/lib/pcsc/drivers") or not os.listdir("/usr/lib/pcsc/drivers")
 listed = [r for r in readers() if str(r) in names]
 assert sorted(map(str, listed)) == sorted(names), (listed, names)
 for r in listed:
@@ -38,8 +41,18 @@ fn prerequisites(python: bool) -> Option<PathBuf> {
             missing.push(format!("{tool} (vsmartcard-vpcd)"));
         }
     }
-    if Command::new("unshare").arg("--version").output().is_err() {
-        missing.push("unshare (util-linux)".to_owned());
+    let mut unshare = Command::new("unshare");
+    unshare.args(["--mount", "--propagation", "private"]);
+    if !e2e::prereq::is_root() {
+        unshare.args(["--user", "--map-root-user"]);
+    }
+    match unshare.arg("true").output() {
+        Err(e) => missing.push(format!("unshare (util-linux): {e}")),
+        Ok(out) if !out.status.success() => missing.push(format!(
+            "a private mount namespace (unshare: {})",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )),
+        Ok(_) => {}
     }
     if !["/usr/sbin/pcscd", "/usr/bin/pcscd", "/sbin/pcscd"]
         .iter()
@@ -75,7 +88,7 @@ fn prerequisites(python: bool) -> Option<PathBuf> {
 #[derive(Debug, PartialEq, Eq)]
 struct SystemPcsc {
     reader_conf: Vec<(String, Vec<u8>)>,
-    run_pcscd: Option<Vec<(String, u64)>>,
+    run_pcscd: Option<Vec<String>>,
     mounts: Vec<String>,
 }
 
@@ -93,16 +106,12 @@ fn snapshot() -> SystemPcsc {
         })
         .unwrap_or_default();
     reader_conf.sort();
+    // Names only: another test process on the machine may restart the system pcscd,
+    // which recreates the same files.
     let run_pcscd = std::fs::read_dir("/run/pcscd").ok().map(|dir| {
-        use std::os::unix::fs::MetadataExt;
-        let mut v: Vec<(String, u64)> = dir
+        let mut v: Vec<String> = dir
             .flatten()
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    e.metadata().map(|m| m.ino()).unwrap_or(0),
-                )
-            })
+            .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         v.sort();
         v
@@ -324,6 +333,159 @@ fn sigterm_stops_the_command_and_the_world() {
     );
 }
 
+/// A CMD that counts the SIGINTs it gets (one line each in `dir/ints`), says it is ready,
+/// and exits 9 once `dir/stop` exists.
+fn counting_command(dir: &Path) -> String {
+    let d = dir.display();
+    format!(
+        "trap 'echo INT >> {d}/ints' INT; touch {d}/ready; \
+         while [ ! -e {d}/stop ]; do sleep 0.05; done; exit 9"
+    )
+}
+
+fn wait_file(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "{} never appeared",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGINT sent to `tapfido run` by another process reaches CMD exactly once; the world
+/// keeps running until CMD decides to exit, and CMD's status is returned.
+#[test]
+fn sigint_from_a_process_is_passed_on_once() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = tapfido_run(&bin, &["--", "sh", "-c", &counting_command(dir.path())])
+        .spawn()
+        .unwrap();
+    wait_file(&dir.path().join("ready"));
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    wait_file(&dir.path().join("ints"));
+    // Room for a duplicate to arrive, were one sent.
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(dir.path().join("stop"), "").unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(9));
+    let ints = std::fs::read_to_string(dir.path().join("ints")).unwrap();
+    assert_eq!(
+        ints.lines().count(),
+        1,
+        "SIGINT delivered {} times",
+        ints.lines().count()
+    );
+}
+
+/// Ctrl-C on a terminal goes to the whole foreground process group, CMD included:
+/// `tapfido run` must not pass it on a second time.
+#[test]
+fn ctrl_c_on_a_terminal_reaches_the_command_once() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: script(1) (bsdutils) is needed to give tapfido run a terminal");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let inner = format!(
+        "{} run -- sh -c \"{}\"",
+        bin.display(),
+        counting_command(dir.path())
+    );
+    let mut script = Command::new("script")
+        .args(["-qfec", &inner, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_file(&dir.path().join("ready"));
+    // The terminal's foreground group: that of the shell script(1) started.
+    let stat = std::fs::read_to_string(format!(
+        "/proc/{}/task/{}/children",
+        script.id(),
+        script.id()
+    ))
+    .unwrap();
+    let shell: u32 = stat.split_whitespace().next().unwrap().parse().unwrap();
+    let kill = Command::new("kill")
+        .args(["-INT", "--", &format!("-{shell}")])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    wait_file(&dir.path().join("ints"));
+    std::thread::sleep(Duration::from_millis(500));
+    std::fs::write(dir.path().join("stop"), "").unwrap();
+    let _ = script.wait();
+    let ints = std::fs::read_to_string(dir.path().join("ints")).unwrap();
+    assert_eq!(
+        ints.lines().count(),
+        1,
+        "SIGINT delivered {} times",
+        ints.lines().count()
+    );
+}
+
+#[test]
+fn the_world_stops_when_tapfido_run_is_killed_outright() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    let mut child = tapfido_run(
+        &bin,
+        &[
+            "--",
+            "sh",
+            "-c",
+            "echo pids $PPID $(tr -d '\\0' < /run/pcscd/pcscd.pid) $$; exec sleep 60",
+        ],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let world = pids(&line);
+    assert_eq!(world.len(), 3, "{line}");
+    child.kill().unwrap(); // SIGKILL: no chance to clean up in the first stage
+    let _ = child.wait();
+    // The second stage sees its parent gone, stops the command and the world.
+    assert_gone(&world);
+}
+
+/// A missing prerequisite ends with 125 and a message naming the package.
+#[test]
+fn a_missing_vpcd_driver_is_named() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    if !e2e::prereq::is_root() {
+        eprintln!("SKIPPED: needs root to hide the driver in an outer namespace");
+        return;
+    }
+    let script = format!(
+        "mount -t tmpfs tmpfs /usr/lib/pcsc/drivers/serial && exec {} run -- true",
+        bin.display()
+    );
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--mount", "--propagation", "private", "sh", "-c", &script]);
+    let (out, text) = output(cmd);
+    assert_eq!(out.status.code(), Some(125), "{text}");
+    assert!(text.contains("vsmartcard-vpcd"), "{text}");
+}
+
 #[test]
 fn fixture_pin_credentials_state_dir_and_trace() {
     let Some(bin) = prerequisites(false) else {
@@ -414,6 +576,23 @@ fn fixture_pin_credentials_state_dir_and_trace() {
         String::from_utf8_lossy(&out.stdout).contains("fixture.example"),
         "{text}"
     );
+}
+
+/// `tapfido tap` inside the world finds the world's control API through TAPFIDO_CONTROL.
+#[test]
+fn tapfido_tap_reaches_the_worlds_control_api() {
+    let Some(bin) = prerequisites(false) else {
+        return;
+    };
+    let script = format!(
+        "{bin} tap --off --json && {bin} tap --on --json && echo control=$TAPFIDO_CONTROL",
+        bin = bin.display()
+    );
+    let (out, text) = output(tapfido_run(&bin, &["--", "sh", "-c", &script]));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("\"done\": \"off\""), "{text}");
+    assert!(text.contains("\"done\": \"on\""), "{text}");
+    assert!(!text.contains("control=127.0.0.1:35980"), "{text}");
 }
 
 /// Without root: a user namespace (`unshare -Ur`) where the kernel allows one.

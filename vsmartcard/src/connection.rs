@@ -38,6 +38,13 @@ use crate::{socket, Error, VirtualCard};
 /// that cannot go on the wire (empty, over 65,535 bytes, or the card panicked).
 pub const SW_NO_PRECISE_DIAGNOSIS: [u8; 2] = [0x6F, 0x00];
 
+/// How long after its first GET ATR a new connection may go unpowered before it is made again
+/// (pcscd's presence poll is every 400 ms; a found card is powered within milliseconds).
+pub const INSERTION_WINDOW: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// How long a new connection may stay without any frame from vpcd before it is made again.
+pub const FIRST_FRAME_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(1000);
+
 /// Serves `card` on the vpcd slot at `options.addr` until `shutdown` completes.
 ///
 /// - Connects to vpcd, sets `TCP_NODELAY`, re-arms `TCP_QUICKACK` after every frame header
@@ -220,12 +227,38 @@ where
 
 /// Reads messages from vpcd and answers them until vpcd closes the connection (`Ok`) or the
 /// link fails (`Err`).
+///
+/// The first frame must come within [`FIRST_FRAME_TIMEOUT`]: vpcd asks an accepted card for
+/// its ATR on pcscd's next presence poll (every 400 ms), so a silent connection is one vpcd
+/// has not accepted; it is closed and made again.
+///
+/// A new connection must then be powered on: pcscd follows the GET ATR that finds the card
+/// with a power on within milliseconds (measured: `04 04 01 04` within 10 ms). A GET ATR
+/// [`INSERTION_WINDOW`] after the first without a power on (pcscd's next presence poll), or
+/// a power off, before any power on means pcscd took this card for the one that was there
+/// before (a card process that died and came back before pcscd's next presence poll, when a
+/// client closed its handle to the dead card meanwhile): it publishes the reader as empty
+/// and never powers the card until it has seen the slot empty once. The connection is
+/// closed, pcscd sees the slot empty on its next poll, and the reconnected card is a fresh
+/// insertion, powered at once.
 async fn serve_link<C>(stream: &mut TcpStream, card: &Mutex<C>, stats: &Stats) -> Result<(), Error>
 where
     C: VirtualCard + ?Sized,
 {
+    let mut first = true;
+    // Whether vpcd powered the card on this connection, and when it first asked for the ATR.
+    let mut powered = false;
+    let mut first_poll = None;
     loop {
-        let Some(len) = read_header(stream).await? else {
+        let header = if first {
+            first = false;
+            tokio::time::timeout(FIRST_FRAME_TIMEOUT, read_header(stream))
+                .await
+                .map_err(|_| Error::Silent)?
+        } else {
+            read_header(stream).await
+        };
+        let Some(len) = header? else {
             return Ok(());
         };
         if let Err(e) = socket::rearm_quickack(stream) {
@@ -233,6 +266,21 @@ where
         }
         let payload = read_payload(stream, len).await?;
         let message = VpcdMessage::decode(payload)?;
+        match message {
+            VpcdMessage::PowerOn | VpcdMessage::Reset | VpcdMessage::Apdu(_) => powered = true,
+            VpcdMessage::PowerOff if !powered => return Err(Error::NeverPowered),
+            VpcdMessage::GetAtr if !powered => {
+                let now = tokio::time::Instant::now();
+                match first_poll {
+                    None => first_poll = Some(now),
+                    Some(first) if now.duration_since(first) >= INSERTION_WINDOW => {
+                        return Err(Error::NeverPowered);
+                    }
+                    Some(_) => {}
+                }
+            }
+            _ => {}
+        }
         stats.count_message();
         match message {
             VpcdMessage::PowerOff => {

@@ -40,6 +40,16 @@ pub enum Error {
     #[error("the card returned an empty ATR")]
     EmptyAtr,
 
+    /// vpcd sent nothing on a new connection within
+    /// [`FIRST_FRAME_TIMEOUT`](crate::FIRST_FRAME_TIMEOUT): it has not accepted it.
+    #[error("vpcd sent nothing on the new connection; connecting again")]
+    Silent,
+
+    /// pcscd polled a new connection twice, or powered it off, without ever powering it on:
+    /// it has not seen the card inserted.
+    #[error("pcscd does not power the card on this connection; connecting again")]
+    NeverPowered,
+
     /// The vpcd address is not `HOST:PORT` with a numeric port.
     #[error("invalid vpcd address {0:?}: expected HOST:PORT")]
     InvalidAddress(String),

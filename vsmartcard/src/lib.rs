@@ -70,7 +70,7 @@ mod socket;
 #[cfg(test)]
 mod tests;
 
-pub use connection::{serve, SW_NO_PRECISE_DIAGNOSIS};
+pub use connection::{serve, FIRST_FRAME_TIMEOUT, INSERTION_WINDOW, SW_NO_PRECISE_DIAGNOSIS};
 pub use error::Error;
 pub use frame::{encode_frame, read_frame, write_frame, MAX_PAYLOAD};
 pub use link::{LinkState, Stats};

@@ -238,3 +238,57 @@ async fn invalid_address_is_refused_at_once() {
         "{result:?}"
     );
 }
+
+/// pcscd took a new connection for the card that was there before (a card process that died
+/// and came back between two presence polls): it powers it off, or polls it again, without
+/// powering it on, and never will. The card closes that connection (pcscd then sees the slot
+/// empty) and connects again as a fresh insertion.
+#[tokio::test]
+async fn a_connection_pcscd_never_powers_is_made_again() {
+    let vpcd = FakeVpcd::bind().await;
+    let h = start_test_card(options(&vpcd.addr()));
+
+    // A power off before any power on.
+    let mut peer = vpcd.accept().await;
+    assert_eq!(peer.get_atr().await, ATR);
+    peer.send(&[0x00]).await;
+    peer.expect_closed().await;
+
+    // A second GET ATR a poll later, still unpowered.
+    let mut peer = vpcd.accept().await;
+    assert_eq!(peer.get_atr().await, ATR);
+    tokio::time::sleep(vsmartcard::INSERTION_WINDOW + Duration::from_millis(50)).await;
+    peer.send(&[0x04]).await;
+    peer.expect_closed().await;
+
+    // A normal insertion (04 04 01 04 within milliseconds) stays, and so does an idle card
+    // powered off later and polled unpowered.
+    let mut peer = vpcd.accept().await;
+    assert_eq!(peer.get_atr().await, ATR);
+    assert_eq!(peer.get_atr().await, ATR);
+    peer.send(&[0x01]).await;
+    assert_eq!(peer.get_atr().await, ATR);
+    peer.send(&[0x00]).await;
+    tokio::time::sleep(vsmartcard::INSERTION_WINDOW + Duration::from_millis(50)).await;
+    assert_eq!(peer.get_atr().await, ATR);
+    assert_eq!(
+        peer.transmit(&[0x00, 0xB0]).await,
+        echo_response(&[0x00, 0xB0])
+    );
+    assert_eq!(h.stats.connections(), 3);
+    h.shutdown().await.unwrap();
+}
+
+/// A connection vpcd never speaks on (not accepted: queued behind a socket vpcd still holds)
+/// is made again after `FIRST_FRAME_TIMEOUT`.
+#[tokio::test]
+async fn a_silent_connection_is_made_again() {
+    let vpcd = FakeVpcd::bind().await;
+    let h = start_test_card(options(&vpcd.addr()));
+    let mut silent = vpcd.accept().await;
+    silent.expect_closed().await;
+    let mut peer = vpcd.accept().await;
+    assert_eq!(peer.get_atr().await, ATR);
+    assert_eq!(h.stats.connections(), 2);
+    h.shutdown().await.unwrap();
+}

@@ -48,6 +48,25 @@ pub enum Value {
     Null,
 }
 
+/// Wipes every byte and text string, recursively: a decoded state body holds the master key
+/// and the PIN hash.
+impl zeroize::Zeroize for Value {
+    fn zeroize(&mut self) {
+        match self {
+            Value::Bytes(b) => b.zeroize(),
+            Value::Text(t) => t.zeroize(),
+            Value::Array(items) => items.iter_mut().for_each(Value::zeroize),
+            Value::Map(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+                k.zeroize();
+                v.zeroize();
+            }),
+            Value::Unsigned(n) | Value::Negative(n) => *n = 0,
+            Value::Bool(b) => *b = false,
+            Value::Null => {}
+        }
+    }
+}
+
 impl Value {
     /// A map value from pairs (the encoder sorts the keys).
     pub fn map(pairs: Vec<(Value, Value)>) -> Self {

@@ -148,6 +148,13 @@ impl Authenticator {
             // Any other command ends a credential-management enumeration.
             self.transient.cred_mgmt = None;
         }
+        if matches!(command, GET_INFO | GET_NEXT_ASSERTION | RESET | SELECTION) && !body.is_empty()
+        {
+            // CTAP 2.1 §6.4, §6.3, §6.6, §6.9: these take no parameters, so anything after
+            // the command byte makes the message the wrong length (§8.2 CTAP1_ERR_INVALID_LENGTH),
+            // refused before anything is done.
+            return Err(CtapError::InvalidLength.into());
+        }
         let response = match command {
             MAKE_CREDENTIAL => make_credential::handle(self, env, &params(body)?)?,
             GET_ASSERTION => get_assertion::handle(self, env, &params(body)?)?,

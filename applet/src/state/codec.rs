@@ -30,6 +30,7 @@
 //! blob with a recomputed checksum is refused too, with the field named.
 
 use sha2::{Digest, Sha256};
+use zeroize::{Zeroize, Zeroizing};
 
 use super::{Identity, Persistent, ResidentCredential, PIN_HASH_LEN};
 use crate::cbor::{self, Map, Value};
@@ -78,10 +79,12 @@ pub enum StateError {
 
 /// Encode identity and persistent state as one blob.
 pub fn encode(identity: &Identity, persistent: &Persistent) -> Vec<u8> {
-    let body = cbor::encode(&Value::Map(vec![
+    let mut tree = Value::Map(vec![
         (Value::from(1u8), identity_value(identity)),
         (Value::from(2u8), persistent_value(persistent)),
-    ]));
+    ]);
+    let body = Zeroizing::new(cbor::encode(&tree));
+    tree.zeroize();
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() + CHECKSUM_LEN);
     out.extend_from_slice(MAGIC);
     out.push(FORMAT_VERSION);
@@ -121,7 +124,7 @@ pub fn decode(bytes: &[u8]) -> Result<super::CardState, StateError> {
     if Sha256::digest(signed).as_slice() != sum {
         return Err(StateError::Checksum);
     }
-    let body = cbor::decode(signed.get(HEADER_LEN..).unwrap_or_default())?;
+    let body = Zeroizing::new(cbor::decode(signed.get(HEADER_LEN..).unwrap_or_default())?);
     let top = map(&body, "body")?;
     let identity = parse_identity(field(&top, 1, "identity")?)?;
     let persistent = parse_persistent(field(&top, 2, "persistent")?)?;

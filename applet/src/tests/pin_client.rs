@@ -1,78 +1,35 @@
 //! An independent platform-side model of PIN/UV auth protocols one and two
-//! (CTAP 2.1 §6.5.6, §6.5.7): its own ECDH (scalar multiplication), its own
-//! HKDF built from HMAC (RFC 5869 §2.2/§2.3) and its own CBC built from the
-//! raw AES block cipher. It shares no code with `crate::pin`.
+//! (CTAP 2.1 §6.5.6, §6.5.7): its own ECDH (scalar multiplication) over the
+//! test kit's KDF, CBC and HMAC (`testkit::pin`, written from the
+//! specification). It shares no code with `crate::pin`.
 
-use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
-use aes::Aes256;
-use hmac::{Hmac, Mac};
 use p256::elliptic_curve::point::AffineCoordinates;
 use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
 use p256::{EncodedPoint, ProjectivePoint, PublicKey, SecretKey};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use sha2::{Digest, Sha256};
+
+use testkit::pin::Shared;
 
 use crate::pin::protocol::{CoseEcdhKey, PinUvAuthProtocol};
 
-pub(crate) fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
-    m.update(msg);
-    m.finalize().into_bytes().to_vec()
-}
+pub(crate) use testkit::pin::{cbc_decrypt, cbc_encrypt, hkdf32, hmac};
 
-/// HKDF-SHA-256 with L = 32 (one block): PRK = HMAC(salt, IKM),
-/// OKM = T(1) = HMAC(PRK, info || 0x01).
-pub(crate) fn hkdf32(salt: &[u8], ikm: &[u8], info: &[u8]) -> Vec<u8> {
-    let prk = hmac(salt, ikm);
-    let mut t = info.to_vec();
-    t.push(1);
-    hmac(&prk, &t)
-}
-
-/// The platform's kdf (§6.5.6 / §6.5.7).
+/// The platform's kdf (§6.5.6 / §6.5.7): 32 bytes (one) or
+/// hmacKey || aesKey (two), from the shared model in `testkit::pin`.
 pub(crate) fn platform_kdf(protocol: PinUvAuthProtocol, z: &[u8]) -> Vec<u8> {
+    let shared = Shared::from_secret(number(protocol), z, [0; 32], [0; 32]);
     match protocol {
-        PinUvAuthProtocol::One => Sha256::digest(z).to_vec(),
-        PinUvAuthProtocol::Two => {
-            let mut k = hkdf32(&[0; 32], z, b"CTAP2 HMAC key");
-            k.extend(hkdf32(&[0; 32], z, b"CTAP2 AES key"));
-            k
-        }
+        PinUvAuthProtocol::One => shared.aes_key,
+        PinUvAuthProtocol::Two => [shared.hmac_key, shared.aes_key].concat(),
     }
 }
 
-pub(crate) fn cbc_encrypt(key: &[u8], iv: &[u8], pt: &[u8]) -> Vec<u8> {
-    let aes = Aes256::new_from_slice(key).unwrap();
-    let mut prev: [u8; 16] = iv.try_into().unwrap();
-    let mut out = Vec::new();
-    for chunk in pt.chunks(16) {
-        let mut block = [0u8; 16];
-        for i in 0..16 {
-            block[i] = chunk[i] ^ prev[i];
-        }
-        let mut b = block.into();
-        aes.encrypt_block(&mut b);
-        prev = b.into();
-        out.extend_from_slice(&prev);
+fn number(protocol: PinUvAuthProtocol) -> u8 {
+    match protocol {
+        PinUvAuthProtocol::One => 1,
+        PinUvAuthProtocol::Two => 2,
     }
-    out
-}
-
-pub(crate) fn cbc_decrypt(key: &[u8], iv: &[u8], ct: &[u8]) -> Vec<u8> {
-    let aes = Aes256::new_from_slice(key).unwrap();
-    let mut prev: [u8; 16] = iv.try_into().unwrap();
-    let mut out = Vec::new();
-    for chunk in ct.chunks(16) {
-        let mut b = <[u8; 16]>::try_from(chunk).unwrap().into();
-        aes.decrypt_block(&mut b);
-        let plain: [u8; 16] = b.into();
-        for i in 0..16 {
-            out.push(plain[i] ^ prev[i]);
-        }
-        prev = chunk.try_into().unwrap();
-    }
-    out
 }
 
 /// The platform side of one key agreement.

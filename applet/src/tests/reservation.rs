@@ -52,6 +52,7 @@ impl Run {
         };
         let mut p = Persistent::fresh(4);
         p.pin_hash = Some([0x11; 16]);
+        p.pin_code_points = 4;
         let state = CardState::new(identity, p);
         state.store_initial(&mut env).unwrap();
         Run {

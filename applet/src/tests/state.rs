@@ -268,3 +268,35 @@ fn edited_fields_out_of_range_are_refused_with_the_field_named() {
     let message = decode(&encode(&i, &p)).unwrap_err().to_string();
     assert!(message.contains("credential.credProtect"), "{message}");
 }
+
+/// The secrets of the state are wiped when dropped (zeroize's `ZeroizeOnDrop`), and wiping
+/// clears every secret field; a decoded CBOR tree wipes its byte strings too.
+#[test]
+fn state_secrets_are_wiped() {
+    use zeroize::{Zeroize, ZeroizeOnDrop};
+    fn wiped_on_drop<T: ZeroizeOnDrop>() {}
+    wiped_on_drop::<Identity>();
+    wiped_on_drop::<Persistent>();
+    wiped_on_drop::<ResidentCredential>();
+
+    let (mut i, mut p) = sample();
+    i.zeroize();
+    assert_eq!(i.master_key, [0; 32]);
+    assert_eq!(i.attestation_key, None);
+    p.zeroize();
+    assert_eq!(p.pin_hash, None);
+    assert!(p.credentials.is_empty());
+
+    let (i, p) = sample();
+    // The body sits between the 12-byte header and the 32-byte checksum.
+    let blob = encode(&i, &p);
+    let mut tree = crate::cbor::decode(&blob[12..blob.len() - 32]).unwrap();
+    tree.zeroize();
+    let crate::cbor::Value::Map(pairs) = &tree else {
+        panic!("{tree:?}")
+    };
+    let crate::cbor::Value::Map(identity) = &pairs[0].1 else {
+        panic!()
+    };
+    assert!(matches!(&identity[0].1, crate::cbor::Value::Bytes(b) if b.is_empty()));
+}

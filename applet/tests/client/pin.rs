@@ -1,9 +1,7 @@
-//! The platform side of PIN/UV auth protocols one and two (CTAP 2.1 §6.5.6,
-//! §6.5.7), of authenticatorClientPIN token requests (§6.5.5) and of the
-//! hmac-secret extension input (§12.5), written from the specification:
-//! ECDH with `p256`, HKDF built from HMAC-SHA-256 (RFC 5869), AES-256-CBC
-//! built from the raw AES block cipher, CBOR with ciborium. Nothing here
-//! uses the applet's own PIN, key or CBOR code.
+//! authenticatorClientPIN token requests (CTAP 2.1 §6.5.5) and the
+//! hmac-secret extension input (§12.5) over the shared platform model of
+//! PIN/UV auth protocols one and two (`testkit::pin`), CBOR with ciborium.
+//! Nothing here uses the applet's own PIN, key or CBOR code.
 //!
 //! ```text
 //!  protocol one: key = SHA-256(Z); encrypt = AES-256-CBC(key, IV = 0);
@@ -14,15 +12,12 @@
 //!                authenticate = HMAC-SHA-256(HMAC key, m)
 //! ```
 
-use aes::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
-use aes::Aes256;
 use ciborium::Value as C;
-use hmac::{Hmac, Mac};
-use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
-use p256::{EncodedPoint, PublicKey, SecretKey};
+use p256::SecretKey;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
+use testkit::pin::Shared;
 
 use super::{as_bytes, bytes, cmap, get, int, ser, text, Card, Reply};
 
@@ -40,57 +35,9 @@ pub const PERM_CM: u8 = 0x04;
 pub const PERM_LBW: u8 = 0x10;
 pub const PERM_ACFG: u8 = 0x20;
 
-pub fn hmac(key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap();
-    m.update(msg);
-    m.finalize().into_bytes().to_vec()
-}
-
-/// HKDF-SHA-256 with L = 32: T(1) = HMAC(HMAC(salt, IKM), info || 01).
-fn hkdf32(salt: &[u8], ikm: &[u8], info: &[u8]) -> Vec<u8> {
-    let prk = hmac(salt, ikm);
-    let mut t = info.to_vec();
-    t.push(1);
-    hmac(&prk, &t)
-}
-
-/// AES-256-CBC without padding over whole blocks.
-fn cbc(key: &[u8], iv: &[u8; 16], data: &[u8], encrypt: bool) -> Vec<u8> {
-    assert_eq!(data.len() % 16, 0, "whole blocks");
-    let aes = Aes256::new_from_slice(key).unwrap();
-    let mut prev = *iv;
-    let mut out = Vec::with_capacity(data.len());
-    for chunk in data.chunks(16) {
-        let block: [u8; 16] = chunk.try_into().unwrap();
-        if encrypt {
-            let mut b = [0u8; 16];
-            for i in 0..16 {
-                b[i] = block[i] ^ prev[i];
-            }
-            let mut g = b.into();
-            aes.encrypt_block(&mut g);
-            prev = g.into();
-            out.extend_from_slice(&prev);
-        } else {
-            let mut g = block.into();
-            aes.decrypt_block(&mut g);
-            let plain: [u8; 16] = g.into();
-            out.extend(plain.iter().zip(prev).map(|(p, c)| p ^ c));
-            prev = block;
-        }
-    }
-    out
-}
-
-/// authenticate(key, message) of a protocol: HMAC-SHA-256, the first 16
-/// bytes for protocol one.
-pub fn authenticate(protocol: u8, key: &[u8], msg: &[u8]) -> Vec<u8> {
-    let mut mac = hmac(key, msg);
-    if protocol == 1 {
-        mac.truncate(16);
-    }
-    mac
-}
+// Not every suite that includes this module uses both.
+#[allow(unused_imports)]
+pub use testkit::pin::{authenticate, hmac};
 
 /// One key agreement with the card: the platform key and the shared
 /// secret, for protocol 1 or 2.
@@ -98,8 +45,7 @@ pub struct Session {
     pub protocol: u8,
     /// The platform's COSE_Key (sent as keyAgreement).
     pub platform_key: C,
-    hmac_key: Vec<u8>,
-    aes_key: Vec<u8>,
+    shared: Shared,
     rng: ChaCha20Rng,
 }
 
@@ -119,66 +65,38 @@ impl Session {
     pub fn with_card_key(cose: &C, protocol: u8, seed: u64) -> Self {
         let x = as_bytes(get(cose, -2).unwrap());
         let y = as_bytes(get(cose, -3).unwrap());
-        let point =
-            EncodedPoint::from_affine_coordinates(x.as_slice().into(), y.as_slice().into(), false);
-        let card_pub = PublicKey::from_encoded_point(&point).unwrap();
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let secret = SecretKey::random(&mut rng);
-        let z = p256::ecdh::diffie_hellman(secret.to_nonzero_scalar(), card_pub.as_affine());
-        let z = z.raw_secret_bytes().to_vec();
-        let (hmac_key, aes_key) = match protocol {
-            1 => {
-                let k = Sha256::digest(&z).to_vec();
-                (k.clone(), k)
-            }
-            2 => (
-                hkdf32(&[0; 32], &z, b"CTAP2 HMAC key"),
-                hkdf32(&[0; 32], &z, b"CTAP2 AES key"),
-            ),
-            _ => panic!("protocol {protocol}"),
-        };
-        let p = secret.public_key().to_encoded_point(false);
+        let shared = Shared::agree(protocol, &secret, &x, &y);
         let platform_key = cmap(vec![
             (int(1), int(2)),
             (int(3), int(-25)),
             (int(-1), int(1)),
-            (int(-2), bytes(p.x().unwrap())),
-            (int(-3), bytes(p.y().unwrap())),
+            (int(-2), bytes(&shared.x)),
+            (int(-3), bytes(&shared.y)),
         ]);
         Session {
             protocol,
             platform_key,
-            hmac_key,
-            aes_key,
+            shared,
             rng,
         }
     }
 
     pub fn encrypt(&mut self, pt: &[u8]) -> Vec<u8> {
-        match self.protocol {
-            1 => cbc(&self.aes_key, &[0; 16], pt, true),
-            _ => {
-                let mut iv = [0u8; 16];
-                self.rng.fill_bytes(&mut iv);
-                let mut out = iv.to_vec();
-                out.extend(cbc(&self.aes_key, &iv, pt, true));
-                out
-            }
+        let mut iv = [0u8; 16];
+        if self.protocol != 1 {
+            self.rng.fill_bytes(&mut iv);
         }
+        self.shared.encrypt(iv, pt)
     }
 
     pub fn decrypt(&self, ct: &[u8]) -> Vec<u8> {
-        match self.protocol {
-            1 => cbc(&self.aes_key, &[0; 16], ct, false),
-            _ => {
-                let iv: [u8; 16] = ct[..16].try_into().unwrap();
-                cbc(&self.aes_key, &iv, &ct[16..], false)
-            }
-        }
+        self.shared.decrypt(ct)
     }
 
     pub fn authenticate(&self, msg: &[u8]) -> Vec<u8> {
-        authenticate(self.protocol, &self.hmac_key, msg)
+        self.shared.authenticate(msg)
     }
 
     /// The hmac-secret getAssertion input for `salts`, with the protocol

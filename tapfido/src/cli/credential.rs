@@ -110,6 +110,11 @@ pub struct RegisterArgs {
     /// Ask for the hmac-secret extension.
     #[arg(long)]
     pub hmac_secret: bool,
+    /// Ask for enterprise attestation: 1 vendor-facilitated (only RP IDs on
+    /// the card's list), 2 platform-managed. Enables it on the card first
+    /// when getInfo lists `ep: false`.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub enterprise: Option<u8>,
     /// Policy and records.
     #[command(flatten)]
     pub rp: RpArgs,
@@ -179,6 +184,7 @@ pub fn run_register(args: &RegisterArgs) -> Result<(), CliError> {
         resident_key: args.rk,
         uv: args.uv,
         hmac_secret: args.hmac_secret,
+        enterprise: args.enterprise,
         pin: pin.as_ref().map(|p| p.to_string()),
         policy,
     };

@@ -24,8 +24,9 @@ pub struct TapArgs {
     /// The card: its vpcd slot number.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub card: u16,
-    /// Control API address of the `tapfido card` process.
-    #[arg(long, value_name = "ADDR", default_value = DEFAULT_CONTROL_ADDR)]
+    /// Control API address of the `tapfido card` process (inside
+    /// `tapfido run`: its TAPFIDO_CONTROL).
+    #[arg(long, value_name = "ADDR", env = "TAPFIDO_CONTROL", default_value = DEFAULT_CONTROL_ADDR)]
     pub control: SocketAddr,
     /// For a whole tap: how long the card stays away, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 1000, conflicts_with_all = ["off", "on"])]

@@ -3,18 +3,24 @@
 //! reader bridge's ISO 7816-4 layer ([`Bridge`]).
 //!
 //! ```text
-//!  Bridge(profile ATR) ─▶ FidoApplet(profile [fido], TestEnv: seeded from the OS,
-//!                                     in-memory storage, clock standing still)
+//!  Bridge(profile ATR) ─▶ FidoApplet(profile [fido], CardEnv: the OS RNG,
+//!                                     a monotonic clock, presence "in the field",
+//!                                     in-memory storage)
 //! ```
+//! The same [`CardEnv`] as a served card, so every key, credential ID and
+//! token comes from the operating system's RNG; the seeded `TestEnv` is for
+//! tests only.
 
 use applet::attestation::AttestationCa;
 use applet::config::Config;
-use applet::env::TestEnv;
+use applet::env::MemoryStorage;
 use applet::fido::FidoApplet;
-use rand_core::{OsRng, RngCore};
+use rand_core::OsRng;
 use x509_cert::Certificate;
 
 use super::DemoError;
+use crate::control::PresenceSwitch;
+use crate::env::CardEnv;
 use crate::profile::Profile;
 use reader_bridge::bridge::Bridge;
 
@@ -53,9 +59,9 @@ pub fn fido_config(profile: &Profile) -> Result<Config, DemoError> {
 impl EmbeddedCard {
     /// The card of built-in profile `profile` (`default`, `pocketkey`).
     ///
-    /// The environment is in memory and seeded from the OS; its clock
-    /// stands still, so the tap's presence window never closes during the
-    /// demo.
+    /// The environment is a served card's ([`CardEnv`]) over in-memory
+    /// storage: OS randomness, a monotonic clock (the demo takes seconds,
+    /// well inside the tap's presence window) and the card in the field.
     pub fn build(profile: &str) -> Result<Self, DemoError> {
         let profile = Profile::builtin(profile).map_err(|e| DemoError::Card(e.to_string()))?;
         let config = fido_config(&profile)?;
@@ -64,8 +70,9 @@ impl EmbeddedCard {
         let anchor = relying_party::cert::parse_cert(ca.cert_der(), 0)
             .map_err(|e| DemoError::Card(e.to_string()))?;
         let aaguid = config.aaguid.0;
-        let applet = FidoApplet::new(TestEnv::seeded(OsRng.next_u64()), config, Some(&ca))
-            .map_err(|e| DemoError::Card(e.to_string()))?;
+        let env = CardEnv::new(PresenceSwitch::default(), MemoryStorage::default());
+        let applet =
+            FidoApplet::new(env, config, Some(&ca)).map_err(|e| DemoError::Card(e.to_string()))?;
         Ok(Self {
             card: Bridge::new(profile.atr.clone(), vec![Box::new(applet)]),
             anchors: vec![anchor],

@@ -1,5 +1,9 @@
-//! `tapfido register --rp ID --user NAME [--rk] [--uv] [--hmac-secret] [--policy FILE]`:
-//! makeCredential, then the offline relying party and the policy.
+//! `tapfido register --rp ID --user NAME [--rk] [--uv] [--hmac-secret] [--enterprise 1|2]
+//! [--policy FILE]`: makeCredential, then the offline relying party and the policy.
+//!
+//! `--enterprise` asks for enterprise attestation (CTAP 2.1 §7.1: 1
+//! vendor-facilitated, 2 platform-managed); a card that lists `ep: false`
+//! gets authenticatorConfig enableEnterpriseAttestation first (reported).
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -26,6 +30,8 @@ pub struct RegisterOptions {
     pub uv: bool,
     /// Ask for hmac-secret (`--hmac-secret`).
     pub hmac_secret: bool,
+    /// Ask for enterprise attestation (`--enterprise 1|2`).
+    pub enterprise: Option<u8>,
     /// The PIN, when the card has one.
     pub pin: Option<String>,
     /// Policy to evaluate (`--policy FILE`); its trust anchors are used.
@@ -41,6 +47,12 @@ pub struct RegisterReport {
     pub user: String,
     /// Attestation format.
     pub fmt: String,
+    /// `enterpriseAttestation` asked for (1 or 2).
+    pub enterprise_requested: Option<u8>,
+    /// Whether the card had to enable enterprise attestation first.
+    pub enterprise_enabled_now: bool,
+    /// `epAtt`: the card returned an enterprise attestation.
+    pub enterprise_attestation: bool,
     /// What to keep for `tapfido login` (when verification passed).
     pub record: Option<CredentialRecord>,
     /// The relying party's verdict.
@@ -65,17 +77,44 @@ impl std::fmt::Display for RegisterReport {
             "registered {} at {} ({} attestation, {} APDUs)",
             self.user, self.rp_id, self.fmt, self.apdus
         )?;
-        match &self.verification {
-            Verification::Passed { result } => writeln!(
+        if self.enterprise_enabled_now {
+            writeln!(
                 f,
-                "  verified: {}, {}, AAGUID {}, credential {}, UV {}, device-bound {}",
-                result.attestation_type,
-                result.trust,
-                format_aaguid(&result.aaguid),
-                hex::encode(&result.credential_id),
-                result.user_verified,
-                !result.backup_eligible
-            )?,
+                "  enabled enterprise attestation on the card (authenticatorConfig 0x01; a reset clears it)"
+            )?;
+        }
+        if let Some(kind) = self.enterprise_requested {
+            let kind = match kind {
+                1 => "vendor-facilitated",
+                2 => "platform-managed",
+                _ => "unknown",
+            };
+            writeln!(
+                f,
+                "  enterprise attestation ({kind}): {}",
+                if self.enterprise_attestation {
+                    "returned (epAtt)"
+                } else {
+                    "not returned (RP ID not on the card's list): batch attestation"
+                }
+            )?;
+        }
+        match &self.verification {
+            Verification::Passed { result } => {
+                writeln!(
+                    f,
+                    "  verified: {}, {}, AAGUID {}, credential {}, UV {}, device-bound {}",
+                    result.attestation_type,
+                    result.trust,
+                    format_aaguid(&result.aaguid),
+                    hex::encode(&result.credential_id),
+                    result.user_verified,
+                    !result.backup_eligible
+                )?;
+                if let Some(subject) = &result.attestation_subject {
+                    writeln!(f, "  attestation certificate: {subject}")?;
+                }
+            }
             Verification::Failed { error } => writeln!(f, "  verification FAILED: {error}")?,
         }
         if let Some(p) = &self.policy {
@@ -101,6 +140,28 @@ pub fn register<T: Transport>(
     if o.resident_key && info.option("rk") != Some(true) {
         return Err(HostError::Unsupported("discoverable credentials"));
     }
+    let mut enterprise_enabled_now = false;
+    if o.enterprise.is_some() {
+        match info.option("ep") {
+            None => {
+                return Err(HostError::Unsupported(
+                    "enterprise attestation (no ep in getInfo)",
+                ))
+            }
+            Some(true) => {}
+            Some(false) => {
+                let acfg = match (o.pin.as_deref(), info.option("clientPin")) {
+                    (Some(pin), Some(true)) => {
+                        Some(s.pin_token(pin, permissions::ACFG, None, true)?)
+                    }
+                    (None, Some(true)) => return Err(HostError::PinRequired),
+                    _ => None,
+                };
+                s.enable_enterprise_attestation(acfg.as_ref())?;
+                enterprise_enabled_now = true;
+            }
+        }
+    }
     let token = pin_token_for(s, &info, o.pin.as_deref(), permissions::MC, &o.rp_id, o.uv)?;
     let challenge = random_challenge(s.rng());
     let origin = format!("https://{}", o.rp_id);
@@ -113,6 +174,7 @@ pub fn register<T: Transport>(
     );
     req.resident_key = o.resident_key;
     req.hmac_secret = o.hmac_secret;
+    req.enterprise_attestation = o.enterprise;
     let resp = s.make_credential(&req, token.as_ref())?;
     let expect = Expectations {
         rp_id: o.rp_id.clone(),
@@ -136,6 +198,9 @@ pub fn register<T: Transport>(
         rp_id: o.rp_id.clone(),
         user: o.user.clone(),
         fmt: resp.fmt,
+        enterprise_requested: o.enterprise,
+        enterprise_enabled_now,
+        enterprise_attestation: resp.ep_att,
         record,
         verification,
         policy,

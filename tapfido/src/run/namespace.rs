@@ -6,6 +6,7 @@
 //!        -- tapfido run --in-namespace ARGS -- CMD
 //!        ├─ tmpfs on /run/pcscd        (or, when /run/pcscd is absent, a tmpfs
 //!        │                              on /run with the old entries bound back)
+//!        ├─ empty tmpfs on pcscd's USB driver directories (no real readers)
 //!        ├─ pcscd --foreground -c /run/pcscd/tapfido/reader.conf.d
 //!        ├─ the cards (in-process) and the control API
 //!        └─ CMD
@@ -74,7 +75,7 @@ pub fn preflight() -> Result<(), String> {
                         (Debian: apt-get install util-linux)"
                 .to_owned())
         }
-        Err(e) => return Err(format!("cannot run `unshare`: {e}")),
+        Err(e) => return Err(format!("cannot run `unshare` (util-linux): {e}")),
     };
     if out.status.success() {
         return Ok(());
@@ -96,7 +97,11 @@ pub fn preflight() -> Result<(), String> {
 
 /// Which kernel setting forbids unprivileged user namespaces, when one does.
 fn userns_diagnosis() -> String {
-    let read = |path: &str| fs::read_to_string(path).ok().map(|s| s.trim().to_owned());
+    diagnose_userns(|path| fs::read_to_string(path).ok().map(|s| s.trim().to_owned()))
+}
+
+/// [`userns_diagnosis`] over a sysctl reader (`/proc/sys/...` path → value).
+fn diagnose_userns(read: impl Fn(&str) -> Option<String>) -> String {
     let mut found = Vec::new();
     if read("/proc/sys/kernel/unprivileged_userns_clone").as_deref() == Some("0") {
         found.push(
@@ -188,6 +193,35 @@ pub fn make_private_run(staging: &Path) -> io::Result<PrivateRun> {
     })
 }
 
+/// Where pcscd looks for USB reader drivers (its hotplug `DROPDIR`) on
+/// Debian/Ubuntu, Fedora/RHEL and a source build.
+pub const USB_DRIVER_DIRS: [&str; 3] = [
+    "/usr/lib/pcsc/drivers",
+    "/usr/lib64/pcsc/drivers",
+    "/usr/local/lib/pcsc/drivers",
+];
+
+/// Cover every existing [`USB_DRIVER_DIRS`] with an empty read-only tmpfs,
+/// in this namespace only: the private pcscd then loads no USB driver and
+/// hotplug adds no real reader.
+pub fn hide_usb_drivers() -> io::Result<()> {
+    for dir in USB_DRIVER_DIRS
+        .map(Path::new)
+        .into_iter()
+        .filter(|d| d.is_dir())
+    {
+        mount::mount(
+            "tmpfs",
+            dir,
+            "tmpfs",
+            MountFlags::NOSUID | MountFlags::NODEV | MountFlags::NOEXEC | MountFlags::RDONLY,
+            Some(c"mode=0755"),
+        )
+        .map_err(|e| ctx(e.into(), &format!("mount a tmpfs on {}", dir.display())))?;
+    }
+    Ok(())
+}
+
 fn mount_tmpfs(target: &Path) -> io::Result<()> {
     mount::mount(
         "tmpfs",
@@ -256,6 +290,29 @@ mod tests {
                 "--map-root-user"
             ]
         );
+    }
+
+    #[test]
+    fn the_sysctl_that_forbids_user_namespaces_is_named() {
+        let ubuntu = diagnose_userns(|p| {
+            p.ends_with("apparmor_restrict_unprivileged_userns")
+                .then(|| "1".to_owned())
+        });
+        assert!(
+            ubuntu.contains("kernel.apparmor_restrict_unprivileged_userns=0"),
+            "{ubuntu}"
+        );
+        let debian = diagnose_userns(|p| {
+            p.ends_with("unprivileged_userns_clone")
+                .then(|| "0".to_owned())
+        });
+        assert!(
+            debian.contains("kernel.unprivileged_userns_clone=1"),
+            "{debian}"
+        );
+        let allowed = |p: &str| Some(if p.contains("apparmor") { "0" } else { "1" }.to_owned());
+        let none = diagnose_userns(allowed);
+        assert!(none.contains("seccomp"), "{none}");
     }
 
     #[test]

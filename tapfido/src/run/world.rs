@@ -4,7 +4,8 @@
 //! ```text
 //!  1. refuse to run outside a private mount namespace
 //!  2. run directory (temp), state directory (--state-dir or <run>/state)
-//!  3. tmpfs on /run/pcscd; reader.conf.d + driver copies in it
+//!  3. tmpfs on /run/pcscd; reader.conf.d + driver copies in it; pcscd's
+//!     USB driver directories hidden (no real reader joins the world)
 //!  4. port lock → free port block → reader.conf → pcscd --foreground -c DIR
 //!  5. readers listed (ports bound) → port lock released
 //!  6. cards served (in-process) + control API → every card present
@@ -129,6 +130,17 @@ impl World {
         for dir in [&conf_dir, &driver_dir] {
             fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
         }
+        // Every entry loads its own copy of the driver (see vpcd_config);
+        // then pcscd's USB driver directories are hidden, so a reader
+        // plugged into the machine (a real security key) never shows up in
+        // this world.
+        let entries = args.cards.div_ceil(SLOTS_PER_ENTRY);
+        for k in 0..entries {
+            let copy = vpcd_config::driver_copy(&driver_dir, k);
+            fs::copy(VPCD_DRIVER, &copy)
+                .map_err(|e| format!("copy the vpcd driver to {}: {e}", copy.display()))?;
+        }
+        namespace::hide_usb_drivers().map_err(|e| format!("hide pcscd's USB drivers: {e}"))?;
         interrupted(catcher)?;
 
         let (plan, pcscd) = self.start_pcscd(args.cards, &pcscd_bin, &conf_dir, &driver_dir)?;
@@ -216,7 +228,8 @@ impl World {
             let lock = super::ports::lock()
                 .map_err(|e| format!("port lock {}: {e}", super::ports::LOCK_FILE))?;
             let first = super::ports::pick(ports).map_err(|e| e.to_string())?;
-            let plan = vpcd_config::plan(cards, first, Path::new(VPCD_DRIVER), driver_dir)?;
+            let own = vpcd_config::driver_copy(driver_dir, 0);
+            let plan = vpcd_config::plan(cards, first, &own, driver_dir)?;
             write_conf(&plan, conf_dir)?;
             let log_path = self.run_dir.join(format!("pcscd-{attempt}.log"));
             let mut child = spawn_pcscd(pcscd_bin, conf_dir, &log_path)?;
@@ -260,16 +273,12 @@ fn find_pcscd() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// reader.conf.d: one file per entry; the entries' driver copies.
+/// reader.conf.d: one file per entry (the driver copies are made already).
 fn write_conf(plan: &VpcdPlan, conf_dir: &Path) -> Result<(), String> {
     for old in fs::read_dir(conf_dir).map_err(|e| e.to_string())? {
         let _ = fs::remove_file(old.map_err(|e| e.to_string())?.path());
     }
     for (k, entry) in plan.entries.iter().enumerate() {
-        if entry.library != Path::new(VPCD_DRIVER) && !entry.library.exists() {
-            fs::copy(VPCD_DRIVER, &entry.library)
-                .map_err(|e| format!("copy the vpcd driver to {}: {e}", entry.library.display()))?;
-        }
         let path = conf_dir.join(format!("vpcd-{k}"));
         fs::write(&path, entry.to_conf()).map_err(|e| format!("{}: {e}", path.display()))?;
     }

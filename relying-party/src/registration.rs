@@ -96,7 +96,7 @@ pub struct VerifiedRegistration {
     pub backed_up: bool,
     /// Number of certificates in x5c.
     pub x5c_len: usize,
-    /// Subject of the attestation certificate (x5c[0]), RFC 4514 form: an
+    /// Subject of the attestation certificate (`x5c[0]`), RFC 4514 form: an
     /// enterprise attestation names the card here (CTAP 2.1 §7.1), e.g.
     /// `CN=tapfido Enterprise Attestation` with a serialNumber.
     pub attestation_subject: Option<String>,

@@ -43,6 +43,7 @@ pub mod card;
 pub mod control;
 pub mod ctap;
 pub mod lock;
+pub mod minimal;
 pub mod pcscd;
 pub mod prereq;
 pub mod private;

@@ -227,6 +227,16 @@ impl Bridge {
     }
 }
 
+/// The card leaves cleanly (the process stops without being killed): every
+/// applet stores what it only reserved ahead of use ([`Applet::shutdown`]).
+impl Drop for Bridge {
+    fn drop(&mut self) {
+        for applet in &mut self.applets {
+            applet.shutdown();
+        }
+    }
+}
+
 impl vsmartcard::VirtualCard for Bridge {
     fn atr(&self) -> Vec<u8> {
         self.atr.clone()

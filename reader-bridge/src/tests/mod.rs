@@ -45,6 +45,7 @@ pub struct Log {
     pub power_on: usize,
     pub power_off: usize,
     pub end_session: usize,
+    pub shutdown: usize,
     /// (cla, ins, p1, p2, data, ne, extended) of the last `process`.
     pub last_cmd: Option<SeenCommand>,
     /// (request, may_wait) of the last `ctap`.
@@ -139,6 +140,9 @@ impl Applet for FakeCtap {
     }
     fn power_off(&mut self) {
         self.log.lock().unwrap().power_off += 1;
+    }
+    fn shutdown(&mut self) {
+        self.log.lock().unwrap().shutdown += 1;
     }
 }
 

@@ -86,3 +86,17 @@ fn transmit_and_atr_through_the_trait() {
     card.power_on();
     assert_eq!(card.transmit(&h(SELECT_FIDO)), h(FIDO_2_0_OK));
 }
+
+#[test]
+fn a_dropped_bridge_shuts_every_applet_down_once() {
+    let mut hn = Harness::new();
+    let log = std::sync::Arc::clone(&hn.log);
+    hn.bridge.power_off();
+    assert_eq!(
+        log.lock().unwrap().shutdown,
+        0,
+        "a power-off is no shutdown"
+    );
+    drop(hn);
+    assert_eq!(log.lock().unwrap().shutdown, 1);
+}

@@ -66,6 +66,17 @@ fn random_p256_scalar(rng: &mut dyn CardRng) -> Zeroizing<[u8; 32]> {
     }
 }
 
+/// A P-256 key of either kind from the RNG: scalars are drawn until one
+/// loads (a scalar in range always does; the loop only guards the library).
+fn generate_p256<K>(rng: &mut dyn CardRng, load: impl Fn(&[u8; 32]) -> Option<K>) -> K {
+    loop {
+        let d = random_p256_scalar(rng);
+        if let Some(key) = load(&d) {
+            return key;
+        }
+    }
+}
+
 /// RFC 5915 `ECPrivateKey` for a P-256 scalar, without the public key:
 /// `SEQUENCE { INTEGER 1, OCTET STRING d, [0] OID prime256v1 }`.
 fn rfc5915(d: &[u8; 32]) -> Zeroizing<Vec<u8>> {
@@ -96,12 +107,7 @@ impl fmt::Debug for EcdsaKey {
 impl EcdsaKey {
     /// A fresh key from `rng`.
     pub fn generate(rng: &mut dyn CardRng) -> Self {
-        loop {
-            let d = random_p256_scalar(rng);
-            if let Some(key) = Self::from_bytes(&d) {
-                return key;
-            }
-        }
+        generate_p256(rng, Self::from_bytes)
     }
 
     /// The key with secret scalar `d` (big-endian); `None` unless `0 < d < n`.
@@ -207,12 +213,7 @@ impl fmt::Debug for EcdhKey {
 impl EcdhKey {
     /// A fresh key from `rng`.
     pub fn generate(rng: &mut dyn CardRng) -> Self {
-        loop {
-            let d = random_p256_scalar(rng);
-            if let Some(key) = Self::from_bytes(&d) {
-                return key;
-            }
-        }
+        generate_p256(rng, Self::from_bytes)
     }
 
     /// The key with secret scalar `d` (big-endian); `None` unless `0 < d < n`.

@@ -112,18 +112,7 @@ pub fn write_json_fields(summary: &CardSummary, out: &mut String) {
     }
 }
 
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
-pub fn format_aaguid(bytes: &[u8; 16]) -> String {
-    let h = hex::encode(bytes);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
-}
+pub use relying_party::policy::format_aaguid;
 
 /// The FIDO applet, reporting its [`CardSummary`] after every command.
 pub struct WatchedFido<E: Env> {

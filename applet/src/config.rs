@@ -26,6 +26,86 @@ use serde::Deserialize;
 
 pub use crate::keys::{EDDSA, ES256};
 
+/// The getInfo options (CTAP 2.1 §6.4, key 0x04) the applet knows, by their
+/// wire names. Profiles name options as text (TOML keys); the code asks for
+/// them by variant, so a misspelt option is a compile error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CardOption {
+    /// `plat`: a platform authenticator.
+    Plat,
+    /// `rk`: discoverable credentials.
+    Rk,
+    /// `up`: user presence.
+    Up,
+    /// `clientPin`: PIN support (true once a PIN is set).
+    ClientPin,
+    /// `pinUvAuthToken`: getPinUvAuthTokenUsingPinWithPermissions.
+    PinUvAuthToken,
+    /// `authnrCfg`: authenticatorConfig.
+    AuthnrCfg,
+    /// `setMinPINLength`: authenticatorConfig setMinPINLength.
+    SetMinPinLength,
+    /// `credMgmt`: authenticatorCredentialManagement.
+    CredMgmt,
+    /// `credentialMgmtPreview`: the 2.1_PRE credential management command.
+    CredentialMgmtPreview,
+    /// `largeBlobs`: authenticatorLargeBlobs.
+    LargeBlobs,
+    /// `makeCredUvNotRqd`: makeCredential without UV for non-discoverable credentials.
+    MakeCredUvNotRqd,
+    /// `alwaysUv`: UV on every makeCredential / getAssertion.
+    AlwaysUv,
+    /// `perCredMgmtRO`: persistent read-only credential management token (CTAP 2.3).
+    PerCredMgmtRo,
+    /// `ep`: enterprise attestation.
+    Ep,
+}
+
+impl CardOption {
+    /// Every option, in getInfo's usual order.
+    pub const ALL: [CardOption; 14] = [
+        CardOption::Plat,
+        CardOption::Rk,
+        CardOption::Up,
+        CardOption::ClientPin,
+        CardOption::PinUvAuthToken,
+        CardOption::AuthnrCfg,
+        CardOption::SetMinPinLength,
+        CardOption::CredMgmt,
+        CardOption::CredentialMgmtPreview,
+        CardOption::LargeBlobs,
+        CardOption::MakeCredUvNotRqd,
+        CardOption::AlwaysUv,
+        CardOption::PerCredMgmtRo,
+        CardOption::Ep,
+    ];
+
+    /// The option's name on the wire and in profiles.
+    pub const fn name(self) -> &'static str {
+        match self {
+            CardOption::Plat => "plat",
+            CardOption::Rk => "rk",
+            CardOption::Up => "up",
+            CardOption::ClientPin => "clientPin",
+            CardOption::PinUvAuthToken => "pinUvAuthToken",
+            CardOption::AuthnrCfg => "authnrCfg",
+            CardOption::SetMinPinLength => "setMinPINLength",
+            CardOption::CredMgmt => "credMgmt",
+            CardOption::CredentialMgmtPreview => "credentialMgmtPreview",
+            CardOption::LargeBlobs => "largeBlobs",
+            CardOption::MakeCredUvNotRqd => "makeCredUvNotRqd",
+            CardOption::AlwaysUv => "alwaysUv",
+            CardOption::PerCredMgmtRo => "perCredMgmtRO",
+            CardOption::Ep => "ep",
+        }
+    }
+
+    /// The option with wire name `name`, if the applet knows it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.name() == name)
+    }
+}
+
 /// An authenticator AAGUID (16 bytes), written in TOML as a UUID string.
 #[derive(Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(try_from = "String")]
@@ -379,9 +459,14 @@ impl Config {
         }
     }
 
-    /// Whether the profile claims option `name` (with any value).
-    pub fn claims_option(&self, name: &str) -> bool {
-        self.options.contains_key(name)
+    /// Whether the profile claims `option` (with any value).
+    pub fn claims_option(&self, option: CardOption) -> bool {
+        self.options.contains_key(option.name())
+    }
+
+    /// The value the profile gives `option`; `false` when it does not claim it.
+    pub fn option_value(&self, option: CardOption) -> bool {
+        self.options.get(option.name()).copied().unwrap_or(false)
     }
 
     /// Whether the profile claims extension `name`.

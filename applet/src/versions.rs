@@ -18,6 +18,7 @@
 //! The behaviour side (a listed feature really works) is checked for every
 //! builtin profile by the applet's tests.
 
+use crate::config::CardOption;
 use crate::config::Config;
 
 /// The CTAP 2.3 version string.
@@ -38,11 +39,11 @@ pub fn check(config: &Config) -> Result<(), String> {
 /// Whether the card is a CTAP 2.1 authenticator in the sense FIDO_2_3
 /// builds on.
 fn is_ctap21(config: &Config) -> bool {
-    let option_true = |o: &str| config.options.get(o).copied().unwrap_or(false);
+    let option_true = |o: CardOption| config.option_value(o);
     config.versions.iter().any(|v| v == FIDO_2_1)
-        && option_true("pinUvAuthToken")
-        && config.claims_option("clientPin")
-        && (!option_true("rk") || option_true("credMgmt"))
+        && option_true(CardOption::PinUvAuthToken)
+        && config.claims_option(CardOption::ClientPin)
+        && (!option_true(CardOption::Rk) || option_true(CardOption::CredMgmt))
 }
 
 /// The versions getInfo lists: the claimed ones whose requirements hold.

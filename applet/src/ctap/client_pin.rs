@@ -31,6 +31,7 @@
 use super::get_info::option_enabled;
 use super::{Authenticator, Failure};
 use crate::cbor::{self, Map, Value};
+use crate::config::CardOption;
 use crate::config::Config;
 use crate::env::Env;
 use crate::error::CtapError;
@@ -180,16 +181,16 @@ pub fn cose_key_value(key: &CoseEcdhKey) -> Value {
 /// getInfo lists it), `be` never (no bioEnroll).
 pub fn grantable_permissions(config: &Config) -> u8 {
     let mut grantable = permission::MAKE_CREDENTIAL | permission::GET_ASSERTION;
-    if option_enabled(config, "perCredMgmtRO") {
+    if option_enabled(config, CardOption::PerCredMgmtRo) {
         grantable |= permission::PER_CRED_MGMT_RO;
     }
-    if option_enabled(config, "credMgmt") {
+    if option_enabled(config, CardOption::CredMgmt) {
         grantable |= permission::CREDENTIAL_MANAGEMENT;
     }
-    if option_enabled(config, "largeBlobs") {
+    if option_enabled(config, CardOption::LargeBlobs) {
         grantable |= permission::LARGE_BLOB_WRITE;
     }
-    if option_enabled(config, "authnrCfg") {
+    if option_enabled(config, CardOption::AuthnrCfg) {
         grantable |= permission::AUTHENTICATOR_CONFIG;
     }
     grantable
@@ -252,7 +253,7 @@ pub fn client_pin(ctx: ClientPinContext<'_>, params: &Value) -> Result<Option<Va
     let sub_command = SubCommand::from_wire(request.sub_command)?;
     // Subcommand 0x09 is the `pinUvAuthToken` feature (CTAP 2.1 §6.4).
     if sub_command == SubCommand::GetPinUvAuthTokenUsingPinWithPermissions
-        && !option_enabled(config, "pinUvAuthToken")
+        && !option_enabled(config, CardOption::PinUvAuthToken)
     {
         return Err(CtapError::InvalidSubcommand);
     }

@@ -35,6 +35,7 @@
 //! (no getInfo 0x1B) it is INVALID_PARAMETER. Every change is one atomic
 //! write.
 
+use crate::config::CardOption;
 use std::fmt;
 
 use super::get_info::option_enabled;
@@ -154,10 +155,10 @@ pub fn supported_subcommands(config: &Config, ep_capable: bool) -> Vec<u8> {
     if ep_capable {
         out.push(0x01);
     }
-    if option_enabled(config, "alwaysUv") {
+    if option_enabled(config, CardOption::AlwaysUv) {
         out.push(0x02);
     }
-    if option_enabled(config, "setMinPINLength") {
+    if option_enabled(config, CardOption::SetMinPinLength) {
         out.push(0x03);
     }
     out
@@ -221,8 +222,8 @@ pub fn authenticator_config(ctx: ConfigContext<'_>, params: &Value) -> Result<()
         0x01 if ep_capable => SubCommand::EnableEnterpriseAttestation,
         // A profile without the alwaysUv option (pocketkey, like the ACS
         // card) has no toggleAlwaysUv.
-        0x02 if option_enabled(config, "alwaysUv") => SubCommand::ToggleAlwaysUv,
-        0x03 if option_enabled(config, "setMinPINLength") => SubCommand::SetMinPinLength,
+        0x02 if option_enabled(config, CardOption::AlwaysUv) => SubCommand::ToggleAlwaysUv,
+        0x03 if option_enabled(config, CardOption::SetMinPinLength) => SubCommand::SetMinPinLength,
         _ => return Err(CtapError::InvalidSubcommand),
     };
     match sub_command {

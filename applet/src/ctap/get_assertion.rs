@@ -28,6 +28,7 @@ use super::parse::{self, Options};
 use super::{descriptor, rp_id_hash, Authenticator, Failure};
 use crate::authdata::{self, FLAG_UP, FLAG_UV};
 use crate::cbor::{Map, Value};
+use crate::config::CardOption;
 use crate::env::Env;
 use crate::error::CtapError;
 use crate::pin::uv::{PinUvAuth, UvFor};
@@ -103,7 +104,7 @@ pub fn handle(
     // A silent probe (up: false) is not affected.
     if auth.state.persistent().always_uv && up && !has_param {
         return Err(
-            if super::get_info::option_enabled(&auth.config, "clientPin") {
+            if super::get_info::option_enabled(&auth.config, CardOption::ClientPin) {
                 CtapError::PuatRequired
             } else {
                 CtapError::OperationDenied

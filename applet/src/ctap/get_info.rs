@@ -26,6 +26,7 @@
 
 use super::Authenticator;
 use crate::cbor::Value;
+pub use crate::config::CardOption;
 use crate::config::Config;
 use crate::pin::PinStore;
 
@@ -41,26 +42,26 @@ use crate::pin::PinStore;
 /// `ctap::config`, enforced by makeCredential, getAssertion, largeBlobs,
 /// authenticatorConfig and U2F. `plat` is a fact, not a feature: a profile
 /// that lists it as `false` says the card is not a platform authenticator.
-pub const IMPLEMENTED_OPTIONS: &[&str] = &[
-    "plat",
-    "rk",
-    "up",
-    "clientPin",
-    "pinUvAuthToken",
-    "authnrCfg",
-    "setMinPINLength",
-    "credMgmt",
-    "credentialMgmtPreview",
-    "largeBlobs",
-    "makeCredUvNotRqd",
-    "alwaysUv",
-    "perCredMgmtRO",
+pub const IMPLEMENTED_OPTIONS: &[CardOption] = &[
+    CardOption::Plat,
+    CardOption::Rk,
+    CardOption::Up,
+    CardOption::ClientPin,
+    CardOption::PinUvAuthToken,
+    CardOption::AuthnrCfg,
+    CardOption::SetMinPinLength,
+    CardOption::CredMgmt,
+    CardOption::CredentialMgmtPreview,
+    CardOption::LargeBlobs,
+    CardOption::MakeCredUvNotRqd,
+    CardOption::AlwaysUv,
+    CardOption::PerCredMgmtRo,
 ];
 
 /// Options whose `false` still means "supported" (CTAP 2.1 §6.4):
 /// `clientPin` false = no PIN set yet, `alwaysUv` false = off. Their listed
 /// value is the card's state.
-pub const STATEFUL_OPTIONS: &[&str] = &["clientPin", "alwaysUv"];
+pub const STATEFUL_OPTIONS: &[CardOption] = &[CardOption::ClientPin, CardOption::AlwaysUv];
 
 /// Extensions the code implements (`ctap::extensions`).
 /// `largeBlobKey` is only useful with the `largeBlobs` option
@@ -81,21 +82,23 @@ pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
 /// `alwaysUv` needs the profile's claim (any value: the card's state is
 /// what getInfo lists) and `authnrCfg` (toggleAlwaysUv is a config
 /// subcommand).
-pub fn option_enabled(config: &Config, name: &str) -> bool {
-    if name == "alwaysUv" {
-        return config.claims_option("alwaysUv") && option_enabled(config, "authnrCfg");
+pub fn option_enabled(config: &Config, option: CardOption) -> bool {
+    if option == CardOption::AlwaysUv {
+        return config.claims_option(CardOption::AlwaysUv)
+            && option_enabled(config, CardOption::AuthnrCfg);
     }
     // The persistent token is read-only credential management by a token.
-    if name == "perCredMgmtRO"
-        && !(option_enabled(config, "credMgmt") && option_enabled(config, "pinUvAuthToken"))
+    if option == CardOption::PerCredMgmtRo
+        && !(option_enabled(config, CardOption::CredMgmt)
+            && option_enabled(config, CardOption::PinUvAuthToken))
     {
         return false;
     }
-    IMPLEMENTED_OPTIONS.contains(&name)
+    IMPLEMENTED_OPTIONS.contains(&option)
         && config
             .options
-            .get(name)
-            .is_some_and(|on| *on || STATEFUL_OPTIONS.contains(&name))
+            .get(option.name())
+            .is_some_and(|on| *on || STATEFUL_OPTIONS.contains(&option))
 }
 
 /// Whether extension `name` is claimed by the profile and implemented
@@ -135,17 +138,22 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
     put(0x03, Value::from(c.aaguid.0.to_vec()));
     let mut options = Vec::new();
     for (name, value) in &c.options {
-        if name == "alwaysUv" || name == "ep" || !IMPLEMENTED_OPTIONS.contains(&name.as_str()) {
+        let Some(option) = CardOption::from_name(name) else {
+            continue;
+        };
+        if matches!(option, CardOption::AlwaysUv | CardOption::Ep)
+            || !IMPLEMENTED_OPTIONS.contains(&option)
+        {
             continue;
         }
-        let value = match name.as_str() {
-            "clientPin" => auth.pin_is_set(),
+        let value = match option {
+            CardOption::ClientPin => auth.pin_is_set(),
             // CTAP 2.1 §6.4: with alwaysUv on, makeCredUvNotRqd is reported false.
-            "makeCredUvNotRqd" => *value && !auth.state.persistent().always_uv,
-            "perCredMgmtRO" => option_enabled(c, "perCredMgmtRO"),
+            CardOption::MakeCredUvNotRqd => *value && !auth.state.persistent().always_uv,
+            CardOption::PerCredMgmtRo => option_enabled(c, CardOption::PerCredMgmtRo),
             _ => *value,
         };
-        options.push((Value::from(name.as_str()), Value::from(value)));
+        options.push((Value::from(option.name()), Value::from(value)));
     }
     // `ep`: false = capable, not enabled; true once
     // enableEnterpriseAttestation ran (CTAP 2.1 §6.4, §6.11.1).
@@ -155,7 +163,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
             Value::from(auth.state.persistent().enterprise_attestation),
         ));
     }
-    if option_enabled(c, "alwaysUv") {
+    if option_enabled(c, CardOption::AlwaysUv) {
         options.push((
             Value::from("alwaysUv"),
             Value::from(auth.state.persistent().always_uv),
@@ -163,7 +171,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
     }
     put(0x04, Value::Map(options));
     put(0x05, Value::from(c.max_msg_size));
-    let client_pin = option_enabled(c, "clientPin");
+    let client_pin = option_enabled(c, CardOption::ClientPin);
     if client_pin {
         put(
             0x06,
@@ -192,7 +200,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
                 .collect(),
         ),
     );
-    if option_enabled(c, "largeBlobs") {
+    if option_enabled(c, CardOption::LargeBlobs) {
         put(0x0B, Value::from(c.max_serialized_large_blob_array));
     }
     if client_pin {
@@ -203,10 +211,10 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
     if extension_enabled(c, "credBlob") {
         put(0x0F, Value::from(c.max_cred_blob_length));
     }
-    if option_enabled(c, "setMinPINLength") {
+    if option_enabled(c, CardOption::SetMinPinLength) {
         put(0x10, Value::from(c.max_rpids_for_set_min_pin_length));
     }
-    if option_enabled(c, "rk") {
+    if option_enabled(c, CardOption::Rk) {
         let used = auth.state.persistent().credentials.len();
         put(
             0x14,

@@ -18,6 +18,7 @@ use super::extensions::pin_complexity_policy;
 use super::get_info::option_enabled;
 use super::Authenticator;
 use crate::cbor::Value;
+use crate::config::CardOption;
 use crate::env::Env;
 use crate::pin::persistent;
 use crate::pin::PinStore;
@@ -33,7 +34,7 @@ pub(super) fn put(auth: &Authenticator, env: &mut dyn Env, m: &mut Vec<(Value, V
     let token = auth
         .state
         .persistent_token()
-        .filter(|_| option_enabled(c, "perCredMgmtRO"));
+        .filter(|_| option_enabled(c, CardOption::PerCredMgmtRo));
     let master_key = &auth.state.identity().master_key;
     if let Some(token) = token {
         let id = persistent::identifier(master_key);
@@ -75,7 +76,7 @@ pub(super) fn put(auth: &Authenticator, env: &mut dyn Env, m: &mut Vec<(Value, V
             )),
         );
     }
-    if c.authenticator_config_commands && option_enabled(c, "authnrCfg") {
+    if c.authenticator_config_commands && option_enabled(c, CardOption::AuthnrCfg) {
         put(
             0x1F,
             Value::Array(

@@ -34,6 +34,7 @@
 //! arrives and checks out. An error leaves both the stored array and the
 //! pending write as they were, except INTEGRITY_FAILURE, which ends the write.
 
+use crate::config::CardOption;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -89,7 +90,7 @@ pub fn max_fragment_length(config: &Config) -> usize {
 
 /// Whether the profile offers authenticatorLargeBlobs (getInfo `largeBlobs`).
 pub fn supported(auth: &Authenticator) -> bool {
-    super::get_info::option_enabled(&auth.config, "largeBlobs")
+    super::get_info::option_enabled(&auth.config, CardOption::LargeBlobs)
 }
 
 fn truncated_hash(data: &[u8]) -> [u8; HASH_LEN] {

@@ -26,6 +26,7 @@ use super::parse::{self, Options};
 use super::{rp_id_hash, truncate_utf8, Authenticator, Failure};
 use crate::authdata::{self, AttestedCredential, FLAG_UP, FLAG_UV};
 use crate::cbor::{Map, Value};
+use crate::config::CardOption;
 use crate::credential::{CredFlags, Sealed};
 use crate::env::Env;
 use crate::error::CtapError;
@@ -149,8 +150,8 @@ pub fn handle(
     let rk = req.options.rk.unwrap_or(false);
     // A profile without `rk` refuses the option; one with `rk = false`
     // refuses a discoverable credential.
-    let rk_on = super::get_info::option_enabled(&auth.config, "rk");
-    if (req.options.rk.is_some() && !auth.config.claims_option("rk")) || (rk && !rk_on) {
+    let rk_on = super::get_info::option_enabled(&auth.config, CardOption::Rk);
+    if (req.options.rk.is_some() && !auth.config.claims_option(CardOption::Rk)) || (rk && !rk_on) {
         return Err(CtapError::UnsupportedOption.into());
     }
     if req.options.up == Some(false) {
@@ -161,7 +162,7 @@ pub fn handle(
     // returning CTAP2_ERR_PUAT_REQUIRED" (else OPERATION_DENIED).
     if auth.state.persistent().always_uv && !auth.pin_is_set() {
         return Err(
-            if super::get_info::option_enabled(&auth.config, "clientPin") {
+            if super::get_info::option_enabled(&auth.config, CardOption::ClientPin) {
                 CtapError::PuatRequired
             } else {
                 CtapError::OperationDenied
@@ -172,7 +173,8 @@ pub fn handle(
     // Steps 6.4-8: a card protected by a PIN needs a pinUvAuthParam unless
     // makeCredUvNotRqd allows a non-discoverable credential without it.
     if auth.pin_is_set() && !has_param {
-        let uv_not_rqd = super::get_info::option_enabled(&auth.config, "makeCredUvNotRqd");
+        let uv_not_rqd =
+            super::get_info::option_enabled(&auth.config, CardOption::MakeCredUvNotRqd);
         if rk || !uv_not_rqd || auth.state.persistent().always_uv {
             return Err(CtapError::PuatRequired.into());
         }

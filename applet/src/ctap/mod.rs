@@ -30,6 +30,7 @@ pub mod make_credential;
 pub mod reset;
 pub mod selection;
 
+use crate::config::CardOption;
 use std::time::Duration;
 
 use crate::attestation::BatchAttestation;
@@ -127,7 +128,7 @@ impl Authenticator {
     /// the profile lists `ep` and the card has an attestation CA, so an
     /// enterprise attestation certificate.
     pub fn ep_capable(&self) -> bool {
-        self.config.claims_option("ep")
+        self.config.claims_option(CardOption::Ep)
             && self
                 .attestation
                 .as_ref()
@@ -173,7 +174,7 @@ impl Authenticator {
                 selection::handle(self, env)?;
                 return Ok(client_pin::status_ok(None));
             }
-            CONFIG if get_info::option_enabled(&self.config, "authnrCfg") => {
+            CONFIG if get_info::option_enabled(&self.config, CardOption::AuthnrCfg) => {
                 config::handle(self, env, &params(body)?)?;
                 return Ok(client_pin::status_ok(None));
             }
@@ -223,7 +224,7 @@ impl Authenticator {
 
     /// Whether ClientPIN is offered (getInfo lists `clientPin`).
     pub fn client_pin_supported(&self) -> bool {
-        get_info::option_enabled(&self.config, "clientPin")
+        get_info::option_enabled(&self.config, CardOption::ClientPin)
     }
 
     /// UV hook: verify a present pinUvAuthParam (CTAP 2.1 §6.1.2 step 11,

@@ -48,6 +48,7 @@
 mod enumerate;
 mod modify;
 
+use crate::config::CardOption;
 use subtle::ConstantTimeEq;
 
 use super::{parse, rp_id_hash, Authenticator, Failure};
@@ -200,7 +201,8 @@ fn verify_token(
     );
     match ordinary {
         Err(CtapError::PinAuthInvalid)
-            if read_only && super::get_info::option_enabled(&auth.config, "perCredMgmtRO") =>
+            if read_only
+                && super::get_info::option_enabled(&auth.config, CardOption::PerCredMgmtRo) =>
         {
             let protocol = check_protocol(req.auth.protocol, &auth.config.pin_uv_auth_protocols)?;
             let param = req.auth.param.ok_or(CtapError::PuatRequired)?;
@@ -246,8 +248,10 @@ fn check_scope(
 pub fn supported(auth: &Authenticator, command: u8) -> bool {
     let on = |name| super::get_info::option_enabled(&auth.config, name);
     match command {
-        super::CREDENTIAL_MANAGEMENT => on("credMgmt"),
-        super::CREDENTIAL_MANAGEMENT_PRE => on("credMgmt") || on("credentialMgmtPreview"),
+        super::CREDENTIAL_MANAGEMENT => on(CardOption::CredMgmt),
+        super::CREDENTIAL_MANAGEMENT_PRE => {
+            on(CardOption::CredMgmt) || on(CardOption::CredentialMgmtPreview)
+        }
         _ => false,
     }
 }

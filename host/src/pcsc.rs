@@ -277,13 +277,12 @@ impl Transport for PcscTransport {
     }
 }
 
-/// Whether a PC/SC service answers on this machine.
-pub fn pcsc_available() -> bool {
-    establish().is_ok()
-}
-
-/// Whether pcsc-lite's client library is missing on this machine (as
-/// opposed to installed with no pcscd answering).
-pub fn pcsc_library_missing() -> bool {
-    matches!(establish(), Err(HostError::NoPcscLibrary))
+/// Whether a PC/SC service answers on this machine: `Ok` when it does,
+/// [`HostError::NoPcscLibrary`] when pcsc-lite is not installed, the PC/SC
+/// error otherwise (typically no pcscd running).
+///
+/// # Errors
+/// As above.
+pub fn probe() -> Result<(), HostError> {
+    establish().map(drop)
 }

@@ -12,9 +12,10 @@
 //!                 0x16-0x1F: CTAP 2.2/2.3 members, see `get_info_ctap23` }
 //!  errors:   none
 //! ```
-//! getInfo lists exactly what is implemented: the profile's claims filtered
-//! by [`IMPLEMENTED_OPTIONS`] and [`IMPLEMENTED_EXTENSIONS`]. When a feature
-//! starts to work, add its name there (and its getInfo fields follow).
+//! getInfo lists exactly what is implemented: the profile's claims of the
+//! options the applet knows ([`CardOption`]) and of [`IMPLEMENTED_EXTENSIONS`].
+//! When a feature starts to work, add its variant or name there (and its
+//! getInfo fields follow).
 //!
 //! An option the profile sets to `false` is listed as `false` and its
 //! feature is off (CTAP 2.1 §6.4: `rk`, `largeBlobs`, `credMgmt`, ... are
@@ -30,7 +31,7 @@ pub use crate::config::CardOption;
 use crate::config::Config;
 use crate::pin::PinStore;
 
-/// Options the code implements. `ep` (enterprise attestation capable,
+/// Every [`CardOption`] is implemented: `ep` (enterprise attestation capable,
 /// CTAP 2.1 §6.4) is listed where the profile claims it and the card has an
 /// attestation CA (so an enterprise certificate), with the card's state:
 /// authenticatorConfig enableEnterpriseAttestation turns it true. `clientPin` and
@@ -42,21 +43,10 @@ use crate::pin::PinStore;
 /// `ctap::config`, enforced by makeCredential, getAssertion, largeBlobs,
 /// authenticatorConfig and U2F. `plat` is a fact, not a feature: a profile
 /// that lists it as `false` says the card is not a platform authenticator.
-pub const IMPLEMENTED_OPTIONS: &[CardOption] = &[
-    CardOption::Plat,
-    CardOption::Rk,
-    CardOption::Up,
-    CardOption::ClientPin,
-    CardOption::PinUvAuthToken,
-    CardOption::AuthnrCfg,
-    CardOption::SetMinPinLength,
-    CardOption::CredMgmt,
-    CardOption::CredentialMgmtPreview,
-    CardOption::LargeBlobs,
-    CardOption::MakeCredUvNotRqd,
-    CardOption::AlwaysUv,
-    CardOption::PerCredMgmtRo,
-];
+/// `ep` is listed from the card's state, never from the profile's value.
+fn implemented(option: CardOption) -> bool {
+    option != CardOption::Ep
+}
 
 /// Options whose `false` still means "supported" (CTAP 2.1 §6.4):
 /// `clientPin` false = no PIN set yet, `alwaysUv` false = off. Their listed
@@ -94,7 +84,7 @@ pub fn option_enabled(config: &Config, option: CardOption) -> bool {
     {
         return false;
     }
-    IMPLEMENTED_OPTIONS.contains(&option)
+    implemented(option)
         && config
             .options
             .get(option.name())
@@ -141,9 +131,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
         let Some(option) = CardOption::from_name(name) else {
             continue;
         };
-        if matches!(option, CardOption::AlwaysUv | CardOption::Ep)
-            || !IMPLEMENTED_OPTIONS.contains(&option)
-        {
+        if matches!(option, CardOption::AlwaysUv | CardOption::Ep) {
             continue;
         }
         let value = match option {

@@ -168,12 +168,12 @@ pub fn run_demo(options: &DemoOptions) -> Result<DemoReport, DemoError> {
     }
     let why = if options.in_process {
         "--in-process"
-    } else if host::pcsc::pcsc_available() {
-        "no free vpcd reader"
-    } else if host::pcsc::pcsc_library_missing() {
-        "no PC/SC library"
     } else {
-        "no pcscd"
+        match host::pcsc::probe() {
+            Ok(()) => "no free vpcd reader",
+            Err(host::HostError::NoPcscLibrary) => "no PC/SC library",
+            Err(_) => "no pcscd",
+        }
     };
     let card = embedded::EmbeddedCard::build(&options.profile)?;
     let mut report = run_demo_with_card(card.card, card.anchors, card.aaguid, options)?;

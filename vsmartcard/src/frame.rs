@@ -15,6 +15,9 @@
 //! [`Error::EmptyFrame`] (vpcd reads an empty reply as "card removed"). A frame is written with
 //! one `write_all` of header and payload together, so the card never splits a reply into two
 //! segments.
+//!
+//! The functions here are async (tokio); [`blocking`] has the same framing over
+//! `std::io::Read` and `std::io::Write`, for the card's link thread.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -70,6 +73,11 @@ where
 {
     let mut header = [0u8; HEADER_LEN];
     let got = read_until_eof(reader, &mut header).await?;
+    header_read(header, got)
+}
+
+/// The length a header announces, from the `got` bytes of it that arrived.
+fn header_read(header: [u8; HEADER_LEN], got: usize) -> Result<Option<u16>, Error> {
     match got {
         0 => Ok(None),
         HEADER_LEN => Ok(Some(u16::from_be_bytes(header))),
@@ -77,6 +85,18 @@ where
             expected: HEADER_LEN,
             got,
         }),
+    }
+}
+
+/// The payload, if all of it (`got` bytes) arrived.
+fn payload_read(payload: Vec<u8>, got: usize) -> Result<Vec<u8>, Error> {
+    if got == payload.len() {
+        Ok(payload)
+    } else {
+        Err(Error::Truncated {
+            expected: payload.len(),
+            got,
+        })
     }
 }
 
@@ -90,14 +110,7 @@ where
 {
     let mut payload = vec![0u8; usize::from(len)];
     let got = read_until_eof(reader, &mut payload).await?;
-    if got == payload.len() {
-        Ok(payload)
-    } else {
-        Err(Error::Truncated {
-            expected: payload.len(),
-            got,
-        })
-    }
+    payload_read(payload, got)
 }
 
 /// Reads one whole frame. `Ok(None)` on a clean end of stream between frames. A zero-length
@@ -134,4 +147,62 @@ where
         }
     }
     Ok(got)
+}
+
+/// The same framing over blocking `std::io` streams: the card's link thread reads and writes
+/// its socket with these, one thread per connection, with no async runtime on the APDU path.
+pub mod blocking {
+    use std::io::{ErrorKind, Read, Write};
+
+    use super::{encode_frame, header_read, payload_read, HEADER_LEN};
+    use crate::Error;
+
+    /// Reads a length prefix, as [`read_header`](super::read_header).
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] when the stream ends after one byte, [`Error::Io`] from the reader
+    /// (`WouldBlock` or `TimedOut` when a read timeout set on a socket expires).
+    pub fn read_header<R: Read + ?Sized>(reader: &mut R) -> Result<Option<u16>, Error> {
+        let mut header = [0u8; HEADER_LEN];
+        let got = read_until_eof(reader, &mut header)?;
+        header_read(header, got)
+    }
+
+    /// Reads the `len`-byte payload that follows a length prefix, as
+    /// [`read_payload`](super::read_payload).
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] when the stream ends first, [`Error::Io`] from the reader.
+    pub fn read_payload<R: Read + ?Sized>(reader: &mut R, len: u16) -> Result<Vec<u8>, Error> {
+        let mut payload = vec![0u8; usize::from(len)];
+        let got = read_until_eof(reader, &mut payload)?;
+        payload_read(payload, got)
+    }
+
+    /// Writes `payload` as one frame with one `write_all`, as
+    /// [`write_frame`](super::write_frame).
+    ///
+    /// # Errors
+    /// As [`encode_frame`], plus [`Error::Io`] from the writer; on a length error nothing is
+    /// written.
+    pub fn write_frame<W: Write + ?Sized>(writer: &mut W, payload: &[u8]) -> Result<(), Error> {
+        let frame = encode_frame(payload)?;
+        writer.write_all(&frame)?;
+        writer.flush()?;
+        Ok(())
+    }
+
+    /// Fills `buf` until it is full or the stream ends; returns the number of bytes read.
+    fn read_until_eof<R: Read + ?Sized>(reader: &mut R, buf: &mut [u8]) -> Result<usize, Error> {
+        let mut got = 0;
+        while let Some(rest) = buf.get_mut(got..).filter(|rest| !rest.is_empty()) {
+            match reader.read(rest) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(got)
+    }
 }

@@ -1,6 +1,6 @@
 use tokio::io::AsyncWriteExt;
 
-use crate::frame::{encode_frame, read_frame, read_header, read_payload, write_frame};
+use crate::frame::{blocking, encode_frame, read_frame, read_header, read_payload, write_frame};
 use crate::Error;
 
 #[test]
@@ -124,4 +124,85 @@ async fn frames_arriving_one_byte_at_a_time() {
     assert_eq!(read_frame(&mut reader).await.unwrap(), Some(payload));
     send.await.unwrap();
     assert_eq!(read_frame(&mut reader).await.unwrap(), None);
+}
+
+/// A reader that hands out one byte per call and is interrupted before each, as a socket
+/// read can be by a signal.
+struct Trickle<'a> {
+    bytes: &'a [u8],
+    interrupt: bool,
+}
+
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.interrupt = !self.interrupt;
+        if self.interrupt {
+            return Err(std::io::ErrorKind::Interrupted.into());
+        }
+        let Some((first, rest)) = self.bytes.split_first() else {
+            return Ok(0);
+        };
+        buf[0] = *first;
+        self.bytes = rest;
+        Ok(1)
+    }
+}
+
+#[test]
+fn blocking_reads_the_same_frames_as_async() {
+    let bytes = [0x00, 0x01, 0x04, 0x00, 0x03, 0x01, 0x02, 0x03];
+    let mut input = Trickle {
+        bytes: &bytes,
+        interrupt: false,
+    };
+    assert_eq!(blocking::read_header(&mut input).unwrap(), Some(1));
+    assert_eq!(blocking::read_payload(&mut input, 1).unwrap(), vec![0x04]);
+    assert_eq!(blocking::read_header(&mut input).unwrap(), Some(3));
+    assert_eq!(
+        blocking::read_payload(&mut input, 3).unwrap(),
+        vec![0x01, 0x02, 0x03]
+    );
+    assert_eq!(blocking::read_header(&mut input).unwrap(), None);
+}
+
+#[test]
+fn blocking_truncation_is_reported_with_counts() {
+    let err = blocking::read_header(&mut &[0x00][..]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Truncated {
+                expected: 2,
+                got: 1
+            }
+        ),
+        "{err:?}"
+    );
+    let err = blocking::read_payload(&mut &[0x01, 0x02][..], 5).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Truncated {
+                expected: 5,
+                got: 2
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn blocking_write_is_one_frame_and_nothing_on_error() {
+    let mut out: Vec<u8> = Vec::new();
+    assert!(matches!(
+        blocking::write_frame(&mut out, &vec![0u8; 65_536]),
+        Err(Error::FrameTooLarge { len: 65_536 })
+    ));
+    assert!(matches!(
+        blocking::write_frame(&mut out, &[]),
+        Err(Error::EmptyFrame)
+    ));
+    assert!(out.is_empty());
+    blocking::write_frame(&mut out, &[0x90, 0x00]).unwrap();
+    assert_eq!(out, [0x00, 0x02, 0x90, 0x00]);
 }

@@ -14,24 +14,27 @@
 //! ```
 //!
 //! `disconnected()` is called exactly once for every connection that was established, after
-//! its socket is closed, whatever ended it (vpcd, an error, a removal, shutdown). Calls into
-//! the card are synchronous and made inline on the task; the card's mutex is never held across
-//! an `.await`.
+//! its socket is closed, whatever ended it (vpcd, an error, a removal, shutdown). The
+//! connection's frames are read, passed to the card and answered on a thread of its own with
+//! a blocking socket (see `run_connection`); connecting, backoff, taps and shutdown stay on
+//! the async task. The card's mutex is never held across an `.await`.
 
 use std::future::Future;
+use std::io::ErrorKind;
+use std::net::Shutdown;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
 
-use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tracing::{debug, error, info, trace, warn, Instrument};
 
-use crate::frame::{read_header, read_payload};
+use crate::frame::blocking;
 use crate::link::{LinkState, Stats};
 use crate::options::{check_addr, Options};
-use crate::protocol::{write_reply, VpcdMessage, SW_WRONG_LENGTH};
+use crate::protocol::{VpcdMessage, SW_WRONG_LENGTH};
 use crate::{socket, Error, VirtualCard};
 
 /// SW `6F 00`, "no precise diagnosis" (ISO/IEC 7816-4:2013 §5.6, table 6): sent in place of a card response
@@ -76,7 +79,7 @@ pub async fn serve<C, F>(
     shutdown: F,
 ) -> Result<(), Error>
 where
-    C: VirtualCard + ?Sized,
+    C: VirtualCard + ?Sized + 'static,
     F: Future<Output = ()>,
 {
     check_addr(&options.addr)?;
@@ -111,13 +114,13 @@ pub(crate) enum End {
 }
 
 async fn run<C, F>(
-    card: &Mutex<C>,
+    card: &Arc<Mutex<C>>,
     options: &Options,
     mut inserted: watch::Receiver<bool>,
     publisher: &Publisher,
     shutdown: F,
 ) where
-    C: VirtualCard + ?Sized,
+    C: VirtualCard + ?Sized + 'static,
     F: Future<Output = ()>,
 {
     let mut shutdown = std::pin::pin!(shutdown);
@@ -185,48 +188,106 @@ async fn run<C, F>(
 
 /// Serves one established connection until it ends, then closes it and calls
 /// `disconnected()`.
+///
+/// The link itself (read a frame, call the card, write the reply) runs on a thread of its
+/// own with a blocking socket, like a plain `std::net` responder: no async runtime, no
+/// readiness poll and no task wake-up between vpcd and the card. On an idle machine every
+/// thread wake-up on the APDU path is a sleeping core woken, so the path has exactly one.
+/// The task here waits for the thread's end, shutdown or removal; for the last two it shuts
+/// the socket down, which ends the thread's blocking read, and waits for the thread before
+/// calling `disconnected()`.
 pub(crate) async fn run_connection<C, F>(
-    mut stream: TcpStream,
-    card: &Mutex<C>,
-    stats: &Stats,
+    stream: TcpStream,
+    card: &Arc<Mutex<C>>,
+    stats: &Arc<Stats>,
     inserted: &mut watch::Receiver<bool>,
     publisher: &Publisher,
     shutdown: Pin<&mut F>,
 ) -> End
 where
-    C: VirtualCard + ?Sized,
+    C: VirtualCard + ?Sized + 'static,
     F: Future<Output = ()>,
 {
-    if let Err(e) = socket::configure(&stream) {
-        warn!(error = %e, "cannot set TCP_NODELAY/TCP_QUICKACK; APDUs may stall");
-    }
     stats.count_connection();
     let messages_before = stats.messages();
+    let lost = || End::Lost {
+        carried: stats.messages() > messages_before,
+    };
+    let (link, closer) = match blocking_pair(stream) {
+        Ok(pair) => pair,
+        Err(e) => {
+            warn!(error = %e, "cannot take over the vpcd socket; closing it");
+            return lost();
+        }
+    };
+    if let Err(e) = socket::configure(&link) {
+        warn!(error = %e, "cannot set TCP_NODELAY/TCP_QUICKACK; APDUs may stall");
+    }
     info!("connected to vpcd (or a relay)");
     publisher.set(LinkState::Connected);
 
-    let end = tokio::select! {
-        () = shutdown => End::Shutdown,
-        () = wait_removed(inserted) => End::Removed,
-        result = serve_link(&mut stream, card, stats) => {
-            match result {
-                Ok(()) => info!("vpcd closed the connection"),
-                Err(e) => warn!(error = %e, "vpcd link failed; closing it"),
+    let (done_tx, mut done_rx) = oneshot::channel();
+    let thread_card = Arc::clone(card);
+    let thread_stats = Arc::clone(stats);
+    let span = tracing::Span::current();
+    let spawned = std::thread::Builder::new()
+        .name("vpcd-link".into())
+        .spawn(move || {
+            let result = span.in_scope(|| serve_link(link, &thread_card, &thread_stats));
+            let _ = done_tx.send(result);
+        });
+    let end = match spawned {
+        Err(e) => {
+            warn!(error = %e, "cannot start the link thread; closing the connection");
+            lost()
+        }
+        Ok(_detached) => {
+            let end = tokio::select! {
+                () = shutdown => End::Shutdown,
+                () = wait_removed(inserted) => End::Removed,
+                result = &mut done_rx => {
+                    match result {
+                        Ok(Ok(())) => info!("vpcd closed the connection"),
+                        Ok(Err(e)) => warn!(error = %e, "vpcd link failed; closing it"),
+                        Err(_) => error!("the link thread ended without a result"),
+                    }
+                    lost()
+                }
+            };
+            if !matches!(end, End::Lost { .. }) {
+                close(&closer);
+                // The thread ends once its read fails; the card is not called after this.
+                let _ = done_rx.await;
             }
-            End::Lost { carried: stats.messages() > messages_before }
+            end
         }
     };
-
-    if let Err(e) = stream.shutdown().await {
-        debug!(error = %e, "closing the vpcd socket");
-    }
-    drop(stream);
+    close(&closer);
+    drop(closer);
     with_card(card, "disconnected", |c| c.disconnected());
     end
 }
 
+/// The connection as a blocking `std` socket for the link thread, and a second handle to it
+/// that shuts it down from the task.
+fn blocking_pair(stream: TcpStream) -> std::io::Result<(std::net::TcpStream, std::net::TcpStream)> {
+    let link = stream.into_std()?;
+    link.set_nonblocking(false)?;
+    let closer = link.try_clone()?;
+    Ok((link, closer))
+}
+
+/// Shuts the socket down both ways (vpcd sees the card leave; a blocked read returns).
+fn close(socket: &std::net::TcpStream) {
+    if let Err(e) = socket.shutdown(Shutdown::Both) {
+        if e.kind() != std::io::ErrorKind::NotConnected {
+            debug!(error = %e, "closing the vpcd socket");
+        }
+    }
+}
+
 /// Reads messages from vpcd and answers them until vpcd closes the connection (`Ok`) or the
-/// link fails (`Err`).
+/// link fails (`Err`). Runs on the link thread; the socket is blocking.
 ///
 /// The first frame must come within [`FIRST_FRAME_TIMEOUT`]: vpcd asks an accepted card for
 /// its ATR on pcscd's next presence poll (every 400 ms), so a silent connection is one vpcd
@@ -241,36 +302,40 @@ where
 /// and never powers the card until it has seen the slot empty once. The connection is
 /// closed, pcscd sees the slot empty on its next poll, and the reconnected card is a fresh
 /// insertion, powered at once.
-async fn serve_link<C>(stream: &mut TcpStream, card: &Mutex<C>, stats: &Stats) -> Result<(), Error>
+fn serve_link<C>(
+    mut stream: std::net::TcpStream,
+    card: &Mutex<C>,
+    stats: &Stats,
+) -> Result<(), Error>
 where
     C: VirtualCard + ?Sized,
 {
-    let mut first = true;
     // Whether vpcd powered the card on this connection, and when it first asked for the ATR.
     let mut powered = false;
     let mut first_poll = None;
+    stream.set_read_timeout(Some(FIRST_FRAME_TIMEOUT))?;
+    let first = blocking::read_header(&mut stream).map_err(|e| match e {
+        Error::Io(io) if matches!(io.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            Error::Silent
+        }
+        other => other,
+    });
+    stream.set_read_timeout(None)?;
+    let mut header = first?;
     loop {
-        let header = if first {
-            first = false;
-            tokio::time::timeout(FIRST_FRAME_TIMEOUT, read_header(stream))
-                .await
-                .map_err(|_| Error::Silent)?
-        } else {
-            read_header(stream).await
-        };
-        let Some(len) = header? else {
+        let Some(len) = header else {
             return Ok(());
         };
-        if let Err(e) = socket::rearm_quickack(stream) {
+        if let Err(e) = socket::rearm_quickack(&stream) {
             debug!(error = %e, "cannot re-arm TCP_QUICKACK");
         }
-        let payload = read_payload(stream, len).await?;
+        let payload = blocking::read_payload(&mut stream, len)?;
         let message = VpcdMessage::decode(payload)?;
         match message {
             VpcdMessage::PowerOn | VpcdMessage::Reset | VpcdMessage::Apdu(_) => powered = true,
             VpcdMessage::PowerOff if !powered => return Err(Error::NeverPowered),
             VpcdMessage::GetAtr if !powered => {
-                let now = tokio::time::Instant::now();
+                let now = Instant::now();
                 match first_poll {
                     None => first_poll = Some(now),
                     Some(first) if now.duration_since(first) >= INSERTION_WINDOW => {
@@ -295,29 +360,30 @@ where
             VpcdMessage::ShortCommand(byte) => {
                 debug!(byte, "one-byte command; answering 67 00");
                 stats.count_apdu();
-                write_reply(stream, &SW_WRONG_LENGTH).await?;
+                blocking::write_frame(&mut stream, &SW_WRONG_LENGTH)?;
             }
             VpcdMessage::GetAtr => {
                 let atr = with_card(card, "atr", |c| c.atr()).ok_or(Error::EmptyAtr)?;
                 if atr.is_empty() {
                     return Err(Error::EmptyAtr);
                 }
-                write_reply(stream, &atr).await?;
+                blocking::write_frame(&mut stream, &atr)?;
             }
             VpcdMessage::Apdu(command) => {
                 trace!(len = command.len(), "command APDU");
                 let response = with_card(card, "transmit", |c| c.transmit(&command))
                     .unwrap_or_else(|| SW_NO_PRECISE_DIAGNOSIS.to_vec());
                 stats.count_apdu();
-                send_response(stream, &response).await?;
+                send_response(&mut stream, &response)?;
             }
         }
+        header = blocking::read_header(&mut stream)?;
     }
 }
 
 /// Sends a response APDU; one that cannot go on the wire is replaced by `6F 00`.
-async fn send_response(stream: &mut TcpStream, response: &[u8]) -> Result<(), Error> {
-    match write_reply(stream, response).await {
+fn send_response(stream: &mut std::net::TcpStream, response: &[u8]) -> Result<(), Error> {
+    match blocking::write_frame(stream, response) {
         Err(Error::EmptyFrame) => {
             warn!("the card returned an empty response; answering 6F00 instead");
         }
@@ -332,7 +398,7 @@ async fn send_response(stream: &mut TcpStream, response: &[u8]) -> Result<(), Er
             return other;
         }
     }
-    write_reply(stream, &SW_NO_PRECISE_DIAGNOSIS).await
+    blocking::write_frame(stream, &SW_NO_PRECISE_DIAGNOSIS)
 }
 
 /// Calls into the card with its mutex held. A poisoned mutex is recovered; a panic in the card

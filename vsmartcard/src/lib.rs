@@ -1,4 +1,5 @@
-//! vsmartcard's vpcd protocol and an async virtual-card connection (tokio).
+//! vsmartcard's vpcd protocol and a virtual-card connection: tokio tasks around a blocking
+//! link thread.
 //!
 //! # Data flow
 //!
@@ -28,7 +29,9 @@
 //! one vpcd slot: `TCP_NODELAY`, `TCP_QUICKACK` re-armed after every header (without it
 //! Debian's vpcd 3.3 stalls ~40 ms per APDU on a delayed ACK), reconnection with
 //! [`Backoff`], taps through a `watch::Receiver<bool>`, link state through a
-//! `watch::Sender<LinkState>`, and a shutdown future.
+//! `watch::Sender<LinkState>`, and a shutdown future. Those run as tokio tasks; the frames of
+//! an established connection are read, passed to the card and answered on a thread of its
+//! own with a blocking socket (one wake-up per APDU, as in a plain `std::net` responder).
 //!
 //! # Layout
 //! - [`frame`]: the u16 length-prefixed framing; [`protocol`]: control codes and
@@ -92,7 +95,8 @@ pub use protocol::{read_message, write_message, write_reply, VpcdMessage, SW_WRO
 /// A virtual card as vpcd sees it. Implemented by the reader bridge.
 ///
 /// [`serve`] takes it as `Arc<Mutex<C>>` (`C` concrete or `dyn VirtualCard`) and calls it
-/// inline on its task: every method must be quick and must not block.
+/// on the connection's link thread, one call at a time, with the mutex held: every method
+/// should be quick, since vpcd and every PC/SC client of the reader wait for the answer.
 pub trait VirtualCard: Send {
     /// The Answer To Reset presented on GET ATR.
     fn atr(&self) -> Vec<u8>;

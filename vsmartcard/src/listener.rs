@@ -54,18 +54,18 @@ pub async fn serve_listening<C, F>(
     shutdown: F,
 ) -> Result<(), Error>
 where
-    C: VirtualCard + ?Sized,
+    C: VirtualCard + ?Sized + 'static,
     F: Future<Output = ()>,
 {
     let local = listener.local_addr()?;
     let span = tracing::info_span!("vpcd", listen = %local);
     let publisher = Publisher(link);
     let present = *inserted.borrow();
-    let gate = Mutex::new(FieldGate {
+    let gate = Arc::new(Mutex::new(FieldGate {
         present,
         card,
         inserted,
-    });
+    }));
     async {
         let mut shutdown = std::pin::pin!(shutdown);
         // The link itself never ends on a removal: a receiver whose sender is gone and whose

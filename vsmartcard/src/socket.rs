@@ -7,7 +7,7 @@
 //! is re-armed after every header. `TCP_NODELAY` on the card's side keeps its own replies from
 //! waiting on Nagle.
 
-use tokio::net::TcpStream;
+use std::net::TcpStream;
 
 /// Sets `TCP_NODELAY` and arms `TCP_QUICKACK` on a fresh connection.
 ///

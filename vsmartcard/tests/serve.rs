@@ -292,3 +292,73 @@ async fn a_silent_connection_is_made_again() {
     assert_eq!(h.stats.connections(), 2);
     h.shutdown().await.unwrap();
 }
+
+/// The APDU path does not go through the async runtime: while the only thread of the
+/// runtime that runs `serve` is blocked, vpcd's APDUs are still answered (by the link
+/// thread), and the connection goes on once the runtime is free again.
+#[test]
+fn apdus_are_answered_while_the_runtime_is_blocked() {
+    use std::io::{Read, Write};
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (block_tx, block_rx) = tokio::sync::oneshot::channel::<()>();
+    let (blocked_tx, blocked_rx) = std::sync::mpsc::channel::<()>();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let card = Arc::new(Mutex::new(TestCard::default()));
+    let served = Arc::clone(&card);
+    let runtime = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let (_inserted_tx, inserted) = tokio::sync::watch::channel(true);
+            let serving = tokio::spawn(vsmartcard::serve(
+                served,
+                options(&addr),
+                inserted,
+                None,
+                async move {
+                    let _ = stop_rx.await;
+                },
+            ));
+            let _ = block_rx.await;
+            blocked_tx.send(()).unwrap();
+            // Holds the runtime's only thread until the test lets go.
+            release_rx.recv().unwrap();
+            serving.await.unwrap()
+        })
+    });
+
+    let (mut vpcd, _) = listener.accept().unwrap();
+    vpcd.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut exchange = |payload: &[u8]| -> Vec<u8> {
+        let mut frame = u16::try_from(payload.len()).unwrap().to_be_bytes().to_vec();
+        frame.extend_from_slice(payload);
+        vpcd.write_all(&frame).unwrap();
+        let mut header = [0u8; 2];
+        vpcd.read_exact(&mut header)
+            .unwrap_or_else(|e| panic!("no reply while the runtime is blocked: {e}"));
+        let mut reply = vec![0u8; usize::from(u16::from_be_bytes(header))];
+        vpcd.read_exact(&mut reply).unwrap();
+        reply
+    };
+    assert_eq!(exchange(&[0x04]), ATR);
+    block_tx.send(()).unwrap();
+    blocked_rx.recv().unwrap();
+
+    let command = [0x00, 0xB0, 0x00, 0x00, 0x02];
+    assert_eq!(exchange(&command), echo_response(&command));
+    assert_eq!(exchange(&[0x04]), ATR);
+
+    release_tx.send(()).unwrap();
+    stop_tx.send(()).unwrap();
+    runtime.join().unwrap().unwrap();
+    assert_eq!(
+        card.lock().unwrap().events,
+        [Event::Apdu(command.to_vec()), Event::Disconnected]
+    );
+}

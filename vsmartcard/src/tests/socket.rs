@@ -1,27 +1,26 @@
 use socket2::SockRef;
-use tokio::net::{TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 
 use crate::socket::{configure, rearm_quickack};
 
-async fn pair() -> (TcpStream, TcpStream) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (client, accepted) = tokio::join!(TcpStream::connect(addr), listener.accept());
-    (client.unwrap(), accepted.unwrap().0)
+fn pair() -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    (client, listener.accept().unwrap().0)
 }
 
-#[tokio::test]
-async fn configure_sets_nodelay() {
-    let (client, _server) = pair().await;
+#[test]
+fn configure_sets_nodelay() {
+    let (client, _server) = pair();
     assert!(!SockRef::from(&client).tcp_nodelay().unwrap());
     configure(&client).unwrap();
     assert!(SockRef::from(&client).tcp_nodelay().unwrap());
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
-#[tokio::test]
-async fn quickack_is_rearmed_after_the_kernel_dropped_it() {
-    let (client, _server) = pair().await;
+#[test]
+fn quickack_is_rearmed_after_the_kernel_dropped_it() {
+    let (client, _server) = pair();
     configure(&client).unwrap();
     assert!(SockRef::from(&client).tcp_quickack().unwrap());
     // Clearing the option is what the kernel does on its own once the connection looks

@@ -580,11 +580,19 @@ fn tap_to_authenticate(
     let iterations = (args.iterations / 5).max(100);
     let mut t_tap = Vec::with_capacity(iterations);
     let mut t_floor = Vec::with_capacity(iterations);
+    let (mut t_select, mut t_ga) = (
+        Vec::with_capacity(iterations),
+        Vec::with_capacity(iterations),
+    );
     for _ in 0..iterations {
         let start = Instant::now();
-        let _ = timed(tap, &fido, &selected);
+        let select_time = timed(tap, &fido, &selected);
+        let ga_start = Instant::now();
         ctap::call(tap, &request).unwrap_or_else(|e| panic!("{e}"));
+        let ga_time = ga_start.elapsed();
         t_tap.push(start.elapsed());
+        t_select.push(select_time);
+        t_ga.push(ga_time);
         let start = Instant::now();
         for _ in 0..apdus {
             let _ = timed(floor, select, &[0x90, 0x00]);
@@ -602,6 +610,8 @@ fn tap_to_authenticate(
     say!("|---|---|---|---|---|");
     out.push(row(&format!("floor, {apdus} APDUs"), &s_floor));
     out.push(row("tapfido SELECT + getAssertion", &s_tap));
+    out.push(row("… of which SELECT", &stats(t_select)));
+    out.push(row("… of which getAssertion (UP)", &stats(t_ga)));
     out.push(String::new());
     say!(
         "tap-to-authenticate / floor: median {:.2}×, p90 {:.2}× (target ≤ 1.5×)",

@@ -245,15 +245,41 @@ fn load_average() -> String {
 }
 
 /// What runs with the card and the floor up: (card, its connection, the floor's, SELECT).
-type Sequences<'a> = dyn FnMut(&Card, &Conn, &Conn, &[u8]) + 'a;
+/// A measurement run in each round with the card and the floor up: (round, card, the
+/// card's connection, the floor's connection, the floor's SELECT).
+type Sequences<'a> = dyn FnMut(Round, &Card, &Conn, &Conn, &[u8]) + 'a;
+
+/// Which of the two rounds is running: tapfido on slot 0 and the floor on slot 1, then the
+/// other way round. Sequences pool their samples over both, so that neither side keeps the
+/// slot it happens to be faster on (`--floor-vs-floor` shows that spread).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Round {
+    First,
+    Last,
+}
+
+/// Samples pooled over the rounds, by measurement name.
+#[derive(Default)]
+pub(crate) struct Pool(std::collections::BTreeMap<&'static str, Vec<Duration>>);
+
+impl Pool {
+    pub(crate) fn add(&mut self, name: &'static str, samples: Vec<Duration>) {
+        self.0.entry(name).or_default().extend(samples);
+    }
+
+    /// Every sample of `name` so far (both rounds once the last has added its own).
+    pub(crate) fn take(&mut self, name: &'static str) -> Vec<Duration> {
+        self.0.remove(name).unwrap_or_default()
+    }
+}
 
 /// tapfido against a floor of `kind`, SELECT alternately, tapfido on slot 0 then 1;
-/// `last` runs in the second round with the card and the floor still up.
+/// `each` runs in both rounds, after the SELECTs, with the card and the floor still up.
 fn compare(
     args: &Args,
     stack: &'static e2e::prereq::Stack,
     kind: FloorKind,
-    mut last: Option<&mut Sequences<'_>>,
+    mut each: Option<&mut Sequences<'_>>,
 ) -> Comparison {
     let mut t_floor = Vec::with_capacity(args.iterations);
     let mut t_tap = Vec::with_capacity(args.iterations);
@@ -314,10 +340,13 @@ fn compare(
             us(rf.median),
             ratio(rt.median, rf.median)
         ));
-        if round == 1 {
-            if let Some(last) = last.as_mut() {
-                last(&card, &tap, &floor, &select);
-            }
+        if let Some(each) = each.as_mut() {
+            let round = if round == 0 {
+                Round::First
+            } else {
+                Round::Last
+            };
+            each(round, &card, &tap, &floor, &select);
         }
     }
     Comparison {
@@ -378,13 +407,22 @@ fn main() {
     // The sequences run against both floors: the minimal responder is the floor the
     // targets name; the bare one shares tapfido's transport.
     let mut against_minimal = Vec::new();
+    let mut pool = Pool::default();
     let minimal = compare(
         &args,
         stack,
         FloorKind::Minimal,
         Some(
-            &mut |card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
-                sequences(&args, card, tap, floor, select, &mut against_minimal);
+            &mut |round, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
+                let run = Run {
+                    args: &args,
+                    round,
+                    card,
+                    tap,
+                    floor,
+                    select,
+                };
+                sequences(&run, &mut pool, &mut against_minimal);
             },
         ),
     );
@@ -394,8 +432,16 @@ fn main() {
         stack,
         FloorKind::Bare,
         Some(
-            &mut |card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
-                sequences(&args, card, tap, floor, select, &mut against_bare);
+            &mut |round, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
+                let run = Run {
+                    args: &args,
+                    round,
+                    card,
+                    tap,
+                    floor,
+                    select,
+                };
+                sequences(&run, &mut pool, &mut against_bare);
             },
         ),
     );
@@ -446,17 +492,43 @@ fn main() {
 }
 
 /// Tap to authenticate, sign-in with PIN and the echo, against `floor`.
-fn sequences(
-    args: &Args,
-    card: &Card,
-    tap: &Conn,
-    floor: &Conn,
-    select: &[u8],
-    out: &mut Vec<String>,
-) {
-    tap_to_authenticate(args, card, tap, floor, select, out);
-    pin::sign_in_with_pin(args, card, tap, floor, select, out);
-    large_exchanges(tap, floor, select, out);
+fn sequences(run: &Run<'_>, pool: &mut Pool, out: &mut Vec<String>) {
+    tap_to_authenticate(run, pool, out);
+    pin::sign_in_with_pin(run, pool, out);
+    if run.round == Round::Last {
+        large_exchanges(run.tap, run.floor, run.select, out);
+    }
+}
+
+/// One round of the sequences: the card and its connection, the floor's connection and
+/// the floor's SELECT.
+pub(crate) struct Run<'a> {
+    pub args: &'a Args,
+    pub round: Round,
+    pub card: &'a Card,
+    pub tap: &'a Conn,
+    pub floor: &'a Conn,
+    pub select: &'a [u8],
+}
+
+impl Run<'_> {
+    /// Iterations of a sequence in this round: half of the run's.
+    pub(crate) fn iterations(&self) -> usize {
+        (self.args.iterations / 10).max(50)
+    }
+
+    /// Where this round's report goes: `out` in the last round, which reports the pooled
+    /// samples; nowhere in the first.
+    pub(crate) fn report<'o>(
+        &self,
+        out: &'o mut Vec<String>,
+        scratch: &'o mut Vec<String>,
+    ) -> &'o mut Vec<String> {
+        match self.round {
+            Round::Last => out,
+            Round::First => scratch,
+        }
+    }
 }
 
 /// Echo of 4 KiB and 64 KiB - 1 through pcscd (short APDUs: command chaining in 255-byte
@@ -545,14 +617,10 @@ pub(crate) fn register_for_bench(
 }
 
 /// SELECT + getAssertion, against the same number of APDUs to the floor.
-fn tap_to_authenticate(
-    args: &Args,
-    card: &Card,
-    tap: &Conn,
-    floor: &Conn,
-    select: &[u8],
-    out: &mut Vec<String>,
-) {
+fn tap_to_authenticate(run: &Run<'_>, pool: &mut Pool, out: &mut Vec<String>) {
+    let (card, tap, floor, select) = (run.card, run.tap, run.floor, run.select);
+    let mut scratch = Vec::new();
+    let out = run.report(out, &mut scratch);
     macro_rules! say {
         ($($t:tt)*) => { out.push(format!($($t)*)) };
     }
@@ -577,7 +645,7 @@ fn tap_to_authenticate(
     let request = ctap::get_assertion_request(rp, &cdh, &cred_id);
     let (_, ga_apdus) = ctap::call(tap, &request).unwrap_or_else(|e| panic!("{e}"));
     let apdus = 1 + ga_apdus;
-    let iterations = (args.iterations / 5).max(100);
+    let iterations = run.iterations();
     let mut t_tap = Vec::with_capacity(iterations);
     let mut t_floor = Vec::with_capacity(iterations);
     let (mut t_select, mut t_ga) = (
@@ -599,19 +667,31 @@ fn tap_to_authenticate(
         }
         t_floor.push(start.elapsed());
     }
-    let s_tap = stats(t_tap);
-    let s_floor = stats(t_floor);
+    pool.add("tap", t_tap);
+    pool.add("tap floor", t_floor);
+    pool.add("tap select", t_select);
+    pool.add("tap ga", t_ga);
+    if run.round == Round::First {
+        return;
+    }
+    let s_tap = stats(pool.take("tap"));
+    let s_floor = stats(pool.take("tap floor"));
     say!(
-        "SELECT FIDO + getAssertion (allowList of one, ES256, up) = {apdus} APDUs; {iterations} \
-         iterations; the floor is {apdus} SELECTs to the floor card, timed the same way."
+        "SELECT FIDO + getAssertion (allowList of one, ES256, up) = {apdus} APDUs; {} \
+         iterations in two rounds (tapfido on slot 0, then on slot 1); the floor is {apdus} \
+         SELECTs to the floor card, timed the same way.",
+        2 * iterations
     );
     out.push(String::new());
     say!("| sequence | median µs | p90 µs | p99 µs | max µs |");
     say!("|---|---|---|---|---|");
     out.push(row(&format!("floor, {apdus} APDUs"), &s_floor));
     out.push(row("tapfido SELECT + getAssertion", &s_tap));
-    out.push(row("… of which SELECT", &stats(t_select)));
-    out.push(row("… of which getAssertion (UP)", &stats(t_ga)));
+    out.push(row("… of which SELECT", &stats(pool.take("tap select"))));
+    out.push(row(
+        "… of which getAssertion (UP)",
+        &stats(pool.take("tap ga")),
+    ));
     out.push(String::new());
     say!(
         "tap-to-authenticate / floor: median {:.2}×, p90 {:.2}× (target ≤ 1.5×)",

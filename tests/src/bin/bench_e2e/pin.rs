@@ -24,12 +24,20 @@ use std::time::{Duration, Instant};
 
 use ciborium::Value;
 use e2e::apdu::{self, Framing, SW_OK};
-use e2e::{ctap, Card, Conn, FIDO_AID};
+use e2e::{ctap, Conn, FIDO_AID};
 use host::pin_protocol::{self, KeyAgreement};
 use rand_core::OsRng;
 use sha2::{Digest, Sha256};
 
-use super::{ratio, register_for_bench, row, stats, timed, Args, Registered};
+use super::{ratio, register_for_bench, row, stats, timed, Pool, Registered, Round, Run};
+
+/// The steps of a sign-in, in order.
+const STEPS: [&str; 4] = [
+    "SELECT",
+    "getKeyAgreement",
+    "getPinToken (0x09)",
+    "getAssertion (UV)",
+];
 
 const CLIENT_PIN: u8 = 0x06;
 const PROTOCOL: i64 = 2;
@@ -169,14 +177,10 @@ fn sign_in(conn: &Conn, selected: &[u8], cred_id: &[u8], cdh: &[u8; 32]) -> Wire
 }
 
 /// The benchmark; appends its Markdown to `out`.
-pub(crate) fn sign_in_with_pin(
-    args: &Args,
-    card: &Card,
-    tap: &Conn,
-    floor: &Conn,
-    select: &[u8],
-    out: &mut Vec<String>,
-) {
+pub(crate) fn sign_in_with_pin(run: &Run<'_>, pool: &mut Pool, out: &mut Vec<String>) {
+    let (card, tap, floor, select) = (run.card, run.tap, run.floor, run.select);
+    let mut scratch = Vec::new();
+    let out = run.report(out, &mut scratch);
     macro_rules! say {
         ($($t:tt)*) => { out.push(format!($($t)*)) };
     }
@@ -194,7 +198,7 @@ pub(crate) fn sign_in_with_pin(
     let cred_id = ctap::credential_id(&made).unwrap();
     set_pin(tap);
     let apdus = sign_in(tap, &selected, &cred_id, &cdh).apdus;
-    let iterations = (args.iterations / 5).max(100);
+    let iterations = run.iterations();
     let (mut t_all, mut t_wire, mut t_floor) = (Vec::new(), Vec::new(), Vec::new());
     let mut t_steps: [Vec<Duration>; 4] = Default::default();
     for _ in 0..iterations {
@@ -212,13 +216,27 @@ pub(crate) fn sign_in_with_pin(
         }
         t_floor.push(start.elapsed());
     }
-    let (s_all, s_wire, s_floor) = (stats(t_all), stats(t_wire), stats(t_floor));
+    pool.add("pin whole", t_all);
+    pool.add("pin wire", t_wire);
+    pool.add("pin floor", t_floor);
+    for (name, samples) in STEPS.iter().zip(t_steps) {
+        pool.add(name, samples);
+    }
+    if run.round == Round::First {
+        return;
+    }
+    let (s_all, s_wire, s_floor) = (
+        stats(pool.take("pin whole")),
+        stats(pool.take("pin wire")),
+        stats(pool.take("pin floor")),
+    );
     say!(
         "PIN/UV auth protocol 2, ES256 credential in a one-entry allowList, token with the \
-         `ga` permission bound to the RP; {apdus} APDUs per sign-in; {iterations} \
-         iterations; the floor is {apdus} SELECTs to the floor card, timed the same way. \
-         \"whole\" includes the platform's ECDH, HKDF, AES and HMAC; \"on the wire\" is the \
-         sum of the APDU round trips."
+         `ga` permission bound to the RP; {apdus} APDUs per sign-in; {} iterations in two \
+         rounds (tapfido on slot 0, then on slot 1); the floor is {apdus} SELECTs to the \
+         floor card, timed the same way. \"whole\" includes the platform's ECDH, HKDF, AES \
+         and HMAC; \"on the wire\" is the sum of the APDU round trips.",
+        2 * iterations
     );
     out.push(String::new());
     say!("| sequence | median µs | p90 µs | p99 µs | max µs |");
@@ -226,14 +244,8 @@ pub(crate) fn sign_in_with_pin(
     out.push(row(&format!("floor, {apdus} APDUs"), &s_floor));
     out.push(row("tapfido sign-in with PIN, whole", &s_all));
     out.push(row("tapfido sign-in with PIN, on the wire", &s_wire));
-    let names = [
-        "SELECT",
-        "getKeyAgreement",
-        "getPinToken (0x09)",
-        "getAssertion (UV)",
-    ];
-    for (name, samples) in names.iter().zip(t_steps) {
-        out.push(row(&format!("… of which {name}"), &stats(samples)));
+    for name in STEPS {
+        out.push(row(&format!("… of which {name}"), &stats(pool.take(name))));
     }
     out.push(String::new());
     say!(

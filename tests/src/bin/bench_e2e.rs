@@ -31,6 +31,8 @@ struct Args {
     profile: Option<String>,
     floor_vs_floor: bool,
     busy: bool,
+    /// Rounds per comparison, each with a fresh card and floor, slots swapped every round.
+    rounds: u8,
 }
 
 fn args() -> Args {
@@ -40,6 +42,7 @@ fn args() -> Args {
         profile: None,
         floor_vs_floor: false,
         busy: true,
+        rounds: 4,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -50,10 +53,17 @@ fn args() -> Args {
             "--profile" => out.profile = Some(value()),
             "--floor-vs-floor" => out.floor_vs_floor = true,
             "--no-busy" => out.busy = false,
+            "--rounds" => {
+                out.rounds = value().parse().unwrap();
+                assert!(
+                    out.rounds >= 2 && out.rounds.is_multiple_of(2),
+                    "--rounds: an even number ≥ 2"
+                );
+            }
             "-h" | "--help" => {
                 println!(
-                    "bench_e2e [--iterations N] [--warmup N] [--profile NAME] [--floor-vs-floor] \
-                     [--no-busy]"
+                    "bench_e2e [--iterations N] [--warmup N] [--rounds N] [--profile NAME] \
+                     [--floor-vs-floor] [--no-busy]"
                 );
                 std::process::exit(0);
             }
@@ -247,34 +257,51 @@ fn load_average() -> String {
 /// What runs with the card and the floor up: (card, its connection, the floor's, SELECT).
 /// A measurement run in each round with the card and the floor up: (round, card, the
 /// card's connection, the floor's connection, the floor's SELECT).
-type Sequences<'a> = dyn FnMut(Round, &Card, &Conn, &Conn, &[u8]) + 'a;
+type Sequences<'a> = dyn FnMut(Round, u8, &Card, &Conn, &Conn, &[u8]) + 'a;
 
-/// Which of the two rounds is running: tapfido on slot 0 and the floor on slot 1, then the
-/// other way round. Sequences pool their samples over both, so that neither side keeps the
-/// slot it happens to be faster on (`--floor-vs-floor` shows that spread).
+/// Which round is running. Rounds alternate tapfido on slot 0 and the floor on slot 1 with
+/// the other way round, each with a fresh card process and floor. Sequences pool their
+/// samples over every round, so that neither side keeps the slot it happens to be faster on
+/// (`--floor-vs-floor` shows that spread), nor the CPU placement its threads happened to
+/// settle into for one round (on 2 cores a round can run 1.2× or 1.6× for the same code).
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Round {
-    First,
+    /// A round before the last: adds its samples.
+    Early,
+    /// The last round: adds its samples and reports the pool.
     Last,
 }
 
 /// Samples pooled over the rounds, by measurement name.
 #[derive(Default)]
-pub(crate) struct Pool(std::collections::BTreeMap<&'static str, Vec<Duration>>);
+pub(crate) struct Pool(
+    std::collections::BTreeMap<&'static str, Vec<Duration>>,
+    std::collections::BTreeMap<&'static str, Vec<String>>,
+);
 
 impl Pool {
+    /// Notes a round's own result for `name` (its median ratio, say).
+    pub(crate) fn note(&mut self, name: &'static str, note: String) {
+        self.1.entry(name).or_default().push(note);
+    }
+
+    /// The notes of `name`, joined with `; `.
+    pub(crate) fn notes(&mut self, name: &'static str) -> String {
+        self.1.remove(name).unwrap_or_default().join("; ")
+    }
+
     pub(crate) fn add(&mut self, name: &'static str, samples: Vec<Duration>) {
         self.0.entry(name).or_default().extend(samples);
     }
 
-    /// Every sample of `name` so far (both rounds once the last has added its own).
+    /// Every sample of `name` so far (every round once the last has added its own).
     pub(crate) fn take(&mut self, name: &'static str) -> Vec<Duration> {
         self.0.remove(name).unwrap_or_default()
     }
 }
 
 /// tapfido against a floor of `kind`, SELECT alternately, tapfido on slot 0 then 1;
-/// `each` runs in both rounds, after the SELECTs, with the card and the floor still up.
+/// `each` runs in every round, after the SELECTs, with the card and the floor still up.
 fn compare(
     args: &Args,
     stack: &'static e2e::prereq::Stack,
@@ -285,17 +312,18 @@ fn compare(
     let mut t_tap = Vec::with_capacity(args.iterations);
     let mut rounds = Vec::new();
     let mut what = String::new();
-    for round in 0u8..2 {
+    for round in 0..args.rounds {
+        let slot = round % 2;
         let card = Card::start(
             stack,
             CardOptions {
                 profile: args.profile.clone(),
-                slot: Some(round),
+                slot: Some(slot),
                 echo: true,
                 ..CardOptions::default()
             },
         );
-        let floor_card = Floor::start(kind, 1 - round);
+        let floor_card = Floor::start(kind, 1 - slot);
         let tap = card.connect();
         let floor = floor_card.reader().connect().unwrap();
         // The SELECT of the FIDO applet when it is there, else of the echo applet.
@@ -316,7 +344,7 @@ fn compare(
             let _ = timed(&tap, &select, &expected);
         }
         let (floor_from, tap_from) = (t_floor.len(), t_tap.len());
-        for i in 0..args.iterations / 2 {
+        for i in 0..args.iterations / usize::from(args.rounds) {
             // Alternate who goes first, so neither always meets pcscd's poll first.
             if i % 2 == 0 {
                 t_floor.push(timed(&floor, &select, &[0x90, 0x00]));
@@ -341,12 +369,12 @@ fn compare(
             ratio(rt.median, rf.median)
         ));
         if let Some(each) = each.as_mut() {
-            let round = if round == 0 {
-                Round::First
-            } else {
+            let round = if round + 1 == args.rounds {
                 Round::Last
+            } else {
+                Round::Early
             };
-            each(round, &card, &tap, &floor, &select);
+            each(round, slot, &card, &tap, &floor, &select);
         }
     }
     Comparison {
@@ -361,11 +389,12 @@ fn print_comparison(title: &str, args: &Args, kind: FloorKind, c: &Comparison) {
     println!("## {title}");
     println!();
     println!(
-        "{}, {} iterations in two rounds (tapfido on slot 0, then on slot 1; {} warm-up \
-         each), alternating between the two cards; tapfido profile `{}`; load average \
-         after: {}.",
+        "{}, {} iterations in {} rounds (a fresh card and floor each, tapfido on slot 0, \
+         then on slot 1, and so on; {} warm-up each), alternating between the two cards; \
+         tapfido profile `{}`; load average after: {}.",
         c.what,
         args.iterations,
+        args.rounds,
         args.warmup,
         args.profile.as_deref().unwrap_or("default"),
         load_average()
@@ -413,10 +442,11 @@ fn main() {
         stack,
         FloorKind::Minimal,
         Some(
-            &mut |round, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
+            &mut |round, slot, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
                 let run = Run {
                     args: &args,
                     round,
+                    slot,
                     card,
                     tap,
                     floor,
@@ -432,10 +462,11 @@ fn main() {
         stack,
         FloorKind::Bare,
         Some(
-            &mut |round, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
+            &mut |round, slot, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
                 let run = Run {
                     args: &args,
                     round,
+                    slot,
                     card,
                     tap,
                     floor,
@@ -505,6 +536,8 @@ fn sequences(run: &Run<'_>, pool: &mut Pool, out: &mut Vec<String>) {
 pub(crate) struct Run<'a> {
     pub args: &'a Args,
     pub round: Round,
+    /// tapfido's slot in this round.
+    pub slot: u8,
     pub card: &'a Card,
     pub tap: &'a Conn,
     pub floor: &'a Conn,
@@ -512,9 +545,9 @@ pub(crate) struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Iterations of a sequence in this round: half of the run's.
+    /// Iterations of a sequence in this round: its share of a fifth of the run's.
     pub(crate) fn iterations(&self) -> usize {
-        (self.args.iterations / 10).max(50)
+        (self.args.iterations / 5 / usize::from(self.args.rounds)).max(25)
     }
 
     /// Where this round's report goes: `out` in the last round, which reports the pooled
@@ -526,7 +559,7 @@ impl Run<'_> {
     ) -> &'o mut Vec<String> {
         match self.round {
             Round::Last => out,
-            Round::First => scratch,
+            Round::Early => scratch,
         }
     }
 }
@@ -667,20 +700,29 @@ fn tap_to_authenticate(run: &Run<'_>, pool: &mut Pool, out: &mut Vec<String>) {
         }
         t_floor.push(start.elapsed());
     }
+    pool.note(
+        "tap",
+        format!(
+            "slot {} {:.2}×",
+            run.slot,
+            ratio(stats(t_tap.clone()).median, stats(t_floor.clone()).median)
+        ),
+    );
     pool.add("tap", t_tap);
     pool.add("tap floor", t_floor);
     pool.add("tap select", t_select);
     pool.add("tap ga", t_ga);
-    if run.round == Round::First {
+    if run.round == Round::Early {
         return;
     }
     let s_tap = stats(pool.take("tap"));
     let s_floor = stats(pool.take("tap floor"));
     say!(
         "SELECT FIDO + getAssertion (allowList of one, ES256, up) = {apdus} APDUs; {} \
-         iterations in two rounds (tapfido on slot 0, then on slot 1); the floor is {apdus} \
-         SELECTs to the floor card, timed the same way.",
-        2 * iterations
+         iterations pooled over {} rounds (tapfido on slot 0, then on slot 1, and so on); the \
+         floor is {apdus} SELECTs to the floor card, timed the same way.",
+        usize::from(run.args.rounds) * iterations,
+        run.args.rounds
     );
     out.push(String::new());
     say!("| sequence | median µs | p90 µs | p99 µs | max µs |");
@@ -694,8 +736,10 @@ fn tap_to_authenticate(run: &Run<'_>, pool: &mut Pool, out: &mut Vec<String>) {
     ));
     out.push(String::new());
     say!(
-        "tap-to-authenticate / floor: median {:.2}×, p90 {:.2}× (target ≤ 1.5×)",
+        "tap-to-authenticate / floor: median {:.2}×, p90 {:.2}× (target ≤ 1.5×); each \
+         round's own median ratio, tapfido's slot first: {}",
         ratio(s_tap.median, s_floor.median),
-        ratio(s_tap.p90, s_floor.p90)
+        ratio(s_tap.p90, s_floor.p90),
+        pool.notes("tap")
     );
 }

@@ -9,7 +9,7 @@
 #      with one busy core) and the bare responder; tap to authenticate; sign-in with PIN.
 # Needs what scripts/test.sh needs (root starts pcscd when none runs). Arguments go to the
 # end-to-end benchmark:
-#   scripts/bench-e2e.sh [--iterations N] [--warmup N] [--profile NAME] [--no-busy]
+#   scripts/bench-e2e.sh [--iterations N] [--warmup N] [--rounds N] [--profile NAME] [--no-busy]
 #   scripts/bench-e2e.sh --floor-vs-floor      # two identical floors: the method's spread
 set -euo pipefail
 cd "$(dirname "$0")/.."

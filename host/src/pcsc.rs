@@ -195,11 +195,45 @@ fn wait_for(
     }
 }
 
-/// A card connected through a PC/SC reader.
+/// A card handle that leaves the card as it is when dropped.
+///
+/// `pcsc::Card`'s own drop disconnects with `SCARD_RESET_CARD`: pcsc-lite then resets the
+/// card, and every other client of the reader loses its session (its next
+/// `SCardTransmit` fails with `SCARD_W_RESET_CARD`, the selected applet and any PIN token
+/// are gone). A client that is done with a FIDO card leaves it alone
+/// (`SCARD_LEAVE_CARD`), as libfido2's PC/SC transport does.
+struct LeftCard(Option<Card>);
+
+impl LeftCard {
+    fn get(&self) -> Result<&Card, HostError> {
+        self.0
+            .as_ref()
+            .ok_or(HostError::Pcsc(pcsc::Error::InvalidHandle))
+    }
+
+    fn get_mut(&mut self) -> Result<&mut Card, HostError> {
+        self.0
+            .as_mut()
+            .ok_or(HostError::Pcsc(pcsc::Error::InvalidHandle))
+    }
+}
+
+impl Drop for LeftCard {
+    fn drop(&mut self) {
+        if let Some(card) = self.0.take() {
+            // On failure the handle comes back and its own drop disconnects it (with a
+            // reset): nothing better can be done while dropping.
+            let _ = card.disconnect(Disposition::LeaveCard);
+        }
+    }
+}
+
+/// A card connected through a PC/SC reader. Dropping it disconnects with
+/// `SCARD_LEAVE_CARD`: other clients of the reader keep their session.
 pub struct PcscTransport {
-    // Kept alive for the card handle's lifetime.
+    card: LeftCard,
+    // Kept alive for the card handle's lifetime (dropped after it: fields drop in order).
     _ctx: Context,
-    card: Card,
     reader: String,
     atr: Vec<u8>,
     buffer: Vec<u8>,
@@ -225,8 +259,8 @@ impl PcscTransport {
         let card = ctx.connect(&name, ShareMode::Shared, Protocols::ANY)?;
         let atr = card.status2_owned()?.atr().to_vec();
         Ok(Self {
+            card: LeftCard(Some(card)),
             _ctx: ctx,
-            card,
             reader: reader.name,
             atr,
             buffer: vec![0; MAX_RESPONSE],
@@ -241,7 +275,7 @@ impl PcscTransport {
 
 impl Transport for PcscTransport {
     fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>, HostError> {
-        let response = self.card.transmit(apdu, &mut self.buffer)?;
+        let response = self.card.get()?.transmit(apdu, &mut self.buffer)?;
         Ok(response.to_vec())
     }
 
@@ -252,9 +286,9 @@ impl Transport for PcscTransport {
     /// `SCardReconnect` with `SCARD_UNPOWER_CARD`: pcsc-lite powers the card
     /// off and on again (vpcd sends control bytes `00` then `01`).
     fn power_cycle(&mut self) -> Result<(), HostError> {
-        self.card
-            .reconnect(ShareMode::Shared, Protocols::ANY, Disposition::UnpowerCard)?;
-        self.atr = self.card.status2_owned()?.atr().to_vec();
+        let card = self.card.get_mut()?;
+        card.reconnect(ShareMode::Shared, Protocols::ANY, Disposition::UnpowerCard)?;
+        self.atr = card.status2_owned()?.atr().to_vec();
         Ok(())
     }
 
@@ -266,7 +300,7 @@ impl Transport for PcscTransport {
     /// holds every other client's `SCardTransmit` on this card until the exchange is over.
     /// The transaction ends when it is dropped, on error and panic paths too.
     fn exclusive(&mut self, exchange: &mut Exchange<'_>) -> Result<Vec<u8>, HostError> {
-        let transaction = self.card.transaction()?;
+        let transaction = self.card.get_mut()?.transaction()?;
         let buffer = &mut self.buffer;
         let result = exchange(&mut |apdu| Ok(transaction.transmit(apdu, buffer)?.to_vec()));
         match transaction.end(Disposition::LeaveCard) {

@@ -1,7 +1,8 @@
 //! Two PC/SC clients on one card at once (reliability.md §8.5 item 60): tapfido's host client
 //! runs every multi-APDU exchange (command chain, GET RESPONSE series) inside one PC/SC
 //! transaction, so neither another tapfido client nor a client sending single APDUs in
-//! between can join its chain blocks or take its GET RESPONSE data.
+//! between can join its chain blocks or take its GET RESPONSE data. A host session that ends
+//! leaves the card as it is for the others.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +25,7 @@ fn payload(client: u8, round: usize) -> Vec<u8> {
 type Session = CardSession<PcscTransport>;
 
 /// One tapfido host session echoing its own payloads; returns the rounds that came back wrong,
-/// and the session (dropping it disconnects with a reset, which would end the others' turns).
+/// and the session, kept open until every client is done.
 fn tapfido_client(reader: String, client: u8, start: &Barrier) -> (Vec<String>, Session) {
     let transport = PcscTransport::open(&ReaderSelector::Name(reader)).unwrap();
     let mut session = CardSession::new(transport);
@@ -101,4 +102,41 @@ fn interleaving_clients_never_mix_chains_or_get_response_data() {
         wrong.join("\n")
     );
     assert!(interleaved > 0, "the single-APDU client never got a turn");
+}
+
+/// A tapfido host session that ends disconnects with `SCARD_LEAVE_CARD`: another client's
+/// session on the card goes on (pcsc's own drop would reset the card, and that client's
+/// next transmit would fail with `SCARD_W_RESET_CARD`, its applet no longer selected).
+#[test]
+fn an_ending_host_session_leaves_the_card_to_the_others() {
+    let stack = e2e::require_stack!();
+    let card = Card::start(
+        stack,
+        CardOptions {
+            echo: true,
+            ..CardOptions::default()
+        },
+    );
+    let other = card.connect();
+    other.expect(&e2e::select(&ECHO_AID), &[0x90, 0x00]);
+    let echo = [0x00, INS_ECHO, 0x00, 0x00, 0x02, 0x5A, 0xA5, 0x00];
+    other.expect(&echo, &[0x5A, 0xA5, 0x90, 0x00]);
+
+    for _ in 0..3 {
+        let transport =
+            PcscTransport::open(&ReaderSelector::Name(card.reader().name.clone())).unwrap();
+        let mut session = CardSession::new(transport);
+        session.select_aid(&ECHO_AID).unwrap();
+        assert_eq!(
+            session
+                .command(0x00, INS_ECHO, 0x00, 0x00, &[1, 2, 3])
+                .unwrap(),
+            [1, 2, 3]
+        );
+        drop(session);
+        match other.try_transmit(&echo) {
+            Ok(reply) => assert_eq!(reply, [0x5A, 0xA5, 0x90, 0x00]),
+            Err(e) => panic!("the other client's session did not survive: {e}"),
+        }
+    }
 }

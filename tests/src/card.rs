@@ -57,6 +57,15 @@ impl CardOptions {
             ..Self::default()
         }
     }
+
+    /// Default options with the test echo applet installed (`--echo`).
+    #[must_use]
+    pub fn echo() -> Self {
+        Self {
+            echo: true,
+            ..Self::default()
+        }
+    }
 }
 
 /// A running `tapfido card`.

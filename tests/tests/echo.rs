@@ -10,13 +10,7 @@ const SIZES: [usize; 7] = [0, 1, 255, 256, 257, 4096, 65535];
 
 fn echo_card() -> Card {
     let stack = e2e::stack().unwrap();
-    Card::start(
-        stack,
-        CardOptions {
-            echo: true,
-            ..CardOptions::default()
-        },
-    )
+    Card::start(stack, CardOptions::echo())
 }
 
 fn selected(card: &Card) -> Conn {

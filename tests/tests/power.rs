@@ -10,13 +10,7 @@ use e2e::{Card, CardOptions, ECHO_AID, INS_ECHO};
 #[test]
 fn power_off_removes_the_card_and_power_on_brings_it_back() {
     let stack = e2e::require_stack!();
-    let card = Card::start(
-        stack,
-        CardOptions {
-            echo: true,
-            ..CardOptions::default()
-        },
-    );
+    let card = Card::start(stack, CardOptions::echo());
     let status = card.control("/");
     assert!(status.body.contains("\"usb\""), "status: {}", status.body);
     let conn = card.connect();

@@ -50,13 +50,7 @@ fn tapfido_client(reader: String, client: u8, start: &Barrier) -> (Vec<String>, 
 #[test]
 fn interleaving_clients_never_mix_chains_or_get_response_data() {
     let stack = e2e::require_stack!();
-    let card = Card::start(
-        stack,
-        CardOptions {
-            echo: true,
-            ..CardOptions::default()
-        },
-    );
+    let card = Card::start(stack, CardOptions::echo());
     let reader = card.reader().name.clone();
     // A third client without transactions: single short echo APDUs as fast as it can, each
     // self-contained (it must not leave a half chain or a pending response on the card).
@@ -110,13 +104,7 @@ fn interleaving_clients_never_mix_chains_or_get_response_data() {
 #[test]
 fn an_ending_host_session_leaves_the_card_to_the_others() {
     let stack = e2e::require_stack!();
-    let card = Card::start(
-        stack,
-        CardOptions {
-            echo: true,
-            ..CardOptions::default()
-        },
-    );
+    let card = Card::start(stack, CardOptions::echo());
     let other = card.connect();
     other.expect(&e2e::select(&ECHO_AID), &[0x90, 0x00]);
     let echo = [0x00, INS_ECHO, 0x00, 0x00, 0x02, 0x5A, 0xA5, 0x00];

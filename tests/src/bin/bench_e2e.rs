@@ -255,9 +255,8 @@ fn load_average() -> String {
 }
 
 /// What runs with the card and the floor up: (card, its connection, the floor's, SELECT).
-/// A measurement run in each round with the card and the floor up: (round, card, the
-/// card's connection, the floor's connection, the floor's SELECT).
-type Sequences<'a> = dyn FnMut(Round, u8, &Card, &Conn, &Conn, &[u8]) + 'a;
+/// A measurement run in each round with the card and the floor up.
+type Sequences<'a> = dyn FnMut(&Run<'_>) + 'a;
 
 /// Which round is running. Rounds alternate tapfido on slot 0 and the floor on slot 1 with
 /// the other way round, each with a fresh card process and floor. Sequences pool their
@@ -283,6 +282,18 @@ impl Pool {
     /// Notes a round's own result for `name` (its median ratio, say).
     pub(crate) fn note(&mut self, name: &'static str, note: String) {
         self.1.entry(name).or_default().push(note);
+    }
+
+    /// Notes the median ratio of `samples` to `floor` in the round `run` for `name`.
+    pub(crate) fn note_ratio(
+        &mut self,
+        name: &'static str,
+        run: &Run<'_>,
+        samples: &[Duration],
+        floor: &[Duration],
+    ) {
+        let ratio = ratio(stats(samples.to_vec()).median, stats(floor.to_vec()).median);
+        self.note(name, format!("slot {} {ratio:.2}×", run.slot));
     }
 
     /// The notes of `name`, joined with `; `.
@@ -374,7 +385,15 @@ fn compare(
             } else {
                 Round::Early
             };
-            each(round, slot, &card, &tap, &floor, &select);
+            each(&Run {
+                args,
+                round,
+                slot,
+                card: &card,
+                tap: &tap,
+                floor: &floor,
+                select: &select,
+            });
         }
     }
     Comparison {
@@ -441,40 +460,14 @@ fn main() {
         &args,
         stack,
         FloorKind::Minimal,
-        Some(
-            &mut |round, slot, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
-                let run = Run {
-                    args: &args,
-                    round,
-                    slot,
-                    card,
-                    tap,
-                    floor,
-                    select,
-                };
-                sequences(&run, &mut pool, &mut against_minimal);
-            },
-        ),
+        Some(&mut |run: &Run<'_>| sequences(run, &mut pool, &mut against_minimal)),
     );
     let mut against_bare = Vec::new();
     let bare = compare(
         &args,
         stack,
         FloorKind::Bare,
-        Some(
-            &mut |round, slot, card: &Card, tap: &Conn, floor: &Conn, select: &[u8]| {
-                let run = Run {
-                    args: &args,
-                    round,
-                    slot,
-                    card,
-                    tap,
-                    floor,
-                    select,
-                };
-                sequences(&run, &mut pool, &mut against_bare);
-            },
-        ),
+        Some(&mut |run: &Run<'_>| sequences(run, &mut pool, &mut against_bare)),
     );
     let busy = args.busy.then(|| {
         let _busy = Busy::start();
@@ -700,14 +693,7 @@ fn tap_to_authenticate(run: &Run<'_>, pool: &mut Pool, out: &mut Vec<String>) {
         }
         t_floor.push(start.elapsed());
     }
-    pool.note(
-        "tap",
-        format!(
-            "slot {} {:.2}×",
-            run.slot,
-            ratio(stats(t_tap.clone()).median, stats(t_floor.clone()).median)
-        ),
-    );
+    pool.note_ratio("tap", run, &t_tap, &t_floor);
     pool.add("tap", t_tap);
     pool.add("tap floor", t_floor);
     pool.add("tap select", t_select);

@@ -3,6 +3,14 @@ use tokio::io::AsyncWriteExt;
 use crate::frame::{blocking, encode_frame, read_frame, read_header, read_payload, write_frame};
 use crate::Error;
 
+/// `err` is `Error::Truncated` after `got` of `expected` bytes.
+fn assert_truncated(err: &Error, expected: usize, got: usize) {
+    assert!(
+        matches!(err, Error::Truncated { expected: e, got: g } if *e == expected && *g == got),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn encode_prefixes_big_endian_length() {
     assert_eq!(
@@ -75,32 +83,14 @@ async fn read_frames_back_to_back_then_clean_end() {
 async fn end_inside_header_is_truncated() {
     let mut input = &[0x00][..];
     let err = read_header(&mut input).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Truncated {
-                expected: 2,
-                got: 1
-            }
-        ),
-        "{err:?}"
-    );
+    assert_truncated(&err, 2, 1);
 }
 
 #[tokio::test]
 async fn end_inside_payload_is_truncated() {
     let mut input = &[0x00, 0x05, 0x01, 0x02, 0x03][..];
     let err = read_frame(&mut input).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Truncated {
-                expected: 5,
-                got: 3
-            }
-        ),
-        "{err:?}"
-    );
+    assert_truncated(&err, 5, 3);
 }
 
 #[tokio::test]
@@ -168,27 +158,9 @@ fn blocking_reads_the_same_frames_as_async() {
 #[test]
 fn blocking_truncation_is_reported_with_counts() {
     let err = blocking::read_header(&mut &[0x00][..]).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Truncated {
-                expected: 2,
-                got: 1
-            }
-        ),
-        "{err:?}"
-    );
+    assert_truncated(&err, 2, 1);
     let err = blocking::read_payload(&mut &[0x01, 0x02][..], 5).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Truncated {
-                expected: 5,
-                got: 2
-            }
-        ),
-        "{err:?}"
-    );
+    assert_truncated(&err, 5, 2);
 }
 
 #[test]

@@ -216,14 +216,7 @@ pub(crate) fn sign_in_with_pin(run: &Run<'_>, pool: &mut Pool, out: &mut Vec<Str
         }
         t_floor.push(start.elapsed());
     }
-    pool.note(
-        "pin",
-        format!(
-            "slot {} {:.2}×",
-            run.slot,
-            ratio(stats(t_wire.clone()).median, stats(t_floor.clone()).median)
-        ),
-    );
+    pool.note_ratio("pin", run, &t_wire, &t_floor);
     pool.add("pin whole", t_all);
     pool.add("pin wire", t_wire);
     pool.add("pin floor", t_floor);

@@ -13,7 +13,7 @@
 //!  errors:   none
 //! ```
 //! getInfo lists exactly what is implemented: the profile's claims of the
-//! options the applet knows ([`CardOption`]) and of [`IMPLEMENTED_EXTENSIONS`].
+//! options the applet knows ([`CardOption`]) and of [`ext::IMPLEMENTED_EXTENSIONS`].
 //! When a feature starts to work, add its variant or name there (and its
 //! getInfo fields follow).
 //!
@@ -25,6 +25,7 @@
 //! authenticatorConfig works; a profile without it has no toggleAlwaysUv.
 //! While alwaysUv is on, versions leaves out `U2F_V2` (CTAP 2.1 §7.2.4).
 
+use super::extensions::{self as ext, extension_enabled};
 use super::Authenticator;
 use crate::cbor::Value;
 pub use crate::config::CardOption;
@@ -53,20 +54,6 @@ fn implemented(option: CardOption) -> bool {
 /// value is the card's state.
 pub const STATEFUL_OPTIONS: &[CardOption] = &[CardOption::ClientPin, CardOption::AlwaysUv];
 
-/// Extensions the code implements (`ctap::extensions`).
-/// `largeBlobKey` is only useful with the `largeBlobs` option
-/// (authenticatorLargeBlobs), which the default profile claims.
-pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
-    "credBlob",
-    "credProtect",
-    "hmac-secret",
-    "largeBlobKey",
-    "minPinLength",
-    "hmac-secret-mc",
-    "thirdPartyPayment",
-    "pinComplexityPolicy",
-];
-
 /// Whether option `name`'s feature works: implemented, and claimed by the
 /// profile as `true` (or with any value for a [`STATEFUL_OPTIONS`] entry).
 /// `alwaysUv` needs the profile's claim (any value: the card's state is
@@ -89,17 +76,6 @@ pub fn option_enabled(config: &Config, option: CardOption) -> bool {
             .options
             .get(option.name())
             .is_some_and(|on| *on || STATEFUL_OPTIONS.contains(&option))
-}
-
-/// Whether extension `name` is claimed by the profile and implemented
-/// (hmac-secret-mc also needs hmac-secret; pinComplexityPolicy a policy).
-pub fn extension_enabled(config: &Config, name: &str) -> bool {
-    let needs = match name {
-        "hmac-secret-mc" => config.claims_extension("hmac-secret"),
-        "pinComplexityPolicy" => config.pin_complexity_policy.factory().is_some(),
-        _ => true,
-    };
-    needs && config.claims_extension(name) && IMPLEMENTED_EXTENSIONS.contains(&name)
 }
 
 /// Build the getInfo response (`env`: the RNG for the IVs of the encrypted
@@ -196,7 +172,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
         put(0x0D, Value::from(auth.state.min_pin_length()));
     }
     put(0x0E, Value::from(c.firmware_version));
-    if extension_enabled(c, "credBlob") {
+    if extension_enabled(c, ext::cred_blob::NAME) {
         put(0x0F, Value::from(c.max_cred_blob_length));
     }
     if option_enabled(c, CardOption::SetMinPinLength) {

@@ -21,7 +21,7 @@
 //!  "thirdPartyPayment": true                    ──▶  "thirdPartyPayment": bool (CTAP 2.2)
 //! ```
 //!
-//! Only extensions listed by getInfo (`get_info::IMPLEMENTED_EXTENSIONS` ∩
+//! Only extensions listed by getInfo ([`IMPLEMENTED_EXTENSIONS`] ∩
 //! the profile's claims) are processed; for the others, and for unknown
 //! names, the input is ignored and no output is produced (§6.1.2, §6.2.2).
 //! Inputs of a processed extension are type-checked
@@ -40,12 +40,37 @@ pub mod min_pin_length;
 pub mod pin_complexity_policy;
 pub mod third_party_payment;
 
-use super::get_info::extension_enabled;
 use super::Authenticator;
 use crate::authdata::FLAG_UP;
 use crate::cbor::{Map, Value};
+use crate::config::Config;
 use crate::env::Env;
 use crate::error::CtapError;
+
+/// Extensions the code implements (the modules below).
+/// `largeBlobKey` is only useful with the `largeBlobs` option
+/// (authenticatorLargeBlobs), which the default profile claims.
+pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
+    cred_blob::NAME,
+    cred_protect::NAME,
+    hmac_secret::NAME,
+    large_blob_key::NAME,
+    min_pin_length::NAME,
+    hmac_secret_mc::NAME,
+    third_party_payment::NAME,
+    pin_complexity_policy::NAME,
+];
+
+/// Whether extension `name` is claimed by the profile and implemented
+/// (hmac-secret-mc also needs hmac-secret; pinComplexityPolicy a policy).
+pub fn extension_enabled(config: &Config, name: &str) -> bool {
+    let needs = match name {
+        hmac_secret_mc::NAME => config.claims_extension(hmac_secret::NAME),
+        pin_complexity_policy::NAME => config.pin_complexity_policy.factory().is_some(),
+        _ => true,
+    };
+    needs && config.claims_extension(name) && IMPLEMENTED_EXTENSIONS.contains(&name)
+}
 
 /// What the makeCredential extensions decided.
 #[derive(Debug, Default)]

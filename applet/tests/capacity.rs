@@ -4,7 +4,7 @@
 //! a slot; checked by the independent client and platform PIN protocol.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use ciborium::Value as C;

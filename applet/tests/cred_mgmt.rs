@@ -4,7 +4,7 @@
 //! protocol (`client::pin`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use std::collections::BTreeSet;
 

@@ -7,7 +7,7 @@
 //! extension).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use aes::cipher::{BlockDecrypt, KeyInit};
 use aes::Aes128;

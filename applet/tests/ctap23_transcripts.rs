@@ -3,7 +3,7 @@
 //! byte. Each test names the section it follows.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use applet::iso::{Applet, CtapOutcome};

@@ -3,7 +3,7 @@
 //! writes), and that no user presence was asked for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use applet::env::Presence;

@@ -2,7 +2,7 @@
 //! independent client (ciborium + p256 + ed25519-dalek + x509-cert).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use std::time::Duration;
 

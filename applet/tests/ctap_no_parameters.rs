@@ -3,7 +3,7 @@
 //! (§8.2, "invalid message or item length"), change nothing, and never ask for presence.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use applet::env::Presence;

@@ -4,7 +4,7 @@
 //! applet's own codec. Each rule has a row in applet/README.md.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use applet::env::Presence;

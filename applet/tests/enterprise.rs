@@ -6,7 +6,7 @@
 //! rasn (canonical DER) and rustls-webpki (path validation).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::attestation::AttestationCa;
 use applet::config::Config;

@@ -4,7 +4,7 @@
 //! and 39.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use applet::iso::{Applet, Command};

@@ -3,7 +3,7 @@
 //! PIN/UV auth protocols one and two). Reliability checklist item 40.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use ciborium::Value as C;

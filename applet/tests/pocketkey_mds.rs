@@ -6,7 +6,7 @@
 //! is explained in the README.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use ciborium::Value as C;

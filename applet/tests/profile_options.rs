@@ -4,7 +4,7 @@
 //! credentials (§6.1.2, §6.8.3), checked by the independent client.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@
 //! so a new claim cannot go untested.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 
 use applet::config::Config;
 use ciborium::Value as C;

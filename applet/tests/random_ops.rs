@@ -11,7 +11,7 @@
 //! `TAPFIDO_LONG_SEED` picks another seed for both tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 mod ops;
 
 use applet::config::Config;

@@ -7,7 +7,7 @@
 //! the independent client (PIN retries, discoverable credentials).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod client;
+use testkit::client;
 mod ops;
 
 use applet::config::Config;

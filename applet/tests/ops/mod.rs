@@ -10,9 +10,9 @@ use applet::iso::{Applet, Command};
 use applet::state::{decode, CardState};
 use ciborium::Value as C;
 
-use crate::client::cred::*;
-use crate::client::pin::*;
-use crate::client::*;
+use testkit::client::cred::*;
+use testkit::client::pin::*;
+use testkit::client::*;
 
 pub const PIN: &str = "1234";
 pub const NEW_PIN: &str = "98765";

@@ -2,8 +2,7 @@
 //! with `ciborium`, `p256`, `ed25519-dalek`, `sha2` and `x509-cert` only —
 //! never the applet's own CBOR, key or state types. `pin` is the platform
 //! side of the PIN/UV auth protocols, `cred` the credential-management
-//! requests; every integration test file uses this one module.
-#![allow(dead_code)]
+//! requests; the applet's integration tests use this one client.
 
 pub mod cred;
 pub mod pin;
@@ -166,6 +165,7 @@ impl Reply {
 }
 
 /// A card under test with its environment.
+#[derive(Debug)]
 pub struct Card {
     pub applet: Option<FidoApplet<TestEnv>>,
     pub config: Config,

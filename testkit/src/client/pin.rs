@@ -17,7 +17,7 @@ use p256::SecretKey;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
-use testkit::pin::Shared;
+use crate::pin::Shared;
 
 use super::{as_bytes, bytes, cmap, get, int, ser, text, Card, Reply};
 
@@ -37,10 +37,11 @@ pub const PERM_ACFG: u8 = 0x20;
 
 // Not every suite that includes this module uses both.
 #[allow(unused_imports)]
-pub use testkit::pin::{authenticate, hmac};
+pub use crate::pin::{authenticate, hmac};
 
 /// One key agreement with the card: the platform key and the shared
 /// secret, for protocol 1 or 2.
+#[derive(Debug)]
 pub struct Session {
     pub protocol: u8,
     /// The platform's COSE_Key (sent as keyAgreement).

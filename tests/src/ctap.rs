@@ -1,5 +1,6 @@
-//! A minimal CTAP2-over-NFC client of its own (CBOR with ciborium, written from CTAP 2.1
-//! §6 and §11.3), used by the benchmark: makeCredential once, then getAssertion.
+//! CTAP2 over NFC through PC/SC for the end-to-end suites and the benchmark: the requests
+//! and response checks are the shared independent client's (`testkit::client`, CBOR with
+//! ciborium, written from CTAP 2.1 §6); this module adds the NFC transport (§11.3).
 //!
 //! ```text
 //!  NFCCTAP_MSG:  80 10 00 00 Lc <cmd || CBOR> 00     (P1 = 00: no 91 00 polling)
@@ -8,54 +9,32 @@
 //! ```
 
 use ciborium::Value;
-use sha2::{Digest, Sha256};
+use testkit::client;
 
 use crate::apdu::{self, Framing, SW_OK};
 use crate::reader::Conn;
 
+pub use testkit::client::sha256;
+
 /// authenticatorMakeCredential.
-pub const MAKE_CREDENTIAL: u8 = 0x01;
+pub const MAKE_CREDENTIAL: u8 = client::MC;
 /// authenticatorGetAssertion.
-pub const GET_ASSERTION: u8 = 0x02;
+pub const GET_ASSERTION: u8 = client::GA;
 
-fn text(s: &str) -> Value {
-    Value::Text(s.to_owned())
-}
-
-fn int(i: i64) -> Value {
-    Value::Integer(i.into())
-}
-
-fn encode(cmd: u8, map: Vec<(Value, Value)>) -> Vec<u8> {
+/// `cmd || CBOR(params)`.
+fn encode(cmd: u8, params: &Value) -> Vec<u8> {
     let mut out = vec![cmd];
-    ciborium::into_writer(&Value::Map(map), &mut out)
-        .unwrap_or_else(|e| panic!("CBOR encode: {e}"));
+    out.extend_from_slice(&client::ser(params));
     out
 }
 
-/// A makeCredential request (keys and map entries in CTAP2 canonical order).
+/// A makeCredential request for a non-discoverable ES256 credential (keys and map
+/// entries in CTAP2 canonical order).
 #[must_use]
 pub fn make_credential_request(rp_id: &str, client_data_hash: &[u8; 32]) -> Vec<u8> {
     encode(
         MAKE_CREDENTIAL,
-        vec![
-            (int(1), Value::Bytes(client_data_hash.to_vec())),
-            (int(2), Value::Map(vec![(text("id"), text(rp_id))])),
-            (
-                int(3),
-                Value::Map(vec![
-                    (text("id"), Value::Bytes(b"bench-user".to_vec())),
-                    (text("name"), text("bench")),
-                ]),
-            ),
-            (
-                int(4),
-                Value::Array(vec![Value::Map(vec![
-                    (text("alg"), int(-7)),
-                    (text("type"), text("public-key")),
-                ])]),
-            ),
-        ],
+        &client::mc_request(rp_id, b"bench-user", client_data_hash, &[-7], false),
     )
 }
 
@@ -64,17 +43,7 @@ pub fn make_credential_request(rp_id: &str, client_data_hash: &[u8; 32]) -> Vec<
 pub fn get_assertion_request(rp_id: &str, client_data_hash: &[u8; 32], cred_id: &[u8]) -> Vec<u8> {
     encode(
         GET_ASSERTION,
-        vec![
-            (int(1), text(rp_id)),
-            (int(2), Value::Bytes(client_data_hash.to_vec())),
-            (
-                int(3),
-                Value::Array(vec![Value::Map(vec![
-                    (text("id"), Value::Bytes(cred_id.to_vec())),
-                    (text("type"), text("public-key")),
-                ])]),
-            ),
-        ],
+        &client::ga_request(rp_id, client_data_hash, &[cred_id]),
     )
 }
 
@@ -99,28 +68,15 @@ pub fn call(conn: &Conn, request: &[u8]) -> Result<(Value, usize), String> {
     }
 }
 
-/// Field `key` of a CBOR map with integer keys.
+/// Field `key` of a CBOR map with integer keys (`None` when `map` is not a map).
 #[must_use]
 pub fn field(map: &Value, key: i64) -> Option<&Value> {
-    map.as_map()?
-        .iter()
-        .find(|(k, _)| k.as_integer() == Some(key.into()))
-        .map(|(_, v)| v)
+    map.as_map().and(client::get(map, key))
 }
 
 /// The credential ID inside makeCredential's authData (CTAP 2.1 §6.1, WebAuthn §6.5.1).
 #[must_use]
 pub fn credential_id(make_credential_response: &Value) -> Option<Vec<u8>> {
     let auth_data = field(make_credential_response, 2)?.as_bytes()?;
-    let len = usize::from(u16::from_be_bytes([
-        *auth_data.get(53)?,
-        *auth_data.get(54)?,
-    ]));
-    auth_data.get(55..55 + len).map(<[u8]>::to_vec)
-}
-
-/// SHA-256 of `data` (a stand-in clientDataHash).
-#[must_use]
-pub fn sha256(data: &[u8]) -> [u8; 32] {
-    Sha256::digest(data).into()
+    client::parse_auth_data(auth_data).credential_id
 }

@@ -12,12 +12,12 @@
 //!                authenticate = HMAC-SHA-256(HMAC key, m)
 //! ```
 
+use crate::pin::Shared;
 use ciborium::Value as C;
 use p256::SecretKey;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use sha2::{Digest, Sha256};
-use crate::pin::Shared;
 
 use super::{as_bytes, bytes, cmap, get, int, ser, text, Card, Reply};
 

@@ -129,19 +129,9 @@ pub fn token_armed(
     arm: &mut dyn FnMut(&mut Card),
 ) -> Result<Token, u16> {
     let mut s = Session::new(card, 2, 0x70c);
-    let pin_hash_enc = s.encrypt(&sha256(pin.as_bytes())[..16]);
-    let mut m = vec![
-        (int(1), int(2)),
-        (int(2), int(9)),
-        (int(3), s.platform_key.clone()),
-        (int(6), bytes(&pin_hash_enc)),
-        (int(9), int(perms.into())),
-    ];
-    if let Some(rp) = rp {
-        m.push((int(10), text(rp)));
-    }
+    let request = token_request(&mut s, pin, perms, rp);
     arm(card);
-    let r = card.ctap(CLIENT_PIN, Some(cmap(m)));
+    let r = card.ctap(CLIENT_PIN, Some(request));
     if r.status != 0 {
         return Err(u16::from(r.status));
     }

@@ -152,13 +152,13 @@ impl Token {
     }
 }
 
-/// getPinUvAuthTokenUsingPinWithPermissions (0x09): the token.
-pub fn token(card: &mut Card, protocol: u8, pin: &str, perms: u8, rp: Option<&str>) -> Token {
-    let mut s = Session::new(card, protocol, 0x70c);
+/// The getPinUvAuthTokenUsingPinWithPermissions (0x09) request of session `s`:
+/// `{1: protocol, 2: 9, 3: platform key, 6: enc(LEFT16(SHA-256(pin))), 9: perms, ?10: rpId}`.
+pub fn token_request(s: &mut Session, pin: &str, perms: u8, rp: Option<&str>) -> C {
     let pin_hash = &Sha256::digest(pin.as_bytes())[..16];
     let pin_hash_enc = s.encrypt(pin_hash);
     let mut m = vec![
-        (int(1), int(protocol.into())),
+        (int(1), int(s.protocol.into())),
         (int(2), int(9)),
         (int(3), s.platform_key.clone()),
         (int(6), bytes(&pin_hash_enc)),
@@ -167,7 +167,14 @@ pub fn token(card: &mut Card, protocol: u8, pin: &str, perms: u8, rp: Option<&st
     if let Some(rp) = rp {
         m.push((int(10), text(rp)));
     }
-    let resp = card.ctap(CLIENT_PIN, Some(cmap(m))).ok();
+    cmap(m)
+}
+
+/// getPinUvAuthTokenUsingPinWithPermissions (0x09): the token.
+pub fn token(card: &mut Card, protocol: u8, pin: &str, perms: u8, rp: Option<&str>) -> Token {
+    let mut s = Session::new(card, protocol, 0x70c);
+    let request = token_request(&mut s, pin, perms, rp);
+    let resp = card.ctap(CLIENT_PIN, Some(request)).ok();
     let value = s.decrypt(&as_bytes(get(&resp, 2).unwrap()));
     assert_eq!(value.len(), 32);
     Token { protocol, value }

@@ -13,7 +13,7 @@
 //!  errors:   none
 //! ```
 //! getInfo lists exactly what is implemented: the profile's claims of the
-//! options the applet knows ([`CardOption`]) and of [`ext::IMPLEMENTED_EXTENSIONS`].
+//! options the applet knows ([`CardOption`]) and of the extensions ([`Extension`]).
 //! When a feature starts to work, add its variant or name there (and its
 //! getInfo fields follow).
 //!
@@ -25,7 +25,7 @@
 //! authenticatorConfig works; a profile without it has no toggleAlwaysUv.
 //! While alwaysUv is on, versions leaves out `U2F_V2` (CTAP 2.1 §7.2.4).
 
-use super::extensions::{self as ext, extension_enabled};
+use super::extensions::{extension_enabled, Extension};
 use super::Authenticator;
 use crate::cbor::Value;
 pub use crate::config::CardOption;
@@ -95,7 +95,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
     let extensions: Vec<String> = c
         .extensions
         .iter()
-        .filter(|e| extension_enabled(c, e))
+        .filter(|e| Extension::from_name(e).is_some_and(|x| extension_enabled(c, x)))
         .cloned()
         .collect();
     if !extensions.is_empty() {
@@ -172,7 +172,7 @@ pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {
         put(0x0D, Value::from(auth.state.min_pin_length()));
     }
     put(0x0E, Value::from(c.firmware_version));
-    if extension_enabled(c, ext::cred_blob::NAME) {
+    if extension_enabled(c, Extension::CredBlob) {
         put(0x0F, Value::from(c.max_cred_blob_length));
     }
     if option_enabled(c, CardOption::SetMinPinLength) {

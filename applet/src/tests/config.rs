@@ -118,3 +118,26 @@ fn partial_table_falls_back_to_default_and_rejects_unknown_keys() {
     };
     assert!(bad.validate().is_err());
 }
+
+#[test]
+fn extension_names_round_trip_and_profiles_claim_only_known_ones() {
+    use crate::ctap::extensions::Extension;
+    for e in Extension::ALL {
+        assert_eq!(Extension::from_name(e.name()), Some(e), "{e:?}");
+    }
+    assert_eq!(Extension::from_name("hmac-secret-MC"), None);
+    // A claimed name the card does not know would silently vanish from getInfo.
+    for name in ["default", "pocketkey"] {
+        for claimed in &profile(name).extensions {
+            assert!(
+                Extension::from_name(claimed).is_some(),
+                "profile {name} claims unknown extension {claimed:?}"
+            );
+        }
+    }
+    // Every extension the card has is claimed by the default profile.
+    let default = profile("default");
+    for e in Extension::ALL {
+        assert!(default.claims_extension(e.name()), "default lacks {e:?}");
+    }
+}

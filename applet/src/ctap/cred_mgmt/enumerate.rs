@@ -19,7 +19,7 @@ use std::collections::BTreeSet;
 
 use super::{resp, Enumeration};
 use crate::cbor::Value;
-use crate::ctap::extensions::{extension_enabled, third_party_payment};
+use crate::ctap::extensions::{extension_enabled, Extension};
 use crate::ctap::{descriptor, Authenticator};
 use crate::error::CtapError;
 use crate::state::ResidentCredential;
@@ -173,7 +173,7 @@ fn credential_response(
     if let Some(key) = &c.large_blob_key {
         m.push(pair(resp::LARGE_BLOB_KEY, Value::from(key.to_vec())));
     }
-    if extension_enabled(&auth.config, third_party_payment::NAME) {
+    if extension_enabled(&auth.config, Extension::ThirdPartyPayment) {
         m.push(pair(
             resp::THIRD_PARTY_PAYMENT,
             Value::from(sealed.flags.third_party_payment),

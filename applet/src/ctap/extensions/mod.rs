@@ -21,7 +21,7 @@
 //!  "thirdPartyPayment": true                    ──▶  "thirdPartyPayment": bool (CTAP 2.2)
 //! ```
 //!
-//! Only extensions listed by getInfo ([`IMPLEMENTED_EXTENSIONS`] ∩
+//! Only extensions listed by getInfo ([`Extension`] ∩
 //! the profile's claims) are processed; for the others, and for unknown
 //! names, the input is ignored and no output is produced (§6.1.2, §6.2.2).
 //! Inputs of a processed extension are type-checked
@@ -47,29 +47,72 @@ use crate::config::Config;
 use crate::env::Env;
 use crate::error::CtapError;
 
-/// Extensions the code implements (the modules below).
-/// `largeBlobKey` is only useful with the `largeBlobs` option
+/// The extensions the card implements, one module each. Profiles and requests name
+/// them as text; the code asks for them by variant, so a misspelt extension is a compile
+/// error. `largeBlobKey` is only useful with the `largeBlobs` option
 /// (authenticatorLargeBlobs), which the default profile claims.
-pub const IMPLEMENTED_EXTENSIONS: &[&str] = &[
-    cred_blob::NAME,
-    cred_protect::NAME,
-    hmac_secret::NAME,
-    large_blob_key::NAME,
-    min_pin_length::NAME,
-    hmac_secret_mc::NAME,
-    third_party_payment::NAME,
-    pin_complexity_policy::NAME,
-];
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Extension {
+    /// `credBlob` ([`cred_blob`]).
+    CredBlob,
+    /// `credProtect` ([`cred_protect`]).
+    CredProtect,
+    /// `hmac-secret` ([`hmac_secret`]).
+    HmacSecret,
+    /// `largeBlobKey` ([`large_blob_key`]).
+    LargeBlobKey,
+    /// `minPinLength` ([`min_pin_length`]).
+    MinPinLength,
+    /// `hmac-secret-mc` ([`hmac_secret_mc`], CTAP 2.2).
+    HmacSecretMc,
+    /// `thirdPartyPayment` ([`third_party_payment`], CTAP 2.2).
+    ThirdPartyPayment,
+    /// `pinComplexityPolicy` ([`pin_complexity_policy`], CTAP 2.3).
+    PinComplexityPolicy,
+}
 
-/// Whether extension `name` is claimed by the profile and implemented
-/// (hmac-secret-mc also needs hmac-secret; pinComplexityPolicy a policy).
-pub fn extension_enabled(config: &Config, name: &str) -> bool {
-    let needs = match name {
-        hmac_secret_mc::NAME => config.claims_extension(hmac_secret::NAME),
-        pin_complexity_policy::NAME => config.pin_complexity_policy.factory().is_some(),
+impl Extension {
+    /// Every extension, in getInfo's usual order.
+    pub const ALL: [Extension; 8] = [
+        Extension::CredBlob,
+        Extension::CredProtect,
+        Extension::HmacSecret,
+        Extension::LargeBlobKey,
+        Extension::MinPinLength,
+        Extension::HmacSecretMc,
+        Extension::ThirdPartyPayment,
+        Extension::PinComplexityPolicy,
+    ];
+
+    /// The extension's identifier on the wire and in profiles.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Extension::CredBlob => cred_blob::NAME,
+            Extension::CredProtect => cred_protect::NAME,
+            Extension::HmacSecret => hmac_secret::NAME,
+            Extension::LargeBlobKey => large_blob_key::NAME,
+            Extension::MinPinLength => min_pin_length::NAME,
+            Extension::HmacSecretMc => hmac_secret_mc::NAME,
+            Extension::ThirdPartyPayment => third_party_payment::NAME,
+            Extension::PinComplexityPolicy => pin_complexity_policy::NAME,
+        }
+    }
+
+    /// The extension named `name`, if the card implements it.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// Whether `extension` is claimed by the profile and usable (hmac-secret-mc also needs
+/// hmac-secret; pinComplexityPolicy a policy).
+pub fn extension_enabled(config: &Config, extension: Extension) -> bool {
+    let needs = match extension {
+        Extension::HmacSecretMc => config.claims_extension(Extension::HmacSecret.name()),
+        Extension::PinComplexityPolicy => config.pin_complexity_policy.factory().is_some(),
         _ => true,
     };
-    needs && config.claims_extension(name) && IMPLEMENTED_EXTENSIONS.contains(&name)
+    needs && config.claims_extension(extension.name())
 }
 
 /// What the makeCredential extensions decided.
@@ -133,12 +176,16 @@ pub struct AssertedCredential<'a> {
     pub third_party_payment: bool,
 }
 
-/// The input of extension `name` when the card processes it.
-fn input<'a>(auth: &Authenticator, extensions: Option<&Map<'a>>, name: &str) -> Option<&'a Value> {
-    if !extension_enabled(&auth.config, name) {
+/// The input of `extension` when the card processes it.
+fn input<'a>(
+    auth: &Authenticator,
+    extensions: Option<&Map<'a>>,
+    extension: Extension,
+) -> Option<&'a Value> {
+    if !extension_enabled(&auth.config, extension) {
         return None;
     }
-    extensions.and_then(|m| m.get_text(name))
+    extensions.and_then(|m| m.get_text(extension.name()))
 }
 
 /// Process makeCredential extension inputs (CTAP 2.1 §6.1.2 step 13).
@@ -154,29 +201,29 @@ pub fn make_credential(
 ) -> Result<McExtensions, CtapError> {
     let m = extensions.as_ref();
     let mut out = McExtensions::default();
-    let cred_blob_in = input(auth, m, cred_blob::NAME)
+    let cred_blob_in = input(auth, m, Extension::CredBlob)
         .map(cred_blob::mc_input)
         .transpose()?;
-    let cred_protect_in = input(auth, m, cred_protect::NAME)
+    let cred_protect_in = input(auth, m, Extension::CredProtect)
         .map(cred_protect::mc_input)
         .transpose()?
         .flatten();
-    let hmac_secret_in = input(auth, m, hmac_secret::NAME)
+    let hmac_secret_in = input(auth, m, Extension::HmacSecret)
         .map(hmac_secret::mc_input)
         .transpose()?;
-    let min_pin_length_in = input(auth, m, min_pin_length::NAME)
+    let min_pin_length_in = input(auth, m, Extension::MinPinLength)
         .map(min_pin_length::mc_input)
         .transpose()?;
-    let large_blob_key_in = input(auth, m, large_blob_key::NAME)
+    let large_blob_key_in = input(auth, m, Extension::LargeBlobKey)
         .map(|v| large_blob_key::mc_input(v, rk))
         .transpose()?;
-    let third_party_payment_in = input(auth, m, third_party_payment::NAME)
+    let third_party_payment_in = input(auth, m, Extension::ThirdPartyPayment)
         .map(third_party_payment::input)
         .transpose()?;
-    let pin_complexity_in = input(auth, m, pin_complexity_policy::NAME)
+    let pin_complexity_in = input(auth, m, Extension::PinComplexityPolicy)
         .map(pin_complexity_policy::mc_input)
         .transpose()?;
-    let hmac_secret_mc_in = input(auth, m, hmac_secret_mc::NAME)
+    let hmac_secret_mc_in = input(auth, m, Extension::HmacSecretMc)
         .filter(|_| hmac_secret_in == Some(true))
         .map(|v| hmac_secret_mc::prepare(&auth.pin, &auth.config, v))
         .transpose()?;
@@ -232,20 +279,20 @@ pub fn check_get_assertion(
     up: bool,
 ) -> Result<(), CtapError> {
     let m = extensions.as_ref();
-    if let Some(v) = input(auth, m, hmac_secret::NAME) {
+    if let Some(v) = input(auth, m, Extension::HmacSecret) {
         // Full check: key agreement, saltAuth, salt lengths.
         hmac_secret::prepare(&auth.pin, &auth.config, v)?;
         if !up {
             return Err(CtapError::UnsupportedOption);
         }
     }
-    if let Some(v) = input(auth, m, cred_blob::NAME) {
+    if let Some(v) = input(auth, m, Extension::CredBlob) {
         cred_blob::ga_input(v)?;
     }
-    if let Some(v) = input(auth, m, large_blob_key::NAME) {
+    if let Some(v) = input(auth, m, Extension::LargeBlobKey) {
         large_blob_key::ga_input(v)?;
     }
-    if let Some(v) = input(auth, m, third_party_payment::NAME) {
+    if let Some(v) = input(auth, m, Extension::ThirdPartyPayment) {
         third_party_payment::input(v)?;
     }
     Ok(())
@@ -264,7 +311,7 @@ pub fn get_assertion(
     let uv = flags & crate::authdata::FLAG_UV != 0;
     let m = extensions.as_ref();
     let mut out = GaExtensions::default();
-    if let Some(v) = input(auth, m, cred_blob::NAME) {
+    if let Some(v) = input(auth, m, Extension::CredBlob) {
         if cred_blob::ga_input(v)? {
             let blob = auth
                 .resident(credential.id)
@@ -274,7 +321,7 @@ pub fn get_assertion(
                 .push((Value::from(cred_blob::NAME), Value::from(blob)));
         }
     }
-    if let Some(v) = input(auth, m, hmac_secret::NAME) {
+    if let Some(v) = input(auth, m, Extension::HmacSecret) {
         if flags & FLAG_UP == 0 {
             return Err(CtapError::UnsupportedOption);
         }
@@ -285,11 +332,11 @@ pub fn get_assertion(
         out.outputs
             .push((Value::from(hmac_secret::NAME), Value::from(output)));
     }
-    if let Some(v) = input(auth, m, large_blob_key::NAME) {
+    if let Some(v) = input(auth, m, Extension::LargeBlobKey) {
         large_blob_key::ga_input(v)?;
         out.large_blob_key = auth.resident(credential.id).and_then(|c| c.large_blob_key);
     }
-    if let Some(v) = input(auth, m, third_party_payment::NAME) {
+    if let Some(v) = input(auth, m, Extension::ThirdPartyPayment) {
         if third_party_payment::input(v)? {
             out.outputs.push((
                 Value::from(third_party_payment::NAME),

@@ -537,6 +537,12 @@ pub fn prepare_cards(
 ) -> Result<Vec<ReadyCard>, ServeError> {
     let profile = load_profile(&config.profile)?;
     let fido = fido_config(profile_config(&profile)?, config.aaguid);
+    for claim in applet::ctap::get_info::unknown_claims(&fido) {
+        tracing::warn!(
+            profile = %profile.name,
+            "the profile claims {claim}, which tapfido does not implement: getInfo does not list it"
+        );
+    }
     let ca = load_or_create_ca(&config.state_dir, config.attestation_ca.as_ref())?;
     let mut cards = Vec::with_capacity(config.cards.len());
     let events = EventLog::new();

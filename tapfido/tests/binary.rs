@@ -179,6 +179,61 @@ fn usage_errors_exit_2() {
     );
 }
 
+/// A user profile that claims an option or extension tapfido does not have is served, and
+/// the log names each such claim (getInfo leaves them out).
+#[test]
+fn claims_the_card_lacks_are_named_in_the_log() {
+    let vpcd = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("mine.toml");
+    std::fs::write(
+        &profile,
+        "[card]\nname = \"mine\"\nhistorical_bytes = \"80 73 80 01 C0\"\n\n[fido]\n\
+         extensions = [\"credProtect\", \"largeBlob\"]\n\n[fido.options]\nrk = true\n\
+         uvBioEnroll = true\n",
+    )
+    .unwrap();
+    let mut child = Command::new(TAPFIDO)
+        .args([
+            "card",
+            "--no-control",
+            "--profile",
+            profile.to_str().unwrap(),
+        ])
+        .args(["--vpcd", &vpcd.local_addr().unwrap().to_string()])
+        .args(["--state-dir", dir.path().join("st").to_str().unwrap()])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut warned = Vec::new();
+    let deadline = std::time::Instant::now() + GUARD;
+    while warned.len() < 2 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("warnings in the log; got {warned:?}"));
+        if line.contains("which tapfido does not implement") {
+            warned.push(line);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(warned[0].contains("option uvBioEnroll"), "{warned:?}");
+    assert!(warned[1].contains("extension largeBlob"), "{warned:?}");
+    assert!(warned
+        .iter()
+        .all(|l| !l.contains("credProtect") && !l.contains(" rk")));
+}
+
 #[test]
 fn unknown_profile_exits_1() {
     let dir = tempfile::tempdir().unwrap();

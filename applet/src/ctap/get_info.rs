@@ -78,6 +78,24 @@ pub fn option_enabled(config: &Config, option: CardOption) -> bool {
             .is_some_and(|on| *on || STATEFUL_OPTIONS.contains(&option))
 }
 
+/// The names a profile claims that the applet does not know, as `option NAME` and
+/// `extension NAME`: getInfo never lists them (a profile never advertises a feature the
+/// code does not have), so whoever loads a profile can say so instead of dropping them
+/// without a word.
+pub fn unknown_claims(config: &Config) -> Vec<String> {
+    let options = config
+        .options
+        .keys()
+        .filter(|name| CardOption::from_name(name).is_none())
+        .map(|name| format!("option {name}"));
+    let extensions = config
+        .extensions
+        .iter()
+        .filter(|name| Extension::from_name(name).is_none())
+        .map(|name| format!("extension {name}"));
+    options.chain(extensions).collect()
+}
+
 /// Build the getInfo response (`env`: the RNG for the IVs of the encrypted
 /// CTAP 2.3 members).
 pub fn handle(auth: &Authenticator, env: &mut dyn crate::env::Env) -> Value {

@@ -141,3 +141,17 @@ fn extension_names_round_trip_and_profiles_claim_only_known_ones() {
         assert!(default.claims_extension(e.name()), "default lacks {e:?}");
     }
 }
+
+#[test]
+fn unknown_claims_are_named() {
+    use crate::ctap::get_info::unknown_claims;
+    assert!(unknown_claims(&profile("default")).is_empty());
+    assert!(unknown_claims(&profile("pocketkey")).is_empty());
+    let mut c = Config::default();
+    c.extensions.push("largeBlob".to_owned());
+    c.options.insert("uvBioEnroll".to_owned(), true);
+    assert_eq!(
+        unknown_claims(&c),
+        ["option uvBioEnroll", "extension largeBlob"]
+    );
+}

@@ -35,9 +35,9 @@ fn accept(vpcd: &TcpListener) -> TcpStream {
     stream
 }
 
-/// Start `tapfido card` on a fake vpcd; returns the child and, when the
-/// control API is on, its address (read from the log).
-fn start_card(vpcd: &TcpListener, dir: &Path, extra: &[&str]) -> (Child, Option<String>) {
+/// Start `tapfido card` on a fake vpcd with its state in `dir`; returns the child and its
+/// log (stderr), line by line.
+fn spawn_card(vpcd: &TcpListener, dir: &Path, extra: &[&str]) -> (Child, mpsc::Receiver<String>) {
     let mut child = Command::new(TAPFIDO)
         .args(["card", "--vpcd", &vpcd.local_addr().unwrap().to_string()])
         .args(["--state-dir", dir.to_str().unwrap()])
@@ -51,23 +51,32 @@ fn start_card(vpcd: &TcpListener, dir: &Path, extra: &[&str]) -> (Child, Option<
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(at) = line.find("control API on http://") {
-                let addr = line[at + "control API on http://".len()..]
-                    .trim_end_matches('/')
-                    .to_string();
-                let _ = tx.send(addr);
-            }
+            let _ = tx.send(line);
         }
     });
-    let control = if extra.contains(&"--no-control") {
-        None
-    } else {
-        Some(
-            rx.recv_timeout(GUARD)
-                .expect("control API address in the log"),
-        )
+    (child, rx)
+}
+
+/// Start `tapfido card` on a fake vpcd; returns the child and, when the
+/// control API is on, its address (read from the log).
+fn start_card(vpcd: &TcpListener, dir: &Path, extra: &[&str]) -> (Child, Option<String>) {
+    const MARK: &str = "control API on http://";
+    let (child, log) = spawn_card(vpcd, dir, extra);
+    if extra.contains(&"--no-control") {
+        return (child, None);
+    }
+    let deadline = std::time::Instant::now() + GUARD;
+    let line = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = log
+            .recv_timeout(left)
+            .expect("control API address in the log");
+        if line.contains(MARK) {
+            break line;
+        }
     };
-    (child, control)
+    let at = line.find(MARK).unwrap_or_default() + MARK.len();
+    (child, Some(line[at..].trim_end_matches('/').to_string()))
 }
 
 fn tap(control: &str, args: &[&str]) {
@@ -193,27 +202,11 @@ fn claims_the_card_lacks_are_named_in_the_log() {
          uvBioEnroll = true\n",
     )
     .unwrap();
-    let mut child = Command::new(TAPFIDO)
-        .args([
-            "card",
-            "--no-control",
-            "--profile",
-            profile.to_str().unwrap(),
-        ])
-        .args(["--vpcd", &vpcd.local_addr().unwrap().to_string()])
-        .args(["--state-dir", dir.path().join("st").to_str().unwrap()])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, rx) = spawn_card(
+        &vpcd,
+        &dir.path().join("st"),
+        &["--no-control", "--profile", profile.to_str().unwrap()],
+    );
     let mut warned = Vec::new();
     let deadline = std::time::Instant::now() + GUARD;
     while warned.len() < 2 {

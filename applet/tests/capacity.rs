@@ -10,11 +10,10 @@ use applet::config::Config;
 use ciborium::Value as C;
 use client::cred::*;
 use client::pin::*;
+use client::status::*;
 use client::*;
 
 const PIN: &str = "4321";
-const KEY_STORE_FULL: u8 = 0x28;
-const NO_CREDENTIALS: u8 = 0x2E;
 
 #[test]
 fn full_store_answers_key_store_full_and_a_delete_frees_a_slot() {

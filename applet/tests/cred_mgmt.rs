@@ -12,17 +12,10 @@ use applet::config::Config;
 use ciborium::Value as C;
 use client::cred::*;
 use client::pin::*;
+use client::status::*;
 use client::*;
 
 const PIN: &str = "4321";
-
-const OK: u8 = 0x00;
-const INVALID_PARAMETER: u8 = 0x02;
-const MISSING_PARAMETER: u8 = 0x14;
-const NO_CREDENTIALS: u8 = 0x2E;
-const PIN_AUTH_INVALID: u8 = 0x33;
-const PUAT_REQUIRED: u8 = 0x36;
-const INVALID_SUBCOMMAND: u8 = 0x3E;
 
 /// A discoverable credential: RP ID, user handle, registration.
 type Stored = (&'static str, Vec<u8>, Registered);

@@ -15,6 +15,7 @@ use applet::config::Config;
 use ciborium::Value as C;
 use client::cred::*;
 use client::pin::*;
+use client::status::*;
 use client::*;
 use hkdf::Hkdf;
 use sha2::Sha256;
@@ -22,13 +23,6 @@ use sha2::Sha256;
 const RP: &str = "example.com";
 const PIN: &str = "a1b2c3d4";
 const PERM_PCMR: u8 = 0x40;
-
-const OK: u8 = 0x00;
-const INVALID_PARAMETER: u8 = 0x02;
-const CBOR_UNEXPECTED_TYPE: u8 = 0x11;
-const PIN_AUTH_INVALID: u8 = 0x33;
-const PIN_POLICY_VIOLATION: u8 = 0x37;
-const UNAUTHORIZED_PERMISSION: u8 = 0x40;
 
 fn info(card: &mut Card) -> C {
     card.ctap(GET_INFO, None).ok()

@@ -8,9 +8,8 @@ use testkit::client;
 use applet::config::Config;
 use applet::env::Presence;
 use applet::iso::{Applet, CtapOutcome};
+use client::status::*;
 use client::*;
-
-const INVALID_LENGTH: u8 = 0x03;
 
 #[test]
 fn trailing_bytes_are_refused_with_invalid_length() {

@@ -12,18 +12,11 @@ use applet::iso::{Applet, Command, CtapOutcome, Status};
 use ciborium::Value as C;
 use client::cred::*;
 use client::pin::*;
+use client::status::*;
 use client::*;
 
 const PIN: &str = "1357";
 const RP: &str = "example.com";
-
-const OK: u8 = 0x00;
-const OPERATION_DENIED: u8 = 0x27;
-const USER_ACTION_TIMEOUT: u8 = 0x2F;
-const PIN_AUTH_INVALID: u8 = 0x33;
-const PUAT_REQUIRED: u8 = 0x36;
-const UNAUTHORIZED_PERMISSION: u8 = 0x40;
-const INVALID_PARAMETER: u8 = 0x02;
 
 const SELECTION: u8 = 0x0B;
 

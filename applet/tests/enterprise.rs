@@ -12,6 +12,7 @@ use applet::attestation::AttestationCa;
 use applet::config::Config;
 use ciborium::Value as C;
 use client::pin::*;
+use client::status::*;
 use client::*;
 use der::Decode;
 use rustls_pki_types::{CertificateDer, UnixTime};
@@ -19,12 +20,6 @@ use rustls_pki_types::{CertificateDer, UnixTime};
 const PIN: &str = "1357";
 const LISTED_RP: &str = "corp.example";
 const OTHER_RP: &str = "example.com";
-
-const OK: u8 = 0x00;
-const INVALID_PARAMETER: u8 = 0x02;
-const INVALID_OPTION: u8 = 0x2C;
-const PUAT_REQUIRED: u8 = 0x36;
-const INVALID_SUBCOMMAND: u8 = 0x3E;
 
 const ENABLE_EA: u8 = 0x01;
 

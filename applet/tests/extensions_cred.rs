@@ -10,15 +10,11 @@ use applet::config::Config;
 use applet::iso::{Applet, Command};
 use ciborium::Value as C;
 use client::pin::*;
+use client::status::*;
 use client::*;
 
 const RP: &str = "example.com";
 const PIN: &str = "123456";
-
-const CBOR_UNEXPECTED_TYPE: u8 = 0x11;
-const CREDENTIAL_EXCLUDED: u8 = 0x19;
-const INVALID_OPTION: u8 = 0x2C;
-const NO_CREDENTIALS: u8 = 0x2E;
 
 /// A makeCredential request with extensions, and UV through `token`.
 fn mc(user: &[u8], rk: bool, exts: Option<C>, token: Option<&Token>) -> C {

@@ -8,18 +8,11 @@ use testkit::client;
 use applet::config::Config;
 use ciborium::Value as C;
 use client::pin::*;
+use client::status::*;
 use client::*;
 
 const RP: &str = "example.com";
 const PIN: &str = "123456";
-
-const OK: u8 = 0x00;
-const INVALID_PARAMETER: u8 = 0x02;
-const CBOR_UNEXPECTED_TYPE: u8 = 0x11;
-const MISSING_PARAMETER: u8 = 0x14;
-const UNSUPPORTED_OPTION: u8 = 0x2B;
-const NO_CREDENTIALS: u8 = 0x2E;
-const PIN_AUTH_INVALID: u8 = 0x33;
 
 /// makeCredential with `hmac-secret: true`; returns the credential and the
 /// authData extension outputs.

@@ -8,20 +8,11 @@ use testkit::client;
 use applet::config::Config;
 use ciborium::Value as C;
 use client::pin::*;
+use client::status::*;
 use client::*;
 
 const LB: u8 = 0x0C;
 const PIN: &str = "2468";
-
-const OK: u8 = 0x00;
-const INVALID_COMMAND: u8 = 0x01;
-const INVALID_PARAMETER: u8 = 0x02;
-const INVALID_LENGTH: u8 = 0x03;
-const INVALID_SEQ: u8 = 0x04;
-const LARGE_BLOB_STORAGE_FULL: u8 = 0x18;
-const PIN_AUTH_INVALID: u8 = 0x33;
-const PUAT_REQUIRED: u8 = 0x36;
-const INTEGRITY_FAILURE: u8 = 0x3D;
 
 /// Default profile: maxMsgSize 7609, so maxFragmentLength 7545.
 const MAX_FRAGMENT: usize = 7609 - 64;

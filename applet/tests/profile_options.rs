@@ -14,19 +14,11 @@ use applet::iso::CtapOutcome;
 use ciborium::Value as C;
 use client::cred::*;
 use client::pin::*;
+use client::status::*;
 use client::*;
 
 const PIN: &str = "1357";
 const RP: &str = "example.com";
-
-const OK: u8 = 0x00;
-const INVALID_COMMAND: u8 = 0x01;
-const UNSUPPORTED_OPTION: u8 = 0x2B;
-const USER_ACTION_TIMEOUT: u8 = 0x2F;
-const PIN_AUTH_INVALID: u8 = 0x33;
-const INVALID_SUBCOMMAND: u8 = 0x3E;
-const PUAT_REQUIRED: u8 = 0x36;
-const UNAUTHORIZED_PERMISSION: u8 = 0x40;
 
 const SELECTION: u8 = 0x0B;
 const LARGE_BLOBS: u8 = 0x0C;

@@ -12,11 +12,11 @@ use applet::config::Config;
 use ciborium::Value as C;
 use client::cred::*;
 use client::pin::*;
+use client::status::*;
 use client::*;
 
 const RP: &str = "example.com";
 const PIN: &str = "a1b2c3d4";
-const INVALID_SUBCOMMAND: u8 = 0x3E;
 
 /// The builtin profiles, as the card binary embeds them.
 const BUILTIN: [(&str, &str); 2] = [

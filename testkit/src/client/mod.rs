@@ -6,6 +6,7 @@
 
 pub mod cred;
 pub mod pin;
+pub mod status;
 
 use std::io::Cursor;
 

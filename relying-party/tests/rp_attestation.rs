@@ -125,11 +125,21 @@ fn chain_to_a_different_root() {
     assert_eq!(err.unwrap_err(), RpError::ChainUntrusted);
 }
 
-#[test]
-fn chain_with_intermediate() {
-    let root_key = p256_key(0x41);
+/// A root, an intermediate and a packed attestation certificate under it, with their keys.
+struct Chain {
+    root_key: p256::ecdsa::SigningKey,
+    root: x509_cert::Certificate,
+    inter_key: p256::ecdsa::SigningKey,
+    inter: x509_cert::Certificate,
+    att_key: p256::ecdsa::SigningKey,
+    leaf: x509_cert::Certificate,
+}
+
+/// The [`Chain`] with keys from `seed`, `seed + 1` and `seed + 2`.
+fn chain(seed: u8) -> Chain {
+    let root_key = p256_key(seed);
     let root = root_ca(&root_key, "Test Root");
-    let inter_key = p256_key(0x42);
+    let inter_key = p256_key(seed + 1);
     let inter = attestation_cert(
         &inter_key,
         &root_key,
@@ -138,8 +148,27 @@ fn chain_with_intermediate() {
         None,
         true,
     );
-    let att_key = p256_key(0x43);
+    let att_key = p256_key(seed + 2);
     let leaf = attestation_cert(&att_key, &inter_key, &inter, OU, Some(AAGUID), false);
+    Chain {
+        root_key,
+        root,
+        inter_key,
+        inter,
+        att_key,
+        leaf,
+    }
+}
+
+#[test]
+fn chain_with_intermediate() {
+    let Chain {
+        root,
+        inter,
+        att_key,
+        leaf,
+        ..
+    } = chain(0x41);
     let auth = auth_data(
         RP,
         0x01,
@@ -384,19 +413,14 @@ fn packed_chain(att_key: &p256::ecdsa::SigningKey, x5c: Vec<Vec<u8>>) -> (Vec<u8
 /// a verifier that re-encodes certificates gets other bytes otherwise.
 #[test]
 fn x5c_certificates_must_be_der_with_rfc5280_time_types() {
-    let root_key = p256_key(0x51);
-    let root = root_ca(&root_key, "Test Root");
-    let inter_key = p256_key(0x52);
-    let inter = attestation_cert(
-        &inter_key,
-        &root_key,
-        &root,
-        "CN=Test Intermediate,O=Test,C=US",
-        None,
-        true,
-    );
-    let att_key = p256_key(0x53);
-    let leaf = attestation_cert(&att_key, &inter_key, &inter, OU, Some(AAGUID), false);
+    let Chain {
+        root_key,
+        root,
+        inter_key,
+        inter,
+        att_key,
+        leaf,
+    } = chain(0x51);
     let anchors = std::slice::from_ref(&root);
 
     let (ok, cdj) = packed_chain(&att_key, vec![der_of(&leaf), der_of(&inter)]);

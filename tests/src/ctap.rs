@@ -71,7 +71,7 @@ pub fn call(conn: &Conn, request: &[u8]) -> Result<(Value, usize), String> {
 /// Field `key` of a CBOR map with integer keys (`None` when `map` is not a map).
 #[must_use]
 pub fn field(map: &Value, key: i64) -> Option<&Value> {
-    map.as_map().and(client::get(map, key))
+    map.as_map().and_then(|_| client::get(map, key))
 }
 
 /// The credential ID inside makeCredential's authData (CTAP 2.1 §6.1, WebAuthn §6.5.1).

@@ -239,6 +239,7 @@ where
     let end = match spawned {
         Err(e) => {
             warn!(error = %e, "cannot start the link thread; closing the connection");
+            close(&closer);
             lost()
         }
         Ok(_detached) => {
@@ -254,15 +255,14 @@ where
                     lost()
                 }
             };
+            close(&closer);
             if !matches!(end, End::Lost { .. }) {
-                close(&closer);
                 // The thread ends once its read fails; the card is not called after this.
                 let _ = done_rx.await;
             }
             end
         }
     };
-    close(&closer);
     drop(closer);
     with_card(card, "disconnected", |c| c.disconnected());
     end

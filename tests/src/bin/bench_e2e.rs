@@ -273,15 +273,15 @@ pub(crate) enum Round {
 
 /// Samples pooled over the rounds, by measurement name.
 #[derive(Default)]
-pub(crate) struct Pool(
-    std::collections::BTreeMap<&'static str, Vec<Duration>>,
-    std::collections::BTreeMap<&'static str, Vec<String>>,
-);
+pub(crate) struct Pool {
+    samples: std::collections::BTreeMap<&'static str, Vec<Duration>>,
+    notes: std::collections::BTreeMap<&'static str, Vec<String>>,
+}
 
 impl Pool {
     /// Notes a round's own result for `name` (its median ratio, say).
     pub(crate) fn note(&mut self, name: &'static str, note: String) {
-        self.1.entry(name).or_default().push(note);
+        self.notes.entry(name).or_default().push(note);
     }
 
     /// Notes the median ratio of `samples` to `floor` in the round `run` for `name`.
@@ -298,16 +298,16 @@ impl Pool {
 
     /// The notes of `name`, joined with `; `.
     pub(crate) fn notes(&mut self, name: &'static str) -> String {
-        self.1.remove(name).unwrap_or_default().join("; ")
+        self.notes.remove(name).unwrap_or_default().join("; ")
     }
 
     pub(crate) fn add(&mut self, name: &'static str, samples: Vec<Duration>) {
-        self.0.entry(name).or_default().extend(samples);
+        self.samples.entry(name).or_default().extend(samples);
     }
 
     /// Every sample of `name` so far (every round once the last has added its own).
     pub(crate) fn take(&mut self, name: &'static str) -> Vec<Duration> {
-        self.0.remove(name).unwrap_or_default()
+        self.samples.remove(name).unwrap_or_default()
     }
 }
 

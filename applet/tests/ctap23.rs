@@ -524,28 +524,6 @@ fn pcmr_is_refused_without_per_cred_mgmt_ro() {
     assert_eq!(card.storage(), before, "no PIN attempt made");
 }
 
-/// changePIN (0x04) from `old` to `new`; the status.
-fn change_pin_status(card: &mut Card, old: &str, new: &str) -> u8 {
-    let mut s = Session::new(card, 2, 0xc4);
-    let mut padded = new.as_bytes().to_vec();
-    padded.resize(64, 0);
-    let new_enc = s.encrypt(&padded);
-    let hash_enc = s.encrypt(&sha256(old.as_bytes())[..16]);
-    let param = s.authenticate(&[new_enc.as_slice(), &hash_enc].concat());
-    card.ctap(
-        CLIENT_PIN,
-        Some(cmap(vec![
-            (int(1), int(2)),
-            (int(2), int(4)),
-            (int(3), s.platform_key.clone()),
-            (int(4), bytes(&param)),
-            (int(5), bytes(&new_enc)),
-            (int(6), bytes(&hash_enc)),
-        ])),
-    )
-    .status
-}
-
 fn change_pin(card: &mut Card, old: &str, new: &str) {
     assert_eq!(change_pin_status(card, old, new), OK);
 }

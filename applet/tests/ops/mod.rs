@@ -80,23 +80,9 @@ pub fn change_pin(
     arm: &mut dyn FnMut(&mut Card),
 ) -> Outcome {
     let mut s = Session::new(card, 2, 0xc4a);
-    let mut padded = new.as_bytes().to_vec();
-    padded.resize(64, 0);
-    let new_pin_enc = s.encrypt(&padded);
-    let pin_hash_enc = s.encrypt(&sha256(old.as_bytes())[..16]);
-    let param = s.authenticate(&[new_pin_enc.as_slice(), &pin_hash_enc].concat());
+    let request = change_pin_request(&mut s, old, new);
     arm(card);
-    status(card.ctap(
-        CLIENT_PIN,
-        Some(cmap(vec![
-            (int(1), int(2)),
-            (int(2), int(4)),
-            (int(3), s.platform_key.clone()),
-            (int(4), bytes(&param)),
-            (int(5), bytes(&new_pin_enc)),
-            (int(6), bytes(&pin_hash_enc)),
-        ])),
-    ))
+    status(card.ctap(CLIENT_PIN, Some(request)))
 }
 
 /// setPIN (ClientPIN 0x03).

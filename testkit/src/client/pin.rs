@@ -152,6 +152,32 @@ impl Token {
     }
 }
 
+/// The changePIN (0x04) request of session `s`, from `old` to `new` (PIN/UV auth
+/// protocol two): `{1: 2, 2: 4, 3: platform key, 4: pinUvAuthParam, 5: newPinEnc,
+/// 6: pinHashEnc}`.
+pub fn change_pin_request(s: &mut Session, old: &str, new: &str) -> C {
+    let mut padded = new.as_bytes().to_vec();
+    padded.resize(64, 0);
+    let new_pin_enc = s.encrypt(&padded);
+    let pin_hash_enc = s.encrypt(&Sha256::digest(old.as_bytes())[..16]);
+    let param = s.authenticate(&[new_pin_enc.as_slice(), &pin_hash_enc].concat());
+    cmap(vec![
+        (int(1), int(2)),
+        (int(2), int(4)),
+        (int(3), s.platform_key.clone()),
+        (int(4), bytes(&param)),
+        (int(5), bytes(&new_pin_enc)),
+        (int(6), bytes(&pin_hash_enc)),
+    ])
+}
+
+/// changePIN (0x04) from `old` to `new`; the CTAP status.
+pub fn change_pin_status(card: &mut Card, old: &str, new: &str) -> u8 {
+    let mut s = Session::new(card, 2, 0xc4);
+    let request = change_pin_request(&mut s, old, new);
+    card.ctap(CLIENT_PIN, Some(request)).status
+}
+
 /// The getPinUvAuthTokenUsingPinWithPermissions (0x09) request of session `s`:
 /// `{1: protocol, 2: 9, 3: platform key, 6: enc(LEFT16(SHA-256(pin))), 9: perms, ?10: rpId}`.
 pub fn token_request(s: &mut Session, pin: &str, perms: u8, rp: Option<&str>) -> C {

@@ -153,17 +153,8 @@ fn claims_whose_requirements_are_off_are_not_listed() {
     assert_eq!(get_text(options, "perCredMgmtRO"), Some(&C::Bool(false)));
     set_pin(&mut card, 2, PIN);
     let mut s = Session::new(&mut card, 2, 1);
-    let hash = s.encrypt(&sha256(PIN.as_bytes())[..16]);
-    let r = card.ctap(
-        CLIENT_PIN,
-        Some(cmap(vec![
-            (int(1), int(2)),
-            (int(2), int(9)),
-            (int(3), s.platform_key.clone()),
-            (int(6), bytes(&hash)),
-            (int(9), int(PERM_PCMR.into())),
-        ])),
-    );
+    let request = token_request(&mut s, PIN, PERM_PCMR, None);
+    let r = card.ctap(CLIENT_PIN, Some(request));
     assert_eq!(r.status, UNAUTHORIZED_PERMISSION);
 
     let mut c = Config::default();
@@ -508,18 +499,9 @@ fn persistent_token_for_read_only_credential_management() {
 fn pcmr_is_refused_without_per_cred_mgmt_ro() {
     let mut card = card_with_pin(11, Config::pocketkey());
     let mut s = Session::new(&mut card, 2, 1);
-    let hash = s.encrypt(&sha256(PIN.as_bytes())[..16]);
+    let request = token_request(&mut s, PIN, PERM_PCMR, None);
     let before = card.storage();
-    let r = card.ctap(
-        CLIENT_PIN,
-        Some(cmap(vec![
-            (int(1), int(2)),
-            (int(2), int(9)),
-            (int(3), s.platform_key.clone()),
-            (int(6), bytes(&hash)),
-            (int(9), int(PERM_PCMR.into())),
-        ])),
-    );
+    let r = card.ctap(CLIENT_PIN, Some(request));
     assert_eq!(r.status, UNAUTHORIZED_PERMISSION);
     assert_eq!(card.storage(), before, "no PIN attempt made");
 }

@@ -9,7 +9,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// python-fido2's getInfo over PC/SC on every card of the world; prints the PIDs of
@@ -142,6 +142,26 @@ fn alive(pid: u32) -> bool {
 }
 
 /// The PIDs printed on a `pids A B` line.
+/// `tapfido run` with a command that prints the PIDs of its world (`tapfido run`'s
+/// second stage, the world's pcscd and, with `shell`, the command itself) on a `pids`
+/// line and then sleeps; the child and that line.
+fn run_reporting_pids(bin: &Path, shell: bool) -> (Child, String) {
+    let script = if shell {
+        "echo pids $PPID $(tr -d '\\0' < /run/pcscd/pcscd.pid) $$; exec sleep 60"
+    } else {
+        "echo pids $PPID $(tr -d '\\0' < /run/pcscd/pcscd.pid); exec sleep 60"
+    };
+    let mut child = tapfido_run(bin, &["--", "sh", "-c", script])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
+}
+
 fn pids(out: &str) -> Vec<u32> {
     out.lines()
         .find_map(|l| l.strip_prefix("pids "))
@@ -298,22 +318,7 @@ fn sigterm_stops_the_command_and_the_world() {
         return;
     };
     let before = snapshot();
-    let mut child = tapfido_run(
-        &bin,
-        &[
-            "--",
-            "sh",
-            "-c",
-            "echo pids $PPID $(tr -d '\\0' < /run/pcscd/pcscd.pid); exec sleep 60",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) = run_reporting_pids(&bin, false);
     let world = pids(&line);
     assert!(world.iter().all(|&p| alive(p)), "{line}");
     let status = Command::new("kill")
@@ -447,22 +452,7 @@ fn the_world_stops_when_tapfido_run_is_killed_outright() {
     let Some(bin) = prerequisites(false) else {
         return;
     };
-    let mut child = tapfido_run(
-        &bin,
-        &[
-            "--",
-            "sh",
-            "-c",
-            "echo pids $PPID $(tr -d '\\0' < /run/pcscd/pcscd.pid) $$; exec sleep 60",
-        ],
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) = run_reporting_pids(&bin, true);
     let world = pids(&line);
     assert_eq!(world.len(), 3, "{line}");
     child.kill().unwrap(); // SIGKILL: no chance to clean up in the first stage

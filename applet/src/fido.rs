@@ -47,7 +47,7 @@ pub enum LoadError {
     /// The attestation CA could not certify the batch key.
     #[error("attestation: {0}")]
     Attestation(#[from] AttestationError),
-    /// Writing the initial state failed.
+    /// Writing the state when loading or starting the card failed.
     #[error("card state: writing failed ({0})")]
     Store(CtapError),
 }
@@ -116,6 +116,14 @@ impl<E: Env> FidoApplet<E> {
         };
         let auth = Authenticator::new(&mut env, config, state, attestation);
         Ok(FidoApplet { env, auth })
+    }
+
+    /// Reserve signature counters ahead, before serving: the card's first
+    /// makeCredential or getAssertion then answers without a write
+    /// ([`CardState::reserve_sign_counts`]). Nothing is stored when a
+    /// reservation is left; a storage failure changes nothing and is returned.
+    pub fn reserve_ahead(&mut self) -> Result<(), CtapError> {
+        self.auth.state.reserve_sign_counts(&mut self.env)
     }
 
     /// The environment (tests move the clock and presence through it).

@@ -22,6 +22,9 @@
 //!                      from memory; the first counter above C stores C' = counter + B - 1
 //!                      first (one write per B = SIGN_COUNT_BLOCK counters). A restart
 //!                      continues at C + 1: no counter a client saw repeats or goes back.
+//!                      A card server stores C + B when it starts, before it serves
+//!                      ([`CardState::reserve_sign_counts`]), so the first sign-in after a
+//!                      start does not wait for storage either.
 //!  pinRetries          storage holds V, memory the live count R, V = R or V = R - 1 (one
 //!                      attempt reserved): before a PIN is compared, V ≤ R - 1 must be
 //!                      durable (written only when V = R: after a restart or a wrong PIN);
@@ -309,6 +312,22 @@ impl CardState {
     pub fn next_sign_count(&mut self, env: &mut dyn Env) -> Result<u32, CtapError> {
         self.update_counted(env, |_| Ok(()))
             .map(|((), count)| count)
+    }
+
+    /// Make sure the next signature counter needs no write: when no reserved
+    /// counter is left (a card just loaded from storage continues above its
+    /// ceiling), store the next block's ceiling now. A card server calls this
+    /// before it serves, so that its first makeCredential or getAssertion
+    /// does not wait for storage; until then it costs nothing.
+    pub fn reserve_sign_counts(&mut self, env: &mut dyn Env) -> Result<(), CtapError> {
+        if self.live.sign_count < self.persistent.sign_count {
+            return Ok(());
+        }
+        let ceiling = self.live.sign_count.saturating_add(SIGN_COUNT_BLOCK);
+        self.update(env, |p| {
+            p.sign_count = ceiling;
+            Ok(())
+        })
     }
 
     /// [`CardState::update`] that also takes the next signature counter: a

@@ -129,6 +129,24 @@ impl Run {
         self.env.storage.fail_after = None;
     }
 
+    /// A card server starting to serve: counters reserved ahead. At most one
+    /// write, none while a reservation is left; the counter handed out next
+    /// needs no write.
+    fn reserve(&mut self) {
+        let writes = self.env.storage.writes;
+        let left = self.state.sign_count() < stored_of(&self.env).persistent().sign_count;
+        let fail = self.maybe_fail();
+        let r = self.state.reserve_sign_counts(&mut self.env);
+        self.env.storage.fail_after = None;
+        assert_eq!(r.is_err(), fail && !left);
+        if left {
+            assert_eq!(self.env.storage.writes, writes, "a reservation was left");
+        }
+        if r.is_ok() && self.state.sign_count() < u32::MAX {
+            assert!(stored_of(&self.env).persistent().sign_count > self.state.sign_count());
+        }
+    }
+
     /// A PIN attempt the way `pin::machine` makes it.
     fn attempt(&mut self, right: bool) {
         if self.state.pin_retries() == 0 {
@@ -199,7 +217,10 @@ impl Run {
             }
             11 => self.attempt(false),
             12 => self.other_write(),
-            13 => self.restart(true),
+            13 => {
+                self.restart(true);
+                self.reserve();
+            }
             14 => self.restart(false),
             _ => {
                 // A write of nothing new stores nothing.
@@ -239,6 +260,38 @@ fn counters_cost_one_write_per_block_and_a_restart_continues_above_the_ceiling()
     assert_eq!(ceiling, n);
     run.restart(false);
     assert_eq!(run.state.next_sign_count(&mut run.env), Ok(n + 1));
+}
+
+#[test]
+fn a_card_that_reserves_ahead_signs_its_first_counters_without_a_write() {
+    let mut run = Run::new(17);
+    run.failures = false;
+    for _ in 0..10 {
+        run.counter();
+    }
+    run.restart(false);
+    // Just loaded: the next counter is above the stored ceiling, so it would write.
+    let before = run.state.sign_count();
+    assert_eq!(stored_of(&run.env).persistent().sign_count, before);
+    let writes = run.env.storage.writes;
+    run.reserve();
+    assert_eq!(run.env.storage.writes, writes + 1);
+    assert_eq!(
+        stored_of(&run.env).persistent().sign_count,
+        before + SIGN_COUNT_BLOCK
+    );
+    // Reserving again while counters are left stores nothing.
+    run.reserve();
+    assert_eq!(run.env.storage.writes, writes + 1);
+    for _ in 0..SIGN_COUNT_BLOCK {
+        run.counter();
+    }
+    assert_eq!(run.env.storage.writes, writes + 1, "the block was reserved");
+    assert_eq!(run.model.max_sent, before + SIGN_COUNT_BLOCK);
+    // The next one starts a new block, and a crash after any of this goes on above.
+    run.counter();
+    assert_eq!(run.env.storage.writes, writes + 2);
+    run.quiescent();
 }
 
 #[test]

@@ -289,11 +289,19 @@ pub fn build_fido(
         source,
     })?;
     let env = CardEnv::new(presence, storage);
-    FidoApplet::new(env, config.clone(), Some(ca)).map_err(|source| ServeError::Card {
+    let mut applet =
+        FidoApplet::new(env, config.clone(), Some(ca)).map_err(|source| ServeError::Card {
+            slot: plan.slot,
+            path: plan.state.clone(),
+            source,
+        })?;
+    // Counters for the first sign-ins, stored now rather than on the first tap.
+    applet.reserve_ahead().map_err(|e| ServeError::Card {
         slot: plan.slot,
         path: plan.state.clone(),
-        source,
-    })
+        source: LoadError::Store(e),
+    })?;
+    Ok(applet)
 }
 
 /// The profile's `[fido]` configuration with the `--aaguid` override.

@@ -125,3 +125,38 @@ fn state_survives_a_killed_card_process() {
         card.state_path().display()
     );
 }
+
+/// The state file's inode: every store renames a new file over it.
+fn state_inode(card: &Card) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(card.state_path()).unwrap().ino()
+}
+
+#[test]
+fn the_first_sign_ins_after_a_start_do_not_wait_for_the_state_file() {
+    let stack = e2e::require_stack!();
+    let mut card = Card::start(stack, CardOptions::profile("pocketkey"));
+    let conn = selected(&card);
+    let reg = register(&conn);
+    let stored = state_inode(&card);
+    let mut last = 0;
+    for _ in 0..3 {
+        let counter = authenticate(&conn, &reg);
+        assert!(counter > last, "counter {counter} after {last}");
+        last = counter;
+    }
+    assert_eq!(state_inode(&card), stored, "a sign-in stored the state");
+    drop(conn);
+
+    // A restarted card reserves its counters when it starts, not on the first tap.
+    card.restart();
+    let conn = selected(&card);
+    let stored = state_inode(&card);
+    let after = authenticate(&conn, &reg);
+    assert!(after > last, "counter {after} after restart, {last} before");
+    assert_eq!(
+        state_inode(&card),
+        stored,
+        "the first sign-in after a restart stored the state"
+    );
+}

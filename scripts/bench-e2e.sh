@@ -4,9 +4,10 @@
 #   2. in process: the applet's criterion benches (getAssertion, makeCredential and the
 #      bare P-256 operations) next to OpenSSL's sign and keygen + sign on the same machine
 #      (scripts/bench/openssl_p256.c, built when cc and OpenSSL's headers are there, and
-#      `openssl speed`);
-#   3. end to end through pcscd + vpcd: tapfido against the minimal responder (idle and
-#      with one busy core) and the bare responder; tap to authenticate; sign-in with PIN.
+#      `openssl speed`), and the whole card's per APDU (tapfido/benches/card.rs);
+#   3. end to end through pcscd + vpcd: tapfido against the minimal responder (a process
+#      of its own, like the card; idle and with one busy core) and the bare responder;
+#      tap to authenticate; sign-in with PIN.
 # Needs what scripts/test.sh needs (root starts pcscd when none runs). Arguments go to the
 # end-to-end benchmark:
 #   scripts/bench-e2e.sh [--iterations N] [--warmup N] [--rounds N] [--profile NAME] [--no-busy]
@@ -24,7 +25,7 @@ echo "- load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 
 cargo build --locked --release -p tapfido --bin tapfido >&2
-cargo build --locked --release -p tapfido-tests --bin bench_e2e >&2
+cargo build --locked --release -p tapfido-tests --bins >&2
 
 if [[ " $* " == *" --floor-vs-floor "* ]]; then
     exec "$target/release/bench_e2e" "$@"
@@ -32,6 +33,7 @@ fi
 
 # In process. Criterion's medians (wall clock) from its estimates files.
 cargo bench --locked -p tapfido-applet --bench ctap -- --noplot >&2
+cargo bench --locked -p tapfido --bench card -- --noplot >&2
 median_us() {
     python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["median"]["point_estimate"] / 1000))' \
         "$target/criterion/$1/new/estimates.json"
@@ -40,6 +42,9 @@ ga=$(median_us ctap_get_assertion)
 mc=$(median_us ctap_make_credential)
 sign=$(median_us bare_p256_sign)
 keygen=$(median_us bare_p256_keygen_sign)
+card_select=$(median_us card_select)
+card_ga=$(median_us card_get_assertion)
+bridge_ga=$(median_us bridge_get_assertion)
 
 ossl_sign="" ossl_keygen="" ossl_ecdh="" ossl_version="OpenSSL headers not installed"
 helper="$target/bench/openssl_p256"
@@ -69,6 +74,10 @@ echo "| P-256 sign, loaded key (bare/p256_sign) | $sign | ${ossl_sign:-–} | $(
 echo "| P-256 keygen + public key + sign (bare/p256_keygen_sign) | $keygen | ${ossl_keygen:-–} | $(ratio "$keygen" "$ossl_keygen") | |"
 echo "| getAssertion (ctap/get_assertion) vs OpenSSL's sign | $ga | ${ossl_sign:-–} | $(ratio "$ga" "$ossl_sign") | ≤ 1.5× |"
 echo "| makeCredential (ctap/make_credential) vs OpenSSL's keygen + sign | $mc | ${ossl_keygen:-–} | $(ratio "$mc" "$ossl_keygen") | ≤ 1.5× |"
+echo
+echo "The whole card as \`tapfido card\` builds it (tapfido/benches/card.rs), per APDU without"\
+     "the transport: SELECT $card_select µs, getAssertion $card_ga µs; the same applet in a"\
+     "bridge without the control API's observers: getAssertion $bridge_ga µs."
 echo
 echo "OpenSSL: $ossl_version (scripts/bench/openssl_p256.c), ECDH ${ossl_ecdh:-–} µs;"\
      "\`openssl speed ecdsap256\` (CPU time): ${speed_sign:-–} µs per sign."

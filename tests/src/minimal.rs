@@ -4,10 +4,16 @@
 //! answered with an ATR, power codes (`00` `01` `02`) answered with nothing, any APDU
 //! answered `90 00`. `TCP_NODELAY` once, `TCP_QUICKACK` re-armed after every header
 //! (vpcd-stack.md §3). Nothing of tokio, vsmartcard or the bridge is involved.
+//!
+//! It runs as a process of its own (`src/bin/minimal_responder.rs`), as `tapfido card`
+//! does: a responder thread inside the benchmark's process would share the client's
+//! address space, and a switch between the two on one core would skip the address-space
+//! switch that every exchange with the card pays.
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, TcpStream};
-use std::thread::JoinHandle;
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 use crate::bare::BARE_ATR;
 use crate::card::{PcscdLock, CARD_TIMEOUT};
@@ -37,11 +43,34 @@ fn respond(mut stream: TcpStream) -> std::io::Result<()> {
     }
 }
 
-/// A minimal responder on a vpcd slot; removed on drop.
+/// Connects to vpcd on `127.0.0.1:port` and answers until the connection closes.
+///
+/// # Errors
+/// When the connection cannot be made, or fails other than by closing.
+pub fn serve(port: u16) -> std::io::Result<()> {
+    let stream = TcpStream::connect(("127.0.0.1", port))?;
+    match respond(stream) {
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(()),
+        other => other,
+    }
+}
+
+/// The `minimal_responder` program, built next to the running benchmark.
+fn program() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
+    let path = exe.with_file_name("minimal_responder");
+    assert!(
+        path.is_file(),
+        "{} is missing: cargo build --release -p tapfido-tests --bins",
+        path.display()
+    );
+    path
+}
+
+/// A minimal responder on a vpcd slot, in a process of its own; removed on drop.
 #[derive(Debug)]
 pub struct MinimalResponder {
-    stream: TcpStream,
-    thread: Option<JoinHandle<()>>,
+    child: Child,
     reader: Reader,
     _slot_lock: Lock,
     _pcscd_lock: Option<Lock>,
@@ -61,18 +90,13 @@ impl MinimalResponder {
         if let Err(e) = reader.wait(false, CARD_TIMEOUT) {
             panic!("{} is busy: {e}", reader.name);
         }
-        let stream = TcpStream::connect(("127.0.0.1", reader.vpcd_port()))
-            .unwrap_or_else(|e| panic!("minimal responder: connect to vpcd: {e}"));
-        let served = stream
-            .try_clone()
+        let child = Command::new(program())
+            .arg(reader.vpcd_port().to_string())
+            .stdin(Stdio::null())
+            .spawn()
             .unwrap_or_else(|e| panic!("minimal responder: {e}"));
-        let thread = std::thread::spawn(move || {
-            // Ends when the socket is shut down (drop) or vpcd closes it.
-            let _ = respond(served);
-        });
         let responder = Self {
-            stream,
-            thread: Some(thread),
+            child,
             reader,
             _slot_lock: slot_lock,
             _pcscd_lock: pcscd_lock,
@@ -92,10 +116,8 @@ impl MinimalResponder {
 
 impl Drop for MinimalResponder {
     fn drop(&mut self) {
-        let _ = self.stream.shutdown(Shutdown::Both);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         let _ = self.reader.wait(false, CARD_TIMEOUT);
     }
 }

@@ -1,7 +1,8 @@
 //! End-to-end benchmark through pcscd + vpcd, in one run:
 //!
 //! - the floor: the minimal responder (`e2e::minimal`, blocking `std::net`, outside
-//!   tapfido's code path) on one vpcd slot, tapfido (`tapfido card`, release build) on
+//!   tapfido's code path, in a process of its own: the `minimal_responder` program built
+//!   next to this one) on one vpcd slot, tapfido (`tapfido card`, release build) on
 //!   the other, the same short SELECT sent to each alternately, both placements: medians,
 //!   p90, p99, max and the tapfido / floor ratio (target ≤ 1.15×);
 //! - the same against the bare responder (tapfido's own transport answering `90 00`),
@@ -12,7 +13,7 @@
 //!   chained/paged echo, each against as many APDUs to the minimal responder.
 //!
 //! Run with `scripts/bench-e2e.sh`, which adds the in-process and OpenSSL figures
-//! (`cargo run --release -p tapfido-tests --bin bench_e2e`).
+//! (`cargo build --release -p tapfido-tests --bins`, then `target/release/bench_e2e`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::{Duration, Instant};

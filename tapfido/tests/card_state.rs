@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use applet::config::Config;
+use applet::state::{decode, SIGN_COUNT_BLOCK};
 use tapfido::control::PresenceSwitch;
 use tapfido::serve::{build_fido, fido_config, load_or_create_ca, CardPlan, ServeError};
 
@@ -22,15 +23,21 @@ fn fresh_card_is_stored_then_reloaded() {
     let config = Config::default();
     let card = build_fido(&plan, &config, &ca, PresenceSwitch::default()).unwrap();
     drop(card);
-    let stored = std::fs::read(&plan.state).unwrap();
-    assert!(!stored.is_empty());
+    let stored = decode(&std::fs::read(&plan.state).unwrap()).unwrap();
     let card = build_fido(&plan, &config, &ca, PresenceSwitch::default()).unwrap();
     drop(card);
+    let reloaded = decode(&std::fs::read(&plan.state).unwrap()).unwrap();
     assert_eq!(
-        std::fs::read(&plan.state).unwrap(),
-        stored,
-        "reload keeps state"
+        reloaded.identity(),
+        stored.identity(),
+        "reload keeps the keys"
     );
+    // A starting card reserves the next block of signature counters; nothing else moves.
+    let (before, after) = (stored.persistent(), reloaded.persistent());
+    assert_eq!(after.sign_count, before.sign_count + SIGN_COUNT_BLOCK);
+    let mut moved = before.clone();
+    moved.sign_count = after.sign_count;
+    assert_eq!(&moved, after, "reload keeps the rest of the state");
 }
 
 #[test]

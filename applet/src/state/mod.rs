@@ -191,6 +191,8 @@ pub struct CardState {
     identity: Identity,
     persistent: Persistent,
     live: Live,
+    /// Bumped whenever `persistent` is replaced (in memory only).
+    revision: u64,
 }
 
 /// The values ahead of storage.
@@ -229,6 +231,7 @@ impl CardState {
             live: Live::from_stored(&persistent),
             identity,
             persistent,
+            revision: 0,
         }
     }
 
@@ -259,6 +262,14 @@ impl CardState {
         &self.persistent
     }
 
+    /// A number that changes whenever the persistent part changes, so that an
+    /// observer can tell a new credential list from an old one without
+    /// comparing them. In memory only; it says nothing about the values ahead
+    /// of storage ([`CardState::sign_count`], [`CardState::pin_retries`]).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     /// The last signature counter sent (storage holds a ceiling above it).
     pub fn sign_count(&self) -> u32 {
         self.live.sign_count
@@ -284,6 +295,7 @@ impl CardState {
                 .store(&Zeroizing::new(encode(&self.identity, &next)))
                 .map_err(CtapError::from)?;
             self.persistent = next;
+            self.revision = self.revision.wrapping_add(1);
         }
         Ok(out)
     }
@@ -302,6 +314,7 @@ impl CardState {
         self.live = Live::from_stored(&persistent);
         self.identity = identity;
         self.persistent = persistent;
+        self.revision = self.revision.wrapping_add(1);
         Ok(())
     }
 
@@ -310,6 +323,13 @@ impl CardState {
     /// is at most the stored ceiling, which is raised by
     /// [`SIGN_COUNT_BLOCK`] in one write when the counter reaches it.
     pub fn next_sign_count(&mut self, env: &mut dyn Env) -> Result<u32, CtapError> {
+        let count = self.live.sign_count.saturating_add(1);
+        if count <= self.persistent.sign_count {
+            // Within the stored reservation: nothing to write, and no copy of
+            // the persistent part (whose size grows with the credentials).
+            self.live.sign_count = count;
+            return Ok(count);
+        }
         self.update_counted(env, |_| Ok(()))
             .map(|((), count)| count)
     }

@@ -326,3 +326,36 @@ fn a_right_pin_writes_nothing_once_an_attempt_is_reserved() {
     assert_eq!(run.state.pin_retries(), 8);
     let _ = run.env.rng();
 }
+
+#[test]
+fn the_revision_moves_with_what_storage_holds_and_only_then() {
+    let mut run = Run::new(23);
+    run.failures = false;
+    let start = run.state.revision();
+    // The first counter raises the ceiling: a stored change.
+    run.counter();
+    let raised = run.state.revision();
+    assert_ne!(raised, start);
+    // Counters within the reservation change nothing stored.
+    for _ in 1..SIGN_COUNT_BLOCK {
+        run.counter();
+    }
+    assert_eq!(run.state.revision(), raised);
+    // An update that changes nothing is no change either; one that does is.
+    let _ = run.state.update(&mut run.env, |_| Ok(()));
+    assert_eq!(run.state.revision(), raised);
+    run.other_write();
+    assert_ne!(run.state.revision(), raised);
+    // A failed write leaves memory as it was, revision included.
+    let before = run.state.revision();
+    run.env.storage.fail_after = Some(0);
+    assert!(run
+        .state
+        .update(&mut run.env, |p| {
+            p.next_created += 1;
+            Ok(())
+        })
+        .is_err());
+    run.env.storage.fail_after = None;
+    assert_eq!(run.state.revision(), before);
+}

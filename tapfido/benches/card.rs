@@ -1,7 +1,9 @@
 //! The card as `tapfido card` assembles it (bridge, FIDO applet with its state file, the
 //! control API's summary and event log), one APDU at a time through
 //! `VirtualCard::transmit`: what the card process does per APDU, without the transport.
-//! Next to it, the same applet in a bridge without the control API's observers.
+//! Next to it, the same applet in a bridge without the control API's observers, and the
+//! whole card again holding 100 discoverable credentials (of 10 other RPs): a sign-in
+//! costs the same whatever the card holds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::Path;
@@ -56,9 +58,10 @@ fn plan(dir: &Path, slot: u16) -> CardPlan {
     }
 }
 
-/// Powers `card` on, selects the FIDO applet, registers a credential and measures SELECT,
-/// getAssertion with it in a one-entry allowList, and both (a tap).
-fn measure(c: &mut Criterion, name: &str, card: &mut dyn VirtualCard) {
+/// Powers `card` on, selects the FIDO applet, registers a credential (and `resident`
+/// discoverable ones for other RPs) and measures SELECT, getAssertion with the first in a
+/// one-entry allowList, and both (a tap).
+fn measure(c: &mut Criterion, name: &str, card: &mut dyn VirtualCard, resident: usize) {
     card.power_on();
     let select = apdu(0x00, 0xA4, 0x04, &FIDO_AID);
     call(card, &select);
@@ -72,6 +75,12 @@ fn measure(c: &mut Criterion, name: &str, card: &mut dyn VirtualCard) {
     let id = client::parse_auth_data(&auth_data).credential_id.unwrap();
     let ga = ctap(0x02, &client::ga_request(rp, &cdh, &[&id]));
     assert_eq!(call(card, &ga)[0], 0x00, "getAssertion status");
+    for i in 0..resident {
+        let rp = format!("rp{}.example.com", i % 10);
+        let user = format!("user-{i}");
+        let mc = client::mc_request(&rp, user.as_bytes(), &cdh, &[-7], true);
+        assert_eq!(call(card, &ctap(0x01, &mc))[0], 0x00, "makeCredential rk");
+    }
 
     c.bench_function(&format!("{name}/select"), |b| {
         b.iter(|| card.transmit(&select))
@@ -101,7 +110,7 @@ fn bench(c: &mut Criterion) {
         listen: false,
     };
     let ready = prepare_cards(&config, None).unwrap().remove(0);
-    measure(c, "card", &mut *ready.card.lock().unwrap());
+    measure(c, "card", &mut *ready.card.lock().unwrap(), 0);
 
     let profile = load_profile("default").unwrap();
     let fido = build_fido(
@@ -112,7 +121,12 @@ fn bench(c: &mut Criterion) {
     )
     .unwrap();
     let mut bare = Bridge::new(profile.atr.clone(), vec![Box::new(fido)]);
-    measure(c, "bridge", &mut bare);
+    measure(c, "bridge", &mut bare, 0);
+
+    let mut config = config;
+    config.cards = vec![plan(dir.path(), 2)];
+    let full = prepare_cards(&config, None).unwrap().remove(0);
+    measure(c, "card_100_resident", &mut *full.card.lock().unwrap(), 100);
 }
 
 criterion_group!(benches, bench);

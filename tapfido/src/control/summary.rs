@@ -1,9 +1,10 @@
 //! What the card panel shows of a card's stored state — never a secret.
 //!
-//! [`WatchedFido`] wraps the FIDO applet: after every command it rebuilds
-//! the [`CardSummary`] from the applet's state and, when it changed,
-//! publishes it on the card's [`CardHandle::summary`] and tells the event
-//! log. Shown: AAGUID, whether a PIN is set and its retries, the signature
+//! [`WatchedFido`] wraps the FIDO applet: after every command it brings
+//! the [`CardSummary`] up to date with the applet's state and, when it
+//! changed, publishes it on the card's [`CardHandle::summary`] and tells the
+//! event log. The whole summary is rebuilt only when the stored state changed
+//! (`CardState::revision`); a sign-in only moves the counter and retries. Shown: AAGUID, whether a PIN is set and its retries, the signature
 //! counter, and per RP the discoverable credentials' user name, display
 //! name, credProtect level and creation number. Not shown: keys, the PIN
 //! hash, credential IDs (they carry sealed key material), user IDs,
@@ -95,6 +96,17 @@ impl CardSummary {
             rps,
         }
     }
+
+    /// Takes the values that run ahead of storage (pinRetries, the signature
+    /// counter) from `applet`; the rest is what storage holds, unchanged while
+    /// `CardState::revision` is. Returns whether anything changed.
+    fn refresh_live<E: Env>(&mut self, applet: &FidoApplet<E>) -> bool {
+        let state = &applet.authenticator().state;
+        let live = (state.pin_retries(), state.sign_count());
+        let changed = live != (self.pin_retries, self.sign_count);
+        (self.pin_retries, self.sign_count) = live;
+        changed
+    }
 }
 
 /// Append the summary's fields to a card's status object (after its other
@@ -119,6 +131,8 @@ pub struct WatchedFido<E: Env> {
     inner: FidoApplet<E>,
     handle: Arc<CardHandle>,
     events: EventLog,
+    /// The state revision the published summary was built from.
+    revision: Option<u64>,
 }
 
 impl<E: Env> std::fmt::Debug for WatchedFido<E> {
@@ -133,18 +147,26 @@ impl<E: Env> WatchedFido<E> {
     /// Wrap `inner`, the applet of the card behind `handle`, and publish its
     /// summary now.
     pub fn new(inner: FidoApplet<E>, handle: Arc<CardHandle>, events: EventLog) -> Self {
-        let watched = Self {
+        let mut watched = Self {
             inner,
             handle,
             events,
+            revision: None,
         };
         watched.publish();
         watched
     }
 
-    fn publish(&self) {
-        let summary = CardSummary::of(&self.inner);
+    fn publish(&mut self) {
+        let revision = self.inner.authenticator().state.revision();
+        let rebuild = self.revision != Some(revision);
+        self.revision = Some(revision);
+        let inner = &self.inner;
         let changed = self.handle.summary.send_if_modified(|current| {
+            if !rebuild {
+                return current.refresh_live(inner);
+            }
+            let summary = CardSummary::of(inner);
             if *current == summary {
                 false
             } else {
@@ -204,6 +226,85 @@ impl<E: Env> Applet for WatchedFido<E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use applet::config::Config;
+    use applet::env::TestEnv;
+    use ciborium::Value as C;
+    use testkit::client;
+
+    /// CTAP command `cmd` with `params` through the watched applet; asserts CTAP2_OK.
+    fn ok(watched: &mut WatchedFido<TestEnv>, cmd: u8, params: Option<&C>) {
+        let mut request = vec![cmd];
+        if let Some(p) = params {
+            request.extend_from_slice(&client::ser(p));
+        }
+        let mut reply = Vec::new();
+        let outcome = watched.ctap(&request, false, &mut reply);
+        assert_eq!(outcome, Ok(CtapOutcome::Done));
+        assert_eq!(reply.first(), Some(&0x00), "CTAP status of {cmd:#04x}");
+    }
+
+    #[test]
+    fn the_summary_follows_sign_ins_and_every_stored_change() {
+        let mut card = client::Card::new(3, Config::default(), false);
+        let applet = card.applet.take().unwrap();
+        let handle = Arc::new(CardHandle::new(0, "127.0.0.1:35963", "default"));
+        let events = EventLog::new();
+        let mut watched = WatchedFido::new(applet, Arc::clone(&handle), events.clone());
+        let (_, mut rx) = events.subscribe();
+        let mut card_events = || {
+            let mut n = 0;
+            while let Ok(event) = rx.try_recv() {
+                n += usize::from(matches!(event.kind, EventKind::Card));
+            }
+            n
+        };
+        let cdh = client::cdh(1);
+        let summary = || handle.summary.borrow().clone();
+        assert!(summary().rps.is_empty());
+
+        // A discoverable credential: stored, so the whole summary is rebuilt.
+        let mc = client::mc_request("example.com", b"jo", &cdh, &[-7], true);
+        ok(&mut watched, 0x01, Some(&mc));
+        let first = summary();
+        assert_eq!(first.rps.len(), 1);
+        assert_eq!(first.rps[0].rp, "example.com");
+        assert_eq!(
+            first.rps[0].credentials[0].user.as_deref(),
+            Some("jo@example.com")
+        );
+        assert_eq!(first.sign_count, 1);
+        assert_eq!(card_events(), 1);
+
+        // Sign-ins move only the counter.
+        let ga = client::ga_request("example.com", &cdh, &[]);
+        for _ in 0..3 {
+            ok(&mut watched, 0x02, Some(&ga));
+        }
+        let signed = summary();
+        assert_eq!(signed.sign_count, 4);
+        assert_eq!(signed.rps, first.rps);
+        assert_eq!(card_events(), 3);
+
+        // The same user again replaces the credential: same count, a new creation number.
+        ok(&mut watched, 0x01, Some(&mc));
+        let replaced = summary();
+        assert_eq!(replaced.rps[0].credentials.len(), 1);
+        assert_ne!(
+            replaced.rps[0].credentials[0].created,
+            first.rps[0].credentials[0].created
+        );
+        assert_eq!(card_events(), 1);
+
+        // A command that changes nothing publishes nothing.
+        ok(&mut watched, 0x04, None);
+        assert_eq!(summary(), replaced);
+        assert_eq!(card_events(), 0);
+
+        // authenticatorReset: the credentials are gone.
+        ok(&mut watched, 0x07, None);
+        assert!(summary().rps.is_empty());
+        assert_eq!(card_events(), 1);
+    }
 
     #[test]
     fn aaguid_is_grouped() {

@@ -269,32 +269,37 @@ fn create(
     ext.finish(env, &auth.state.identity().master_key, &secret, uv)?;
     let max_len = auth.config.max_stored_string_length;
     let max_rk = auth.config.max_resident_credentials;
-    // One atomic write: the credential (if discoverable) and the counter.
-    let (_, sign_count) = auth.state.update_counted(env, |p| {
-        if rk {
-            p.credentials
-                .retain(|c| !(c.rp_id_hash == rp_hash && c.user_id == req.user_id));
-            if p.credentials.len() >= max_rk {
-                return Err(CtapError::KeyStoreFull);
-            }
-            let created = p.next_created;
-            p.next_created = p.next_created.saturating_add(1);
-            p.credentials.push(ResidentCredential {
-                id: id.clone(),
-                rp_id_hash: rp_hash,
-                rp_id: truncate_utf8(req.rp_id, max_len),
-                rp_name: req.rp_name.map(|s| truncate_utf8(s, max_len)),
-                user_id: req.user_id.to_vec(),
-                user_name: req.user_name.map(|s| truncate_utf8(s, max_len)),
-                user_display_name: req.user_display_name.map(|s| truncate_utf8(s, max_len)),
-                created,
-                cred_protect: ext.cred_protect.max(1),
-                cred_blob: ext.cred_blob.clone(),
-                large_blob_key: ext.large_blob_key,
-            });
-        }
-        Ok(())
-    })?;
+    // One atomic write: the credential (if discoverable) and the counter. A
+    // non-discoverable credential stores nothing but, at most, a new counter block.
+    let sign_count = if !rk {
+        auth.state.next_sign_count(env)?
+    } else {
+        auth.state
+            .update_counted(env, |p| {
+                p.credentials
+                    .retain(|c| !(c.rp_id_hash == rp_hash && c.user_id == req.user_id));
+                if p.credentials.len() >= max_rk {
+                    return Err(CtapError::KeyStoreFull);
+                }
+                let created = p.next_created;
+                p.next_created = p.next_created.saturating_add(1);
+                p.credentials.push(ResidentCredential {
+                    id: id.clone(),
+                    rp_id_hash: rp_hash,
+                    rp_id: truncate_utf8(req.rp_id, max_len),
+                    rp_name: req.rp_name.map(|s| truncate_utf8(s, max_len)),
+                    user_id: req.user_id.to_vec(),
+                    user_name: req.user_name.map(|s| truncate_utf8(s, max_len)),
+                    user_display_name: req.user_display_name.map(|s| truncate_utf8(s, max_len)),
+                    created,
+                    cred_protect: ext.cred_protect.max(1),
+                    cred_blob: ext.cred_blob.clone(),
+                    large_blob_key: ext.large_blob_key,
+                });
+                Ok(())
+            })?
+            .1
+    };
     let public_key = sealed.key.public_cose();
     let attested = AttestedCredential {
         aaguid: &auth.config.aaguid.0,

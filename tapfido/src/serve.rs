@@ -276,8 +276,10 @@ impl<C: VirtualCard> VirtualCard for TracedCard<C> {
 
 pub use crate::storage::{load_or_create_ca, CA_CERT_FILE, CA_KEY_FILE};
 
-/// The FIDO applet of one card: its state file opened (and locked), its
-/// state loaded, its environment wired to the card's presence switch.
+/// The FIDO applet of one card, ready to serve: its state file opened (and
+/// locked), its state loaded, a block of signature counters reserved in it
+/// (so the first sign-in does not wait for the file), its environment wired
+/// to the card's presence switch.
 pub fn build_fido(
     plan: &CardPlan,
     config: &Config,

@@ -290,19 +290,17 @@ pub fn build_fido(
         slot: plan.slot,
         source,
     })?;
-    let env = CardEnv::new(presence, storage);
-    let mut applet =
-        FidoApplet::new(env, config.clone(), Some(ca)).map_err(|source| ServeError::Card {
-            slot: plan.slot,
-            path: plan.state.clone(),
-            source,
-        })?;
-    // Counters for the first sign-ins, stored now rather than on the first tap.
-    applet.reserve_ahead().map_err(|e| ServeError::Card {
+    let card_error = |source| ServeError::Card {
         slot: plan.slot,
         path: plan.state.clone(),
-        source: LoadError::Store(e),
-    })?;
+        source,
+    };
+    let env = CardEnv::new(presence, storage);
+    let mut applet = FidoApplet::new(env, config.clone(), Some(ca)).map_err(card_error)?;
+    // Counters for the first sign-ins, stored now rather than on the first tap.
+    applet
+        .reserve_ahead()
+        .map_err(|e| card_error(LoadError::Store(e)))?;
     Ok(applet)
 }
 

@@ -323,15 +323,20 @@ impl CardState {
     /// is at most the stored ceiling, which is raised by
     /// [`SIGN_COUNT_BLOCK`] in one write when the counter reaches it.
     pub fn next_sign_count(&mut self, env: &mut dyn Env) -> Result<u32, CtapError> {
-        let count = self.live.sign_count.saturating_add(1);
-        if count <= self.persistent.sign_count {
-            // Within the stored reservation: nothing to write, and no copy of
-            // the persistent part (whose size grows with the credentials).
-            self.live.sign_count = count;
-            return Ok(count);
+        if self.counter_reserved() {
+            // Nothing to write, and no copy of the persistent part (whose size
+            // grows with the credentials).
+            self.live.sign_count += 1;
+            return Ok(self.live.sign_count);
         }
         self.update_counted(env, |_| Ok(()))
             .map(|((), count)| count)
+    }
+
+    /// Whether the next signature counter is within the stored ceiling (it
+    /// needs no write).
+    fn counter_reserved(&self) -> bool {
+        self.live.sign_count < self.persistent.sign_count
     }
 
     /// Make sure the next signature counter needs no write: when no reserved
@@ -340,7 +345,7 @@ impl CardState {
     /// before it serves, so that its first makeCredential or getAssertion
     /// does not wait for storage; until then it costs nothing.
     pub fn reserve_sign_counts(&mut self, env: &mut dyn Env) -> Result<(), CtapError> {
-        if self.live.sign_count < self.persistent.sign_count {
+        if self.counter_reserved() {
             return Ok(());
         }
         let ceiling = self.live.sign_count.saturating_add(SIGN_COUNT_BLOCK);
